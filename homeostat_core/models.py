@@ -1,0 +1,277 @@
+"""Domain types shared by the core, the ports and the adapters.
+
+Plain frozen dataclasses: the core passes these between steps; adapters translate them to and
+from DynamoDB items, GitHub objects and model responses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+MAX_ATTEMPTS = 3
+COOLDOWN_HOURS = 24
+
+
+class Source(StrEnum):
+    EXTENSION = "extension"
+    WORDPRESS = "wordpress"
+    VPS = "vps"
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StackFrame:
+    """One frame of a parsed stack trace.
+
+    `file` is the location as written in the trace (URL or path); `path` is the normalized
+    repository-relative guess (no scheme, extension id, origin, query, hash or version segment).
+    """
+
+    function: str | None
+    file: str | None
+    line: int | None
+    column: int | None
+    path: str | None = None
+    in_app: bool = True
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReport:
+    """A parsed logger issue."""
+
+    source: Source
+    product: str
+    error_type: str
+    message: str
+    stack: str
+    frames: tuple[StackFrame, ...]
+    breadcrumbs: tuple[str, ...] = ()
+    extension_name: str | None = None
+    extension_version: str | None = None
+    timestamp: str | None = None
+    logger_fingerprint: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    user_description: str | None = None
+    context: str | None = None
+    issue_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFingerprint:
+    """The seed's fingerprint fields; `to_json` uses the seed's camelCase keys."""
+
+    id: str
+    error_type: str
+    file_path: str
+    top_stack_frame: str
+    message_hash: str
+    full_signature: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "errorType": self.error_type,
+            "filePath": self.file_path,
+            "topStackFrame": self.top_stack_frame,
+            "messageHash": self.message_hash,
+            "fullSignature": self.full_signature,
+        }
+
+
+# --- forge ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeIssue:
+    number: int
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    author: str
+    url: str = ""
+    state: str = "open"
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileEdit:
+    """A search/replace edit: `search` must occur exactly once in the file at `path`."""
+
+    path: str
+    search: str
+    replace: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "search": self.search, "replace": self.replace}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> FileEdit:
+        return FileEdit(path=str(data["path"]), search=str(data["search"]), replace=str(data["replace"]))
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    """The full new content of one file, as the forge writes it."""
+
+    path: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    number: int
+    url: str
+    branch: str
+    state: str = "open"  # open | closed
+    merged: bool = False
+    body: str = ""
+    head_sha: str = ""
+
+
+CheckState = Literal["success", "failure", "pending"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    state: CheckState
+    summary: str = ""
+
+
+# --- fixing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    prompt: int = 0
+    completion: int = 0
+    cached: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.prompt + self.completion
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            self.prompt + other.prompt, self.completion + other.completion, self.cached + other.cached
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResponse:
+    content: str
+    model: str
+    usage: TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedFix:
+    """Validated edits ready for a PR, with where they came from and what they cost."""
+
+    edits: tuple[FileEdit, ...]
+    changes: tuple[FileChange, ...]
+    summary: str
+    source: Literal["ai", "pattern"]
+    tier: int = 0
+    model: str = ""
+    cost_usd: float = 0.0
+    usage: TokenUsage = TokenUsage()
+    pattern_id: str | None = None
+    confidence: float | None = None
+    pattern_strategy: Literal["exact", "fuzzy"] | None = None
+    diff: str = ""
+    lines_changed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FixFailure:
+    """A fix that could not be produced; `reason` is a stable code for logs and metrics."""
+
+    reason: str
+    detail: str
+    cost_usd: float = 0.0
+    usage: TokenUsage = TokenUsage()
+    tier: int = 0
+
+
+# --- state ----------------------------------------------------------------------------------
+
+AttemptResult = Literal["success", "failure", "pending"]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptState:
+    repo: str
+    fingerprint_id: str
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    backoff_until: datetime | None = None
+    last_result: AttemptResult | None = None
+    pr_number: int | None = None
+    tier: int | None = None
+    cost_usd: float = 0.0
+    version: int = 0
+    # learning inputs: which pattern produced the PR, what CI said, what was changed
+    pattern_id: str | None = None
+    tests_passed: bool | None = None
+    failure_summary: str | None = None
+    edits: tuple[FileEdit, ...] = ()
+    error_type: str = ""
+    file_path: str = ""
+
+
+PatternStatus = Literal["active", "retired"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    pattern_id: str
+    fingerprint_id: str
+    error_type: str
+    file_path: str
+    edits: tuple[FileEdit, ...]
+    diff: str = ""
+    success_rate: float = 1.0
+    use_count: int = 0
+    created_at: datetime | None = None
+    last_used_at: datetime | None = None
+    status: PatternStatus = "active"
+    repo: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PatternMatch:
+    pattern: Pattern
+    confidence: float
+    strategy: Literal["exact", "fuzzy"]
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One repo run; the seed's JSONL artifact fields plus what an operator needs."""
+
+    run_id: str
+    repo: str
+    timestamp: datetime
+    issues_seen: int = 0
+    issues_processed: int = 0
+    fingerprints_processed: int = 0
+    prs_created: int = 0
+    prs_updated: int = 0
+    cooldowns: int = 0
+    pattern_hits: int = 0
+    unparseable: int = 0
+    validation_rejected: int = 0
+    cost_usd: float = 0.0
+    tokens: int = 0
+    latency_ms: int = 0
+    api_calls: int = 0
+    stopped_early: bool = False
+    deferred_issues: list[int] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None

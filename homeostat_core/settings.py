@@ -1,0 +1,86 @@
+"""Environment variables, parsed once into a typed, immutable object.
+
+Every variable Homeostat reads is named here, with its default. Infra (infra/) sets the same
+names on the Lambda functions; local mode sets them for the in-process moto server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+ENVIRONMENTS = ("dev", "test", "production")
+
+
+class SettingsError(Exception):
+    """An environment variable with a value Homeostat cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "dev"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    attempts_table: str = "homeostat-attempts"
+    patterns_table: str = "homeostat-patterns"
+    runs_table: str = "homeostat-runs"
+    idempotency_table: str = "homeostat-idempotency"
+    queue_url: str | None = None
+    repos_file: str | None = None
+    # forge: "github" in Lambda, "local" for the embedded default
+    forge: str = "github"
+    local_forge_dir: str | None = None
+    github_api_url: str = "https://api.github.com"
+    # secret names (Secrets Manager) in Lambda; plain env values locally
+    github_token_secret: str | None = None
+    webhook_secret_name: str | None = None
+    llm_keys_secret: str | None = None
+    llm_base_url: str | None = None
+    # seconds the worker keeps free before its Lambda timeout
+    safety_margin_s: int = 60
+
+    @property
+    def learning_enabled(self) -> bool:
+        return self.env == "production"
+
+
+def parse_settings(environ: Mapping[str, str]) -> Settings:
+    env = environ.get("HOMEOSTAT_ENV", "dev").strip() or "dev"
+    if env not in ENVIRONMENTS:
+        raise SettingsError(
+            f"HOMEOSTAT_ENV={env!r} is not allowed; use one of: {', '.join(ENVIRONMENTS)} (default dev)"
+        )
+    forge = environ.get("HOMEOSTAT_FORGE", "github")
+    if forge not in ("github", "local"):
+        raise SettingsError(f"HOMEOSTAT_FORGE={forge!r} is not allowed; use github or local")
+    margin = environ.get("HOMEOSTAT_SAFETY_MARGIN_S", "60")
+    if not margin.isdigit():
+        raise SettingsError(f"HOMEOSTAT_SAFETY_MARGIN_S={margin!r} must be a whole number of seconds")
+    defaults = Settings()
+    return Settings(
+        env=env,
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or defaults.region,
+        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+        attempts_table=environ.get("HOMEOSTAT_ATTEMPTS_TABLE", defaults.attempts_table),
+        patterns_table=environ.get("HOMEOSTAT_PATTERNS_TABLE", defaults.patterns_table),
+        runs_table=environ.get("HOMEOSTAT_RUNS_TABLE", defaults.runs_table),
+        idempotency_table=environ.get("HOMEOSTAT_IDEMPOTENCY_TABLE", defaults.idempotency_table),
+        queue_url=environ.get("HOMEOSTAT_QUEUE_URL") or None,
+        repos_file=environ.get("HOMEOSTAT_REPOS_FILE") or None,
+        forge=forge,
+        local_forge_dir=environ.get("HOMEOSTAT_LOCAL_FORGE_DIR") or None,
+        github_api_url=environ.get("HOMEOSTAT_GITHUB_API_URL", defaults.github_api_url),
+        github_token_secret=environ.get("HOMEOSTAT_GITHUB_TOKEN_SECRET") or None,
+        webhook_secret_name=environ.get("HOMEOSTAT_WEBHOOK_SECRET_NAME") or None,
+        llm_keys_secret=environ.get("HOMEOSTAT_LLM_KEYS_SECRET") or None,
+        llm_base_url=environ.get("HOMEOSTAT_LLM_BASE_URL") or None,
+        safety_margin_s=int(margin),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from os.environ, read once per process (tests call `get_settings.cache_clear()`)."""
+    return parse_settings(os.environ)
