@@ -1,0 +1,519 @@
+"""The Forge port over GitHub's REST API, through PyGithub 2.x.
+
+- Commits go through the Git Data API only (tree → commit → ref): no clone, no git binary.
+- One PR per fingerprint: head branch `homeostat/fix-<id>`, found with
+  `GET /pulls?state=open&head=owner:branch` (never the search API), updated rather than duplicated,
+  and a branch left by a crash before its PR existed is reused.
+- Retries with backoff on 5xx, 429 and rate-limit 403s (PyGithub's GithubRetry honours
+  Retry-After and x-ratelimit-reset).
+- Issue listing is a conditional request (If-None-Match); an idle repo answers 304, which
+  GitHub does not count against the rate limit.
+- `api_calls` counts real HTTP requests, retries included.
+The token never appears in a log line or an error message raised from here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import github
+from github import Auth, Consts, Github, GithubException, GithubRetry
+from requests.exceptions import RequestException
+from urllib3 import Retry
+
+from homeostat_core.config import RepoConfig
+from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
+from homeostat_core.ports import ForgeError, PathNotAllowed, branch_for, pr_marker
+
+DEFAULT_BASE_URL = "https://api.github.com"
+FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
+FAILING_STATUSES = frozenset({"failure", "error"})
+RETRY_STATUSES = (429, *range(500, 600))  # GithubRetry adds 403 (rate limits) itself
+RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
+
+
+def default_retry(
+    *,
+    total: int = 5,
+    backoff_factor: float = 1.0,
+    backoff_max: float = 60.0,
+    secondary_rate_wait: float = 60.0,
+    retry_after_max: float = 120.0,
+) -> GithubRetry:
+    """GithubRetry for 5xx, 429 and rate-limit 403s; tests shrink the waits to milliseconds."""
+    return GithubRetry(
+        total=total,
+        backoff_factor=backoff_factor,
+        backoff_max=backoff_max,
+        secondary_rate_wait=secondary_rate_wait,
+        retry_after_max=retry_after_max,
+        status_forcelist=list(RETRY_STATUSES),
+        allowed_methods=RETRY_METHODS,
+    )
+
+
+class _RequestCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class _CountingRetry(GithubRetry):
+    """A GithubRetry that counts every HTTP response and connection error it is consulted on.
+
+    urllib3 asks the retry policy about each response (`is_retry`) and each failed connection
+    (`increment` with an error), retries included, so the count is the number of real requests.
+    """
+
+    counter: _RequestCounter
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        self.counter.count += 1
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
+        if response is None and error is not None:
+            self.counter.count += 1
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def new(self, **kw: Any) -> _CountingRetry:
+        retry = super().new(**kw)
+        retry.counter = self.counter
+        return retry
+
+
+def _counting(retry: Retry, counter: _RequestCounter) -> _CountingRetry:
+    params = {
+        name: getattr(retry, name)
+        for name in (
+            "total",
+            "connect",
+            "read",
+            "redirect",
+            "status",
+            "other",
+            "allowed_methods",
+            "status_forcelist",
+            "backoff_factor",
+            "backoff_max",
+            "retry_after_max",
+            "raise_on_redirect",
+            "raise_on_status",
+            "history",
+            "respect_retry_after_header",
+            "remove_headers_on_redirect",
+            "backoff_jitter",
+        )
+        if hasattr(retry, name)
+    }
+    # GithubRetry.__init__ appends 403 to status_forcelist; do not add it twice.
+    params["status_forcelist"] = [s for s in (params.get("status_forcelist") or RETRY_STATUSES) if s != 403]
+    counting = _CountingRetry(
+        secondary_rate_wait=getattr(retry, "secondary_rate_wait", 60.0),
+        max_rate_limit_wait=getattr(retry, "max_rate_limit_wait", None),
+        **params,
+    )
+    counting.counter = counter
+    return counting
+
+
+@dataclass(frozen=True, slots=True)
+class _Base:
+    sha: str
+    tree_sha: str
+
+
+class GitHubForge:
+    """Forge port implementation for github.com or GitHub Enterprise (`base_url`)."""
+
+    def __init__(
+        self,
+        auth: Auth.Auth,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        retry: Retry | None = None,
+        per_page: int = 100,
+        timeout: int = 15,
+        seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
+        seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+        etag_cache: MutableMapping[str, Any] | None = None,
+        separate_blobs: bool = False,
+    ):
+        """
+        `seconds_between_*`: PyGithub's pacing, which GitHub asks of integrations to avoid
+        secondary rate limits (tests pass None). `etag_cache`: a dict the caller may keep across invocations (JSON-serializable values) so
+        an idle repo costs one 304. `separate_blobs`: POST each file to git/blobs before the tree
+        (one extra call per file); by default contents go inline in the tree request, which
+        makes GitHub create the same blobs.
+        """
+        self._counter = _RequestCounter()
+        self._gh = Github(
+            base_url=base_url,
+            auth=auth,
+            retry=_counting(retry or default_retry(), self._counter),
+            per_page=per_page,
+            timeout=timeout,
+            seconds_between_requests=seconds_between_requests,
+            seconds_between_writes=seconds_between_writes,
+            lazy=True,
+        )
+        self._requester = self._gh.requester
+        self._etag_cache: MutableMapping[str, Any] = etag_cache if etag_cache is not None else {}
+        self._separate_blobs = separate_blobs
+        self._per_page = per_page
+        self._comment_counts: dict[tuple[str, int], int] = {}
+        # find_open_pr's answer, used once by the upsert_pr that follows it
+        self._found_prs: dict[tuple[str, str], PullRequest | None] = {}
+        self._pr_labels: dict[tuple[str, int], set[str]] = {}
+
+    @classmethod
+    def from_token(cls, token: str, base_url: str = DEFAULT_BASE_URL, **kwargs: Any) -> GitHubForge:
+        return cls(Auth.Token(token), base_url, **kwargs)
+
+    @classmethod
+    def from_app(
+        cls,
+        app_id: int | str,
+        private_key: str,
+        installation_id: int,
+        base_url: str = DEFAULT_BASE_URL,
+        **kwargs: Any,
+    ) -> GitHubForge:
+        auth = Auth.AppAuth(app_id, private_key).get_installation_auth(installation_id)
+        return cls(auth, base_url, **kwargs)
+
+    def __repr__(self) -> str:  # never show the auth object
+        return f"GitHubForge(api_calls={self.api_calls})"
+
+    @property
+    def api_calls(self) -> int:
+        return self._counter.count
+
+    # --- issues ------------------------------------------------------------------------------
+
+    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
+        params: dict[str, Any] = {"state": "open", "labels": repo.trigger_label, "per_page": self._per_page}
+        if since is not None:
+            params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        key = f"issues:{repo.slug}:{repo.trigger_label}:{params.get('since', '')}"
+        raw_issues = self._conditional_list(f"/repos/{repo.slug}/issues", params, key)
+        allowed = {a.lower() for a in repo.allowed_authors}
+        issues = []
+        for raw in raw_issues:
+            self._comment_counts[(repo.slug, raw["number"])] = raw["comments"]
+            if raw["is_pull"] or repo.opt_out_label in raw["labels"]:
+                continue
+            if allowed and raw["author"].lower() not in allowed:
+                continue
+            issues.append(_issue_from_cache(raw))
+        return issues
+
+    def _conditional_list(self, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        cached = self._etag_cache.get(key)
+        headers = {"If-None-Match": cached["etag"]} if cached else None
+        status, response_headers, body = self._call(
+            "list issues", self._requester.requestJson, "GET", url, parameters=params, headers=headers
+        )
+        if status == 304 and cached:
+            return cached["issues"]
+        pages = [_json_list(status, body)]
+        next_url = _next_link(response_headers.get("link"))
+        while next_url:
+            status, page_headers, page_body = self._call(
+                "list issues", self._requester.requestJson, "GET", next_url
+            )
+            pages.append(_json_list(status, page_body))
+            next_url = _next_link(page_headers.get("link"))
+        issues = [_issue_for_cache(item) for page in pages for item in page]
+        etag = response_headers.get("etag")
+        if etag and len(pages) == 1:  # a 304 on page one says nothing about later pages
+            self._etag_cache[key] = {"etag": etag, "issues": issues}
+        else:
+            self._etag_cache.pop(key, None)
+        return issues
+
+    def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
+        if marker not in body:
+            body = f"{body}\n\n{marker}"
+        issue = self._repo(repo).get_issue(issue_number)
+        known = self._comment_counts.get((repo.slug, issue_number))
+        if known != 0:  # 0 comments at listing time: nothing to look through
+            for comment in self._call("list comments", lambda: list(issue.get_comments())):
+                if marker in (comment.body or ""):
+                    if comment.body != body:
+                        self._call("edit comment", comment.edit, body)
+                    return
+        self._call("create comment", issue.create_comment, body)
+        self._comment_counts[(repo.slug, issue_number)] = (known or 0) + 1
+
+    def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None:
+        if not labels:
+            return
+        url = f"/repos/{repo.slug}/issues/{issue_number}/labels"
+        self._call(
+            "add labels", self._requester.requestJsonAndCheck, "POST", url, input={"labels": list(labels)}
+        )
+
+    # --- files -------------------------------------------------------------------------------
+
+    def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
+        try:
+            content = self._repo(repo).get_contents(path, ref=ref or repo.branch)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise _forge_error("read file", exc) from None
+        except RequestException as exc:
+            raise ForgeError(f"read file: {type(exc).__name__}") from None
+        if isinstance(content, list) or content.type != "file":
+            return None
+        if content.encoding == "none":  # files over 1 MB come without content
+            blob = self._call("read blob", self._repo(repo).get_git_blob, content.sha)
+            return base64.b64decode(blob.content).decode("utf-8", errors="replace")
+        return content.decoded_content.decode("utf-8", errors="replace")
+
+    # --- pull requests -----------------------------------------------------------------------
+
+    def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
+        branch = branch_for(fingerprint_id)
+        pulls = self._repo(repo).get_pulls(state="open", head=f"{repo.owner}:{branch}")
+        found = self._call("find PR", lambda: next((p for p in pulls if p.head.ref == branch), None))
+        pr = _pull_model(found) if found is not None else None
+        # upsert_pr usually follows at once: let it skip the same lookup
+        self._found_prs[(repo.slug, fingerprint_id)] = pr
+        if found is not None:
+            self._pr_labels[(repo.slug, pr.number)] = {label.name for label in found.labels}
+        return pr
+
+    def upsert_pr(
+        self,
+        repo: RepoConfig,
+        fingerprint_id: str,
+        changes: Sequence[FileChange],
+        title: str,
+        body: str,
+    ) -> tuple[PullRequest, bool]:
+        _check_paths(repo, changes)
+        marker = pr_marker(fingerprint_id)
+        if marker not in body:
+            body = f"{body}\n\n{marker}"
+        key = (repo.slug, fingerprint_id)
+        existing = (
+            self._found_prs.pop(key) if key in self._found_prs else self.find_open_pr(repo, fingerprint_id)
+        )
+        self._found_prs.pop(key, None)
+        branch = branch_for(fingerprint_id)
+        base = self._base(repo)
+        commit_sha = self._commit(repo, base, changes, title)
+        self._move_branch(repo, branch, commit_sha, exists=existing is not None)
+        if existing is not None:
+            pr = self._edit_pr(repo, existing.number, title, body)
+            created = False
+        else:
+            pr, created = self._open_pr(repo, fingerprint_id, branch, title, body)
+        self._ensure_pr_labels(repo, pr.number)
+        return PullRequest(pr.number, pr.url, branch, "open", False, body, commit_sha), created
+
+    def _base(self, repo: RepoConfig) -> _Base:
+        branch = self._call("read base branch", self._repo(repo).get_branch, repo.branch)
+        return _Base(sha=branch.commit.sha, tree_sha=branch.commit.commit.tree.sha)
+
+    def _commit(self, repo: RepoConfig, base: _Base, changes: Sequence[FileChange], message: str) -> str:
+        url = f"/repos/{repo.slug}/git"
+        entries = []
+        for change in changes:
+            entry: dict[str, Any] = {"path": change.path, "mode": "100644", "type": "blob"}
+            if self._separate_blobs:
+                blob = self._request(
+                    "create blob", "POST", f"{url}/blobs", {"content": change.content, "encoding": "utf-8"}
+                )
+                entry["sha"] = blob["sha"]
+            else:
+                entry["content"] = change.content
+            entries.append(entry)
+        tree = self._request(
+            "create tree", "POST", f"{url}/trees", {"base_tree": base.tree_sha, "tree": entries}
+        )
+        commit = self._request(
+            "create commit",
+            "POST",
+            f"{url}/commits",
+            {"message": message, "tree": tree["sha"], "parents": [base.sha]},
+        )
+        return commit["sha"]
+
+    def _move_branch(self, repo: RepoConfig, branch: str, sha: str, *, exists: bool) -> None:
+        update_url = f"/repos/{repo.slug}/git/refs/heads/{branch}"
+        if not exists:
+            try:
+                self._requester.requestJsonAndCheck(
+                    "POST", f"/repos/{repo.slug}/git/refs", input={"ref": f"refs/heads/{branch}", "sha": sha}
+                )
+                return
+            except GithubException as exc:
+                if exc.status != 422:  # 422: the branch survived an earlier crash; move it
+                    raise _forge_error("create branch", exc) from None
+            except RequestException as exc:
+                raise ForgeError(f"create branch: {type(exc).__name__}") from None
+        # Always rebuilt on the base head, so moving the branch is a force update.
+        self._request("update branch", "PATCH", update_url, {"sha": sha, "force": True})
+
+    def _open_pr(
+        self, repo: RepoConfig, fingerprint_id: str, branch: str, title: str, body: str
+    ) -> tuple[PullRequest, bool]:
+        try:
+            pull = self._repo(repo).create_pull(base=repo.branch, head=branch, title=title, body=body)
+            self._pr_labels[(repo.slug, pull.number)] = set()
+            return _pull_model(pull), True
+        except GithubException as exc:
+            if exc.status != 422 or "already exists" not in str(exc.data):
+                raise _forge_error("open PR", exc) from None
+        except RequestException as exc:
+            raise ForgeError(f"open PR: {type(exc).__name__}") from None
+        # A retried POST (or a racing run) already opened it: adopt that one.
+        existing = self.find_open_pr(repo, fingerprint_id)
+        self._found_prs.pop((repo.slug, fingerprint_id), None)
+        if existing is None:
+            raise ForgeError("open PR: GitHub reports a PR for the branch but none is open")
+        return self._edit_pr(repo, existing.number, title, body), False
+
+    def _edit_pr(self, repo: RepoConfig, number: int, title: str, body: str) -> PullRequest:
+        data = self._request(
+            "update PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"title": title, "body": body}
+        )
+        return PullRequest(number=number, url=data.get("html_url", ""), branch=data["head"]["ref"], body=body)
+
+    def _ensure_pr_labels(self, repo: RepoConfig, number: int) -> None:
+        present = self._pr_labels.get((repo.slug, number))
+        missing = [label for label in repo.labels if present is None or label not in present]
+        if missing:
+            self.add_labels(repo, number, missing)
+            self._pr_labels[(repo.slug, number)] = (present or set()) | set(missing)
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def get_check_results(self, repo: RepoConfig, pr_number: int) -> CheckResult:
+        head = self._request("read PR", "GET", f"/repos/{repo.slug}/pulls/{pr_number}")["head"]["sha"]
+        status = self._request("read status", "GET", f"/repos/{repo.slug}/commits/{head}/status")
+        runs = self._request("read check runs", "GET", f"/repos/{repo.slug}/commits/{head}/check-runs")
+        return summarize_checks(status.get("statuses", []), runs.get("check_runs", []))
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _repo(self, repo: RepoConfig) -> github.Repository.Repository:
+        return self._gh.get_repo(repo.slug)  # lazy: no request until an endpoint is called
+
+    def _request(
+        self, what: str, verb: str, url: str, payload: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        _, data = self._call(what, self._requester.requestJsonAndCheck, verb, url, input=payload)
+        return data
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GithubException as exc:
+            raise _forge_error(what, exc) from None
+        except RequestException as exc:  # retries exhausted, connection refused, timeouts
+            raise ForgeError(f"{what}: {type(exc).__name__}") from None
+
+
+def summarize_checks(statuses: Sequence[dict[str, Any]], check_runs: Sequence[dict[str, Any]]) -> CheckResult:
+    """Combined status + check runs → one state; the summary names what failed or is pending."""
+    failing = [
+        f"{s['context']}: {s.get('description') or s['state']}"
+        for s in statuses
+        if s["state"] in FAILING_STATUSES
+    ]
+    failing += [
+        f"{r['name']}: {((r.get('output') or {}).get('summary') or r['conclusion'])}"
+        for r in check_runs
+        if r.get("status") == "completed" and r.get("conclusion") in FAILING_CONCLUSIONS
+    ]
+    if failing:
+        return CheckResult("failure", _short("failing: " + "; ".join(failing)))
+    pending = [s["context"] for s in statuses if s["state"] == "pending"]
+    pending += [r["name"] for r in check_runs if r.get("status") != "completed"]
+    if pending:
+        return CheckResult("pending", _short("pending: " + ", ".join(pending)))
+    if not statuses and not check_runs:
+        return CheckResult("pending", "no checks reported yet")
+    return CheckResult("success", f"{len(statuses) + len(check_runs)} checks passed")
+
+
+def _short(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_paths(repo: RepoConfig, changes: Sequence[FileChange]) -> None:
+    if not changes:
+        raise ForgeError("upsert PR: no changes to commit")
+    refused = [c.path for c in changes if not repo.path_filters.allows(c.path)]
+    if refused:
+        raise PathNotAllowed(f"outside the path filters of {repo.slug}: {', '.join(refused)}")
+
+
+def _forge_error(what: str, exc: GithubException) -> ForgeError:
+    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    return ForgeError(f"{what}: HTTP {exc.status} {message or ''}".rstrip())
+
+
+def _json_list(status: int, body: str) -> list[dict[str, Any]]:
+    if status >= 400:
+        data = json.loads(body) if body else {}
+        raise ForgeError(f"list issues: HTTP {status} {data.get('message', '')}".rstrip())
+    return json.loads(body) if body else []
+
+
+def _next_link(link_header: str | None) -> str | None:
+    for part in (link_header or "").split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel:
+            return url.strip().strip("<>")
+    return None
+
+
+def _issue_for_cache(item: dict[str, Any]) -> dict[str, Any]:
+    """The few fields Homeostat needs, JSON-serializable so a worker can keep them between runs."""
+    return {
+        "number": item["number"],
+        "title": item.get("title") or "",
+        "body": item.get("body") or "",
+        "labels": [label["name"] for label in item.get("labels", [])],
+        "author": (item.get("user") or {}).get("login", ""),
+        "url": item.get("html_url", ""),
+        "state": item.get("state", "open"),
+        "created_at": item.get("created_at"),
+        "comments": item.get("comments", 0),
+        "is_pull": "pull_request" in item,
+    }
+
+
+def _issue_from_cache(raw: dict[str, Any]) -> ForgeIssue:
+    created = raw.get("created_at")
+    return ForgeIssue(
+        number=raw["number"],
+        title=raw["title"],
+        body=raw["body"],
+        labels=tuple(raw["labels"]),
+        author=raw["author"],
+        url=raw["url"],
+        state=raw["state"],
+        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
+    )
+
+
+def _pull_model(pull: github.PullRequest.PullRequest) -> PullRequest:
+    return PullRequest(
+        number=pull.number,
+        url=pull.html_url,
+        branch=pull.head.ref,
+        state=pull.state,
+        merged=pull.merged_at is not None,  # list responses carry merged_at, not merged
+        body=pull.body or "",
+        head_sha=pull.head.sha,
+    )

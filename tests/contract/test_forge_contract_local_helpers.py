@@ -1,0 +1,80 @@
+"""LocalForge's local-only helpers: seeding from folders, merging, closing, diffs, checks."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homeostat_core.adapters.local_forge import LocalForge
+from homeostat_core.models import FileChange
+from homeostat_core.ports import ForgeError
+from tests.contract.conftest import FILES, REPO
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> LocalForge:
+    source = tmp_path / "source"
+    for path, content in FILES.items():
+        (source / path).parent.mkdir(parents=True, exist_ok=True)
+        (source / path).write_text(content)
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    (issues / "01-type-error.md").write_text(
+        "---\ntitle: 'TypeError: x is undefined'\nlabels: [robot]\nauthor: logger-bot\n---\nStack:\n  at run (src/app.js:2:15)\n"
+    )
+    (issues / "02-numbered.md").write_text(
+        "---\nnumber: 9\ntitle: Numbered\nlabels: [robot]\nauthor: logger-bot\n---\nbody\n"
+    )
+    (issues / "03-closed.md").write_text(
+        "---\ntitle: Old\nlabels: [robot]\nauthor: logger-bot\nstate: closed\n---\nold\n"
+    )
+    forge = LocalForge(tmp_path / "forge")
+    forge.seed_repo(REPO, source, issues)
+    return forge
+
+
+def test_seed_repo_makes_one_commit_and_loads_issues(seeded: LocalForge, tmp_path: Path):
+    work = tmp_path / "forge" / "acme" / "widget" / "repo"
+    log = subprocess.run(
+        ["git", "-C", str(work), "log", "--format=%s", "main"], capture_output=True, text=True
+    )
+    assert log.stdout.splitlines() == ["Initial commit"]
+    assert seeded.read_file(REPO, "src/app.js") == FILES["src/app.js"]
+    open_issues = seeded.list_trigger_issues(REPO)
+    assert [(i.number, i.title) for i in open_issues] == [(1, "TypeError: x is undefined"), (9, "Numbered")]
+    assert open_issues[0].body.startswith("Stack:")
+    assert seeded.add_issue(REPO, "next", "b", ["robot"], "logger-bot") == 11  # after 9 and the closed 10
+
+
+def test_merge_pr_merges_into_base_and_closes(seeded: LocalForge):
+    pr, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "fixed\n")], "fix", "body")
+    assert "+fixed" in seeded.pr_diff(REPO, pr.number)
+    merged = seeded.merge_pr(REPO, pr.number)
+    assert (merged.state, merged.merged) == ("closed", True)
+    assert seeded.read_file(REPO, "src/app.js") == "fixed\n"
+    assert seeded.find_open_pr(REPO, "abc") is None
+    assert seeded.list_prs(REPO, state="open") == []
+    with pytest.raises(ForgeError):
+        seeded.merge_pr(REPO, pr.number)
+
+
+def test_closed_pr_is_not_reused(seeded: LocalForge):
+    first, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "one\n")], "fix", "body")
+    seeded.close_pr(REPO, first.number)
+    second, created = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "two\n")], "fix", "body")
+    assert created and second.number != first.number
+    assert [p.state for p in seeded.list_prs(REPO)] == ["closed", "open"]
+
+
+def test_check_results_and_validation(seeded: LocalForge):
+    pr, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    seeded.set_check_result(REPO, pr.number, "failure", "tests: 1 failed")
+    assert seeded.get_check_results(REPO, pr.number).summary == "tests: 1 failed"
+    with pytest.raises(ValueError):
+        seeded.set_check_result(REPO, pr.number, "green")
+    with pytest.raises(ForgeError):
+        seeded.get_check_results(REPO, 999)
+    with pytest.raises(ForgeError):
+        seeded.comment_on_issue(REPO, 999, "x", "<!-- m -->")

@@ -1,0 +1,1 @@
+"""Reusable fakes for tests: a GitHub REST server on loopback (fake_github.FakeGitHub)."""

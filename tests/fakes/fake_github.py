@@ -1,0 +1,1160 @@
+"""A small fake GitHub REST API on 127.0.0.1, built from in-memory state.
+
+Response bodies follow GitHub's real shapes (the keys of the recorded exchanges in
+shared/data/github-api and the webhook payloads in shared/data/webhooks), so PyGithub parses them
+as it parses github.com. Only the endpoints Homeostat uses exist; anything else is a 404.
+
+    fake = FakeGitHub()
+    base_url = fake.start()
+    fake.add_repo("acme/widget", "main", {"src/app.js": "..."})
+    fake.add_issue("acme/widget", "TypeError ...", body, ["robot"], "logger-bot")
+    ...
+    fake.stop()
+
+Faults: `inject(status, count, headers, message=..., method=..., path_contains=...)` answers the
+next `count` matching requests with that error (500s, 429 + Retry-After, secondary-rate-limit
+403s). Every request is recorded in `calls` (method, path, query, status).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+SECONDARY_RATE_LIMIT_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+DOCS = "https://docs.github.com/rest"
+FAILING_CONCLUSIONS = {"failure", "timed_out", "cancelled", "action_required", "startup_failure"}
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+
+
+@dataclass(slots=True)
+class _Injection:
+    status: int
+    remaining: int
+    headers: dict[str, str]
+    message: str
+    method: str | None = None
+    path_contains: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path_contains is None or self.path_contains in path
+        )
+
+
+@dataclass(slots=True)
+class _Repo:
+    slug: str
+    id: int
+    default_branch: str
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    trees: dict[str, dict[str, str]] = field(default_factory=dict)  # sha -> {path: blob sha}
+    commits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)  # "refs/heads/x" -> commit sha
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_number: int = 1
+
+    @property
+    def owner(self) -> str:
+        return self.slug.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.slug.split("/", 1)[1]
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
+        self.status = status
+        self.message = message
+        self.errors = errors
+        super().__init__(message)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sha(kind: str, payload: bytes) -> str:
+    return hashlib.sha1(f"{kind} {len(payload)}\0".encode() + payload).hexdigest()
+
+
+def _b64_lines(data: bytes) -> str:
+    # GitHub wraps base64 content at 60 characters per line.
+    encoded = base64.b64encode(data).decode()
+    return "".join(encoded[i : i + 60] + "\n" for i in range(0, len(encoded), 60))
+
+
+Handler = Callable[
+    [_Repo, re.Match[str], dict[str, str], Any, dict[str, str]], tuple[int, Any, dict[str, str]]
+]
+
+
+class FakeGitHub:
+    """In-memory GitHub for one test (or one bench run); thread-safe, loopback only."""
+
+    def __init__(self, *, tokens: Iterable[str] | None = None, login: str = "homeostat-bot"):
+        self.login = login
+        self.calls: list[Call] = []
+        self._tokens = set(tokens) if tokens is not None else None
+        self._repos: dict[str, _Repo] = {}
+        self._injections: list[_Injection] = []
+        self._lock = threading.RLock()
+        self._next_id = 1000
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url = ""
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = self._build_routes()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> str:
+        fake = self
+
+        class _RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+                return
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, payload, headers = fake._dispatch(self.command, self.path, dict(self.headers), raw)
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                if data:
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.end_headers()
+                if data:
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeGitHub:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- test-side setup and inspection -----------------------------------------------------
+
+    def add_repo(self, slug: str, branch: str = "main", files: dict[str, str] | None = None) -> None:
+        with self._lock:
+            repo = _Repo(slug=slug, id=self._new_id(), default_branch=branch)
+            self._repos[slug] = repo
+            tree = self._store_tree(
+                repo, {p: self._store_blob(repo, c.encode()) for p, c in (files or {}).items()}
+            )
+            commit = self._store_commit(repo, tree, [], "Initial commit")
+            repo.refs[f"refs/heads/{branch}"] = commit
+
+    def add_issue(
+        self,
+        slug: str,
+        title: str,
+        body: str,
+        labels: Iterable[str] = (),
+        author: str = "octocat",
+        is_pull_request: bool = False,
+        state: str = "open",
+    ) -> int:
+        with self._lock:
+            repo = self._repos[slug]
+            number = self._new_issue(repo, title, body, list(labels), author, state)
+            if is_pull_request:
+                # A PR opened by someone else: shows up in the issues list with a pull_request key.
+                repo.issues[number]["is_pull"] = True
+            return number
+
+    def inject(
+        self,
+        status: int,
+        count: int = 1,
+        headers: dict[str, str] | None = None,
+        *,
+        message: str | None = None,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        default = {403: SECONDARY_RATE_LIMIT_MESSAGE, 429: "Too Many Requests"}.get(status, "Server Error")
+        with self._lock:
+            self._injections.append(
+                _Injection(status, count, dict(headers or {}), message or default, method, path_contains)
+            )
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for c in self.calls
+                if (method is None or c.method == method)
+                and (path_contains is None or path_contains in c.path)
+            )
+
+    def prs(self, slug: str) -> list[dict[str, Any]]:
+        with self._lock:
+            repo = self._repos[slug]
+            return [
+                self._pull_json(repo, pr) for pr in sorted(repo.pulls.values(), key=lambda p: p["number"])
+            ]
+
+    def comments(self, slug: str, number: int) -> list[dict[str, Any]]:
+        with self._lock:
+            repo = self._repos[slug]
+            return [self._comment_json(repo, c) for c in repo.comments.values() if c["issue"] == number]
+
+    def issue_labels(self, slug: str, number: int) -> list[str]:
+        with self._lock:
+            return list(self._repos[slug].issues[number]["labels"])
+
+    def set_issue(self, slug: str, number: int, **changes: Any) -> None:
+        """Change an issue as a person would (labels, state, body); bumps updated_at."""
+        with self._lock:
+            issue = self._repos[slug].issues[number]
+            issue.update(changes)
+            issue["updated_at"] = _now()
+
+    def ref_sha(self, slug: str, branch: str) -> str | None:
+        with self._lock:
+            return self._repos[slug].refs.get(f"refs/heads/{branch}")
+
+    def file_at(self, slug: str, ref: str, path: str) -> str | None:
+        with self._lock:
+            repo = self._repos[slug]
+            tree = self._tree_of(repo, ref)
+            blob = tree.get(path) if tree is not None else None
+            return repo.blobs[blob].decode() if blob else None
+
+    def push_commit(self, slug: str, branch: str, files: dict[str, str], message: str = "Change") -> str:
+        """Someone else pushes to `branch` (moves the base under an open PR)."""
+        with self._lock:
+            repo = self._repos[slug]
+            parent = repo.refs[f"refs/heads/{branch}"]
+            tree = dict(repo.trees[repo.commits[parent]["tree"]])
+            tree.update({p: self._store_blob(repo, c.encode()) for p, c in files.items()})
+            sha = self._store_commit(repo, self._store_tree(repo, tree), [parent], message)
+            repo.refs[f"refs/heads/{branch}"] = sha
+            return sha
+
+    def merge_pr(self, slug: str, number: int) -> str:
+        with self._lock:
+            repo = self._repos[slug]
+            pr = repo.pulls[number]
+            base_ref = f"refs/heads/{pr['base']}"
+            head_sha = repo.refs[f"refs/heads/{pr['head']}"]
+            tree = repo.commits[head_sha]["tree"]
+            merge = self._store_commit(
+                repo, tree, [repo.refs[base_ref], head_sha], f"Merge pull request #{number}"
+            )
+            repo.refs[base_ref] = merge
+            pr.update(
+                state="closed", merged=True, merged_at=_now(), merge_commit_sha=merge, head_sha=head_sha
+            )
+            repo.issues[number].update(state="closed", closed_at=_now(), updated_at=_now())
+            return merge
+
+    def set_status(self, slug: str, sha: str, state: str, context: str, description: str = "") -> None:
+        with self._lock:
+            repo = self._repos[slug]
+            statuses = repo.statuses.setdefault(sha, [])
+            statuses[:] = [s for s in statuses if s["context"] != context]
+            statuses.append(
+                {"id": self._new_id(), "state": state, "context": context, "description": description}
+            )
+
+    def add_check_run(
+        self, slug: str, sha: str, name: str, status: str, conclusion: str | None, summary: str = ""
+    ) -> None:
+        with self._lock:
+            self._repos[slug].check_runs.setdefault(sha, []).append(
+                {
+                    "id": self._new_id(),
+                    "name": name,
+                    "status": status,
+                    "conclusion": conclusion,
+                    "summary": summary,
+                }
+            )
+
+    def pr_head_sha(self, slug: str, number: int) -> str:
+        with self._lock:
+            repo = self._repos[slug]
+            pr = repo.pulls[number]
+            return repo.refs.get(f"refs/heads/{pr['head']}", pr.get("head_sha", ""))
+
+    # --- request handling --------------------------------------------------------------------
+
+    def _dispatch(
+        self, method: str, target: str, headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict]:
+        parts = urlsplit(target)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        with self._lock:
+            status, payload, extra = self._respond(method, path, query, headers, raw)
+            self.calls.append(Call(method, path, query, status))
+        base_headers = {
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": str(max(0, 5000 - len(self.calls))),
+            "X-RateLimit-Reset": str(int(datetime.now(UTC).timestamp()) + 3600),
+            "X-RateLimit-Used": str(len(self.calls)),
+            "X-RateLimit-Resource": "core",
+            "X-GitHub-Request-Id": f"FAKE:{len(self.calls)}",
+        }
+        base_headers.update(extra)
+        return status, payload, base_headers
+
+    def _respond(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        for injection in self._injections:
+            if injection.remaining > 0 and injection.matches(method, path):
+                injection.remaining -= 1
+                return (
+                    injection.status,
+                    {"message": injection.message, "documentation_url": DOCS},
+                    injection.headers,
+                )
+        if self._tokens is not None and not self._authorized(path, headers):
+            return 401, {"message": "Bad credentials", "documentation_url": DOCS}, {}
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return 400, {"message": "Problems parsing JSON", "documentation_url": DOCS}, {}
+        for route_method, pattern, handler in self._routes:
+            if route_method != method:
+                continue
+            match = pattern.fullmatch(path)
+            if not match:
+                continue
+            try:
+                if match.groupdict().get("slug") is not None:
+                    repo = self._repos.get(unquote(match["slug"]))
+                    if repo is None:
+                        raise _HttpError(404, "Not Found")
+                else:
+                    repo = None  # type: ignore[assignment]
+                return handler(repo, match, query, body, headers)
+            except _HttpError as exc:
+                payload: dict[str, Any] = {"message": exc.message, "documentation_url": DOCS}
+                if exc.errors:
+                    payload["errors"] = exc.errors
+                return exc.status, payload, {}
+        return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+
+    def _authorized(self, path: str, headers: dict[str, str]) -> bool:
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        scheme, _, credential = auth.partition(" ")
+        if path.startswith("/app/") and scheme.lower() == "bearer":
+            return bool(credential)  # an App JWT; the fake does not verify signatures
+        return credential in (self._tokens or set())
+
+    def _build_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
+        repo = r"/repos/(?P<slug>[^/]+/[^/]+)"
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", r"/rate_limit", self._get_rate_limit),
+            ("POST", r"/app/installations/(?P<inst>\d+)/access_tokens", self._post_access_token),
+            ("GET", repo, self._get_repo),
+            ("GET", repo + r"/issues", self._list_issues),
+            ("GET", repo + r"/issues/(?P<n>\d+)", self._get_issue),
+            ("PATCH", repo + r"/issues/(?P<n>\d+)", self._patch_issue),
+            ("GET", repo + r"/issues/(?P<n>\d+)/comments", self._list_comments),
+            ("POST", repo + r"/issues/(?P<n>\d+)/comments", self._create_comment),
+            ("PATCH", repo + r"/issues/comments/(?P<id>\d+)", self._edit_comment),
+            ("GET", repo + r"/issues/(?P<n>\d+)/labels", self._get_labels),
+            ("POST", repo + r"/issues/(?P<n>\d+)/labels", self._add_labels),
+            ("GET", repo + r"/branches/(?P<branch>.+)", self._get_branch),
+            ("GET", repo + r"/git/refs?/(?P<ref>heads/.+)", self._get_ref),
+            ("POST", repo + r"/git/refs", self._create_ref),
+            ("PATCH", repo + r"/git/refs/(?P<ref>heads/.+)", self._update_ref),
+            ("GET", repo + r"/git/commits/(?P<sha>[0-9a-f]{40})", self._get_commit),
+            ("POST", repo + r"/git/commits", self._create_commit),
+            ("GET", repo + r"/git/trees/(?P<sha>[0-9a-f]{40})", self._get_tree),
+            ("POST", repo + r"/git/trees", self._create_tree),
+            ("GET", repo + r"/git/blobs/(?P<sha>[0-9a-f]{40})", self._get_blob),
+            ("POST", repo + r"/git/blobs", self._create_blob),
+            ("GET", repo + r"/contents/(?P<path>.+)", self._get_contents),
+            ("GET", repo + r"/pulls", self._list_pulls),
+            ("POST", repo + r"/pulls", self._create_pull),
+            ("GET", repo + r"/pulls/(?P<n>\d+)", self._get_pull),
+            ("PATCH", repo + r"/pulls/(?P<n>\d+)", self._edit_pull),
+            ("GET", repo + r"/commits/(?P<ref>.+)/status", self._combined_status),
+            ("GET", repo + r"/commits/(?P<ref>.+)/check-runs", self._check_runs),
+        ]
+        return [(m, re.compile(p), h) for m, p, h in table]
+
+    # --- storage helpers ---------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _store_blob(self, repo: _Repo, data: bytes) -> str:
+        sha = _sha("blob", data)
+        repo.blobs[sha] = data
+        return sha
+
+    def _store_tree(self, repo: _Repo, entries: dict[str, str]) -> str:
+        sha = _sha("tree", json.dumps(sorted(entries.items())).encode())
+        repo.trees[sha] = dict(entries)
+        return sha
+
+    def _store_commit(self, repo: _Repo, tree: str, parents: list[str], message: str) -> str:
+        date = _now()
+        payload = json.dumps([tree, parents, message, date, self._next_id]).encode()
+        sha = _sha("commit", payload)
+        self._new_id()
+        repo.commits[sha] = {"tree": tree, "parents": parents, "message": message, "date": date}
+        return sha
+
+    def _resolve(self, repo: _Repo, ref: str | None) -> str | None:
+        """A commit sha for a branch name, a refs/heads/ name or a commit sha."""
+        ref = ref or repo.default_branch
+        for candidate in (ref, f"refs/heads/{ref}"):
+            if candidate in repo.refs:
+                return repo.refs[candidate]
+        return ref if ref in repo.commits else None
+
+    def _tree_of(self, repo: _Repo, ref: str | None) -> dict[str, str] | None:
+        sha = self._resolve(repo, ref)
+        return repo.trees[repo.commits[sha]["tree"]] if sha else None
+
+    def _is_ancestor(self, repo: _Repo, ancestor: str, sha: str) -> bool:
+        todo = [sha]
+        while todo:
+            current = todo.pop()
+            if current == ancestor:
+                return True
+            todo.extend(repo.commits.get(current, {}).get("parents", []))
+        return False
+
+    def _new_issue(
+        self, repo: _Repo, title: str, body: str, labels: list[str], author: str, state: str
+    ) -> int:
+        number = repo.next_number
+        repo.next_number += 1
+        for label in labels:
+            self._ensure_label(repo, label)
+        now = _now()
+        repo.issues[number] = {
+            "number": number,
+            "id": self._new_id(),
+            "title": title,
+            "body": body,
+            "labels": list(dict.fromkeys(labels)),
+            "author": author,
+            "state": state,
+            "is_pull": False,
+            "created_at": now,
+            "updated_at": now,
+            "closed_at": None,
+        }
+        return number
+
+    def _ensure_label(self, repo: _Repo, name: str) -> dict[str, Any]:
+        if name not in repo.labels:
+            repo.labels[name] = {"id": self._new_id(), "name": name, "color": "ededed", "description": None}
+        return repo.labels[name]
+
+    def _issue(self, repo: _Repo, number: str | int) -> dict[str, Any]:
+        issue = repo.issues.get(int(number))
+        if issue is None:
+            raise _HttpError(404, "Not Found")
+        return issue
+
+    # --- JSON shapes (GitHub REST v3) ---------------------------------------------------------
+
+    def _api(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def _html(self, path: str) -> str:
+        return f"https://github.com/{path.lstrip('/')}"
+
+    def _user(self, login: str) -> dict[str, Any]:
+        api = self._api(f"/users/{login}")
+        return {
+            "login": login,
+            "id": int(hashlib.md5(login.encode()).hexdigest()[:6], 16),
+            "node_id": f"MDQ6VXNlcj{login}",
+            "avatar_url": f"https://avatars.githubusercontent.com/u/{login}?v=4",
+            "gravatar_id": "",
+            "url": api,
+            "html_url": self._html(login),
+            "followers_url": f"{api}/followers",
+            "following_url": f"{api}/following{{/other_user}}",
+            "gists_url": f"{api}/gists{{/gist_id}}",
+            "starred_url": f"{api}/starred{{/owner}}{{/repo}}",
+            "subscriptions_url": f"{api}/subscriptions",
+            "organizations_url": f"{api}/orgs",
+            "repos_url": f"{api}/repos",
+            "events_url": f"{api}/events{{/privacy}}",
+            "received_events_url": f"{api}/received_events",
+            "type": "Bot" if login.endswith("[bot]") else "User",
+            "site_admin": False,
+        }
+
+    def _label_json(self, repo: _Repo, name: str) -> dict[str, Any]:
+        label = self._ensure_label(repo, name)
+        return {
+            "id": label["id"],
+            "node_id": f"LA_{label['id']}",
+            "url": self._api(f"/repos/{repo.slug}/labels/{name}"),
+            "name": name,
+            "color": label["color"],
+            "default": False,
+            "description": label["description"],
+        }
+
+    def _repo_json(self, repo: _Repo) -> dict[str, Any]:
+        api = self._api(f"/repos/{repo.slug}")
+        return {
+            "id": repo.id,
+            "node_id": f"R_{repo.id}",
+            "name": repo.name,
+            "full_name": repo.slug,
+            "private": False,
+            "owner": self._user(repo.owner),
+            "html_url": self._html(repo.slug),
+            "description": None,
+            "fork": False,
+            "url": api,
+            "pulls_url": f"{api}/pulls{{/number}}",
+            "issues_url": f"{api}/issues{{/number}}",
+            "git_refs_url": f"{api}/git/refs{{/sha}}",
+            "contents_url": f"{api}/contents/{{+path}}",
+            "default_branch": repo.default_branch,
+            "open_issues_count": sum(1 for i in repo.issues.values() if i["state"] == "open"),
+            "has_issues": True,
+            "archived": False,
+            "disabled": False,
+            "visibility": "public",
+            "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
+        }
+
+    def _issue_json(self, repo: _Repo, issue: dict[str, Any]) -> dict[str, Any]:
+        n = issue["number"]
+        api = self._api(f"/repos/{repo.slug}/issues/{n}")
+        data = {
+            "url": api,
+            "repository_url": self._api(f"/repos/{repo.slug}"),
+            "labels_url": f"{api}/labels{{/name}}",
+            "comments_url": f"{api}/comments",
+            "events_url": f"{api}/events",
+            "html_url": self._html(f"{repo.slug}/{'pull' if issue['is_pull'] else 'issues'}/{n}"),
+            "id": issue["id"],
+            "node_id": f"I_{issue['id']}",
+            "number": n,
+            "title": issue["title"],
+            "user": self._user(issue["author"]),
+            "labels": [self._label_json(repo, name) for name in issue["labels"]],
+            "state": issue["state"],
+            "locked": False,
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
+            "comments": sum(1 for c in repo.comments.values() if c["issue"] == n),
+            "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"],
+            "author_association": "NONE",
+            "active_lock_reason": None,
+            "draft": False,
+            "body": issue["body"],
+            "reactions": {"url": f"{api}/reactions", "total_count": 0},
+            "closed_by": None,
+            "state_reason": None,
+        }
+        if issue["is_pull"]:
+            pulls = self._api(f"/repos/{repo.slug}/pulls/{n}")
+            data["pull_request"] = {
+                "url": pulls,
+                "html_url": self._html(f"{repo.slug}/pull/{n}"),
+                "diff_url": self._html(f"{repo.slug}/pull/{n}.diff"),
+                "patch_url": self._html(f"{repo.slug}/pull/{n}.patch"),
+                "merged_at": repo.pulls.get(n, {}).get("merged_at"),
+            }
+        return data
+
+    def _comment_json(self, repo: _Repo, comment: dict[str, Any]) -> dict[str, Any]:
+        cid = comment["id"]
+        return {
+            "url": self._api(f"/repos/{repo.slug}/issues/comments/{cid}"),
+            "html_url": self._html(f"{repo.slug}/issues/{comment['issue']}#issuecomment-{cid}"),
+            "issue_url": self._api(f"/repos/{repo.slug}/issues/{comment['issue']}"),
+            "id": cid,
+            "node_id": f"IC_{cid}",
+            "user": self._user(comment["author"]),
+            "created_at": comment["created_at"],
+            "updated_at": comment["updated_at"],
+            "author_association": "NONE",
+            "body": comment["body"],
+            "reactions": {"total_count": 0},
+            "performed_via_github_app": None,
+        }
+
+    def _pull_part(self, repo: _Repo, branch: str, sha: str) -> dict[str, Any]:
+        return {
+            "label": f"{repo.owner}:{branch}",
+            "ref": branch,
+            "sha": sha,
+            "user": self._user(repo.owner),
+            "repo": self._repo_json(repo),
+        }
+
+    def _pull_json(self, repo: _Repo, pr: dict[str, Any]) -> dict[str, Any]:
+        n = pr["number"]
+        issue = repo.issues[n]
+        api = self._api(f"/repos/{repo.slug}/pulls/{n}")
+        head_sha = repo.refs.get(f"refs/heads/{pr['head']}", pr.get("head_sha", ""))
+        html = self._html(f"{repo.slug}/pull/{n}")
+        return {
+            "url": api,
+            "id": pr["id"],
+            "node_id": f"PR_{pr['id']}",
+            "html_url": html,
+            "diff_url": f"{html}.diff",
+            "patch_url": f"{html}.patch",
+            "issue_url": self._api(f"/repos/{repo.slug}/issues/{n}"),
+            "commits_url": f"{api}/commits",
+            "review_comments_url": f"{api}/comments",
+            "review_comment_url": self._api(f"/repos/{repo.slug}/pulls/comments{{/number}}"),
+            "comments_url": self._api(f"/repos/{repo.slug}/issues/{n}/comments"),
+            "statuses_url": self._api(f"/repos/{repo.slug}/statuses/{head_sha}"),
+            "number": n,
+            "state": issue["state"],
+            "locked": False,
+            "title": issue["title"],
+            "user": self._user(issue["author"]),
+            "body": issue["body"],
+            "labels": [self._label_json(repo, name) for name in issue["labels"]],
+            "milestone": None,
+            "active_lock_reason": None,
+            "created_at": issue["created_at"],
+            "updated_at": issue["updated_at"],
+            "closed_at": issue["closed_at"],
+            "merged_at": pr.get("merged_at"),
+            "merge_commit_sha": pr.get("merge_commit_sha"),
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "head": self._pull_part(repo, pr["head"], head_sha),
+            "base": self._pull_part(repo, pr["base"], repo.refs.get(f"refs/heads/{pr['base']}", "")),
+            "_links": {
+                "self": {"href": api},
+                "html": {"href": html},
+                "issue": {"href": self._api(f"/repos/{repo.slug}/issues/{n}")},
+                "comments": {"href": self._api(f"/repos/{repo.slug}/issues/{n}/comments")},
+                "commits": {"href": f"{api}/commits"},
+                "statuses": {"href": self._api(f"/repos/{repo.slug}/statuses/{head_sha}")},
+            },
+            "author_association": "NONE",
+            "auto_merge": None,
+            "draft": False,
+            "merged": pr.get("merged", False),
+            "mergeable": True,
+            "rebaseable": True,
+            "mergeable_state": "clean",
+            "merged_by": None,
+            "comments": sum(1 for c in repo.comments.values() if c["issue"] == n),
+            "review_comments": 0,
+            "maintainer_can_modify": False,
+            "commits": 1,
+            "additions": 0,
+            "deletions": 0,
+            "changed_files": 0,
+        }
+
+    def _git_commit_json(self, repo: _Repo, sha: str) -> dict[str, Any]:
+        commit = repo.commits[sha]
+        person = {
+            "name": self.login,
+            "email": f"{self.login}@users.noreply.github.com",
+            "date": commit["date"],
+        }
+        return {
+            "sha": sha,
+            "node_id": f"C_{sha[:12]}",
+            "url": self._api(f"/repos/{repo.slug}/git/commits/{sha}"),
+            "html_url": self._html(f"{repo.slug}/commit/{sha}"),
+            "author": person,
+            "committer": person,
+            "message": commit["message"],
+            "tree": {
+                "sha": commit["tree"],
+                "url": self._api(f"/repos/{repo.slug}/git/trees/{commit['tree']}"),
+            },
+            "parents": [
+                {
+                    "sha": p,
+                    "url": self._api(f"/repos/{repo.slug}/git/commits/{p}"),
+                    "html_url": self._html(f"{repo.slug}/commit/{p}"),
+                }
+                for p in commit["parents"]
+            ],
+            "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
+        }
+
+    def _ref_json(self, repo: _Repo, ref: str) -> dict[str, Any]:
+        sha = repo.refs[ref]
+        return {
+            "ref": ref,
+            "node_id": f"REF_{hashlib.md5(ref.encode()).hexdigest()[:8]}",
+            "url": self._api(f"/repos/{repo.slug}/git/{ref}"),
+            "object": {
+                "type": "commit",
+                "sha": sha,
+                "url": self._api(f"/repos/{repo.slug}/git/commits/{sha}"),
+            },
+        }
+
+    def _tree_json(self, repo: _Repo, sha: str) -> dict[str, Any]:
+        entries = repo.trees[sha]
+        return {
+            "sha": sha,
+            "url": self._api(f"/repos/{repo.slug}/git/trees/{sha}"),
+            "tree": [
+                {
+                    "path": path,
+                    "mode": "100644",
+                    "type": "blob",
+                    "sha": blob,
+                    "size": len(repo.blobs[blob]),
+                    "url": self._api(f"/repos/{repo.slug}/git/blobs/{blob}"),
+                }
+                for path, blob in sorted(entries.items())
+            ],
+            "truncated": False,
+        }
+
+    def _content_json(
+        self, repo: _Repo, path: str, blob: str, ref: str, with_content: bool
+    ) -> dict[str, Any]:
+        api = self._api(f"/repos/{repo.slug}/contents/{path}?ref={ref}")
+        data = {
+            "type": "file",
+            "size": len(repo.blobs[blob]),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": blob,
+            "url": api,
+            "git_url": self._api(f"/repos/{repo.slug}/git/blobs/{blob}"),
+            "html_url": self._html(f"{repo.slug}/blob/{ref}/{path}"),
+            "download_url": f"https://raw.githubusercontent.com/{repo.slug}/{ref}/{path}",
+            "_links": {"self": api, "git": self._api(f"/repos/{repo.slug}/git/blobs/{blob}")},
+        }
+        if with_content:
+            data.update(content=_b64_lines(repo.blobs[blob]), encoding="base64")
+        return data
+
+    # --- endpoint handlers -------------------------------------------------------------------
+
+    def _get_rate_limit(self, repo, m, q, body, headers):
+        used = len(self.calls)
+        core = {"limit": 5000, "remaining": 5000 - used, "reset": int(datetime.now(UTC).timestamp()) + 3600}
+        core["used"] = used
+        search = {"limit": 30, "remaining": 30, "reset": core["reset"], "used": 0}
+        return 200, {"resources": {"core": core, "search": search, "graphql": dict(core)}, "rate": core}, {}
+
+    def _post_access_token(self, repo, m, q, body, headers):
+        token = f"ghs_fake{m['inst']}x{self._new_id()}"
+        if self._tokens is not None:
+            self._tokens.add(token)
+        expires = datetime.fromtimestamp(datetime.now(UTC).timestamp() + 3600, UTC)
+        return (
+            201,
+            {
+                "token": token,
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "permissions": {"issues": "write", "contents": "write", "pull_requests": "write"},
+                "repository_selection": "all",
+            },
+            {},
+        )
+
+    def _get_repo(self, repo, m, q, body, headers):
+        return 200, self._repo_json(repo), {}
+
+    def _list_issues(self, repo, m, q, body, headers):
+        state = q.get("state", "open")
+        wanted = [label for label in q.get("labels", "").split(",") if label]
+        since = q.get("since")
+        issues = [
+            i
+            for i in repo.issues.values()
+            if (state == "all" or i["state"] == state)
+            and all(label in i["labels"] for label in wanted)
+            and (not since or i["updated_at"] >= since)
+            and (not q.get("creator") or i["author"] == q["creator"])
+        ]
+        issues.sort(key=lambda i: i["number"], reverse=q.get("direction", "desc") == "desc")
+        return self._paged(m.group(0), q, [self._issue_json(repo, i) for i in issues], headers)
+
+    def _paged(self, path: str, q: dict[str, str], items: list[Any], headers: dict[str, str]):
+        per_page = min(int(q.get("per_page", 30)), 100)
+        page = int(q.get("page", 1))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        extra: dict[str, str] = {}
+        if page * per_page < len(items):
+            next_q = "&".join(f"{k}={v}" for k, v in {**q, "page": str(page + 1)}.items())
+            extra["Link"] = f'<{self._api(path)}?{next_q}>; rel="next"'
+        etag = 'W/"' + hashlib.sha256(json.dumps([chunk, extra]).encode()).hexdigest()[:32] + '"'
+        extra["ETag"] = etag
+        if {k.lower(): v for k, v in headers.items()}.get("if-none-match") == etag:
+            return 304, None, extra
+        return 200, chunk, extra
+
+    def _get_issue(self, repo, m, q, body, headers):
+        return 200, self._issue_json(repo, self._issue(repo, m["n"])), {}
+
+    def _patch_issue(self, repo, m, q, body, headers):
+        issue = self._issue(repo, m["n"])
+        for key in ("title", "body", "state"):
+            if key in (body or {}):
+                issue[key] = body[key]
+        if "labels" in (body or {}):
+            issue["labels"] = [self._ensure_label(repo, n)["name"] for n in body["labels"]]
+        issue["updated_at"] = _now()
+        return 200, self._issue_json(repo, issue), {}
+
+    def _list_comments(self, repo, m, q, body, headers):
+        self._issue(repo, m["n"])
+        items = [self._comment_json(repo, c) for c in repo.comments.values() if c["issue"] == int(m["n"])]
+        return self._paged(m.group(0), q, items, headers)
+
+    def _create_comment(self, repo, m, q, body, headers):
+        issue = self._issue(repo, m["n"])
+        if not isinstance(body, dict) or not body.get("body"):
+            raise _HttpError(
+                422, "Validation Failed", [{"resource": "IssueComment", "code": "missing_field"}]
+            )
+        now = _now()
+        comment = {"id": self._new_id(), "issue": issue["number"], "body": body["body"], "author": self.login}
+        comment.update(created_at=now, updated_at=now)
+        repo.comments[comment["id"]] = comment
+        issue["updated_at"] = now
+        return 201, self._comment_json(repo, comment), {}
+
+    def _edit_comment(self, repo, m, q, body, headers):
+        comment = repo.comments.get(int(m["id"]))
+        if comment is None:
+            raise _HttpError(404, "Not Found")
+        comment.update(body=body["body"], updated_at=_now())
+        repo.issues[comment["issue"]]["updated_at"] = comment["updated_at"]
+        return 200, self._comment_json(repo, comment), {}
+
+    def _get_labels(self, repo, m, q, body, headers):
+        issue = self._issue(repo, m["n"])
+        return 200, [self._label_json(repo, n) for n in issue["labels"]], {}
+
+    def _add_labels(self, repo, m, q, body, headers):
+        issue = self._issue(repo, m["n"])
+        names = body.get("labels", []) if isinstance(body, dict) else body
+        for name in names or []:
+            if name not in issue["labels"]:
+                issue["labels"].append(self._ensure_label(repo, name)["name"])
+        issue["updated_at"] = _now()
+        return 200, [self._label_json(repo, n) for n in issue["labels"]], {}
+
+    def _get_branch(self, repo, m, q, body, headers):
+        branch = unquote(m["branch"])
+        sha = repo.refs.get(f"refs/heads/{branch}")
+        if sha is None:
+            raise _HttpError(404, "Branch not found")
+        commit = self._git_commit_json(repo, sha)
+        data = {
+            "name": branch,
+            "commit": {
+                "sha": sha,
+                "node_id": commit["node_id"],
+                "commit": {
+                    k: commit[k] for k in ("author", "committer", "message", "tree", "url", "verification")
+                }
+                | {"comment_count": 0},
+                "url": self._api(f"/repos/{repo.slug}/commits/{sha}"),
+                "html_url": commit["html_url"],
+                "comments_url": self._api(f"/repos/{repo.slug}/commits/{sha}/comments"),
+                "author": self._user(self.login),
+                "committer": self._user(self.login),
+                "parents": commit["parents"],
+            },
+            "_links": {
+                "self": self._api(f"/repos/{repo.slug}/branches/{branch}"),
+                "html": self._html(f"{repo.slug}/tree/{branch}"),
+            },
+            "protected": False,
+            "protection": {
+                "enabled": False,
+                "required_status_checks": {"enforcement_level": "off", "contexts": []},
+            },
+            "protection_url": self._api(f"/repos/{repo.slug}/branches/{branch}/protection"),
+        }
+        return 200, data, {}
+
+    def _get_ref(self, repo, m, q, body, headers):
+        ref = f"refs/{unquote(m['ref'])}"
+        if ref not in repo.refs:
+            raise _HttpError(404, "Not Found")
+        return 200, self._ref_json(repo, ref), {}
+
+    def _create_ref(self, repo, m, q, body, headers):
+        ref, sha = body.get("ref", ""), body.get("sha", "")
+        if not ref.startswith("refs/") or ref.count("/") < 2:
+            raise _HttpError(422, "Reference name must start with 'refs/' and have at least two slashes.")
+        if sha not in repo.commits:
+            raise _HttpError(422, "Object does not exist")
+        if ref in repo.refs:
+            raise _HttpError(422, "Reference already exists")
+        repo.refs[ref] = sha
+        return 201, self._ref_json(repo, ref), {"Location": self._api(f"/repos/{repo.slug}/git/{ref}")}
+
+    def _update_ref(self, repo, m, q, body, headers):
+        ref = f"refs/{unquote(m['ref'])}"
+        if ref not in repo.refs:
+            raise _HttpError(422, "Reference does not exist")
+        sha = body.get("sha", "")
+        if sha not in repo.commits:
+            raise _HttpError(422, "Object does not exist")
+        if not body.get("force") and not self._is_ancestor(repo, repo.refs[ref], sha):
+            raise _HttpError(422, "Update is not a fast forward")
+        repo.refs[ref] = sha
+        return 200, self._ref_json(repo, ref), {}
+
+    def _get_commit(self, repo, m, q, body, headers):
+        if m["sha"] not in repo.commits:
+            raise _HttpError(404, "Not Found")
+        return 200, self._git_commit_json(repo, m["sha"]), {}
+
+    def _create_commit(self, repo, m, q, body, headers):
+        tree, parents = body.get("tree"), body.get("parents", [])
+        if tree not in repo.trees or any(p not in repo.commits for p in parents):
+            raise _HttpError(
+                422, "Tree SHA does not exist" if tree not in repo.trees else "Parent SHA does not exist"
+            )
+        sha = self._store_commit(repo, tree, list(parents), body.get("message", ""))
+        return 201, self._git_commit_json(repo, sha), {}
+
+    def _get_tree(self, repo, m, q, body, headers):
+        if m["sha"] not in repo.trees:
+            raise _HttpError(404, "Not Found")
+        return 200, self._tree_json(repo, m["sha"]), {}
+
+    def _create_tree(self, repo, m, q, body, headers):
+        base = body.get("base_tree")
+        if base is not None and base not in repo.trees:
+            raise _HttpError(422, "Invalid tree info")  # GitHub wants a tree sha here, not a commit
+        entries = dict(repo.trees[base]) if base else {}
+        for entry in body.get("tree", []):
+            path = entry["path"]
+            if "content" in entry:
+                entries[path] = self._store_blob(repo, entry["content"].encode())
+            elif entry.get("sha") is None:
+                entries.pop(path, None)
+            elif entry["sha"] in repo.blobs:
+                entries[path] = entry["sha"]
+            else:
+                raise _HttpError(422, "Invalid tree info")
+        sha = self._store_tree(repo, entries)
+        return 201, self._tree_json(repo, sha), {}
+
+    def _get_blob(self, repo, m, q, body, headers):
+        data = repo.blobs.get(m["sha"])
+        if data is None:
+            raise _HttpError(404, "Not Found")
+        url = self._api(f"/repos/{repo.slug}/git/blobs/{m['sha']}")
+        payload = {"sha": m["sha"], "node_id": "B_x", "size": len(data), "url": url}
+        return 200, payload | {"content": _b64_lines(data), "encoding": "base64"}, {}
+
+    def _create_blob(self, repo, m, q, body, headers):
+        content = body.get("content", "")
+        data = base64.b64decode(content) if body.get("encoding") == "base64" else content.encode()
+        sha = self._store_blob(repo, data)
+        return 201, {"sha": sha, "url": self._api(f"/repos/{repo.slug}/git/blobs/{sha}")}, {}
+
+    def _get_contents(self, repo, m, q, body, headers):
+        path = unquote(m["path"]).strip("/")
+        ref = q.get("ref") or repo.default_branch
+        tree = self._tree_of(repo, ref)
+        if tree is None:
+            raise _HttpError(404, f"No commit found for the ref {ref}")
+        if path in tree:
+            return 200, self._content_json(repo, path, tree[path], ref, with_content=True), {}
+        children = sorted(p for p in tree if p.startswith(path + "/"))
+        if not children:
+            raise _HttpError(404, "Not Found")
+        listing = [self._content_json(repo, p, tree[p], ref, with_content=False) for p in children]
+        return 200, listing, {}
+
+    def _list_pulls(self, repo, m, q, body, headers):
+        state = q.get("state", "open")
+        head = q.get("head")
+        pulls = [
+            p
+            for p in repo.pulls.values()
+            if (state == "all" or repo.issues[p["number"]]["state"] == state)
+            and (not head or f"{repo.owner}:{p['head']}" == head)
+            and (not q.get("base") or p["base"] == q["base"])
+        ]
+        pulls.sort(key=lambda p: p["number"], reverse=True)
+        return self._paged(m.group(0), q, [self._pull_json(repo, p) for p in pulls], headers)
+
+    def _create_pull(self, repo, m, q, body, headers):
+        head, base = body.get("head", ""), body.get("base", "")
+        branch = head.split(":", 1)[1] if ":" in head else head
+        if f"refs/heads/{branch}" not in repo.refs or f"refs/heads/{base}" not in repo.refs:
+            field_name = "head" if f"refs/heads/{branch}" not in repo.refs else "base"
+            raise _HttpError(
+                422,
+                "Validation Failed",
+                [{"resource": "PullRequest", "field": field_name, "code": "invalid"}],
+            )
+        for pr in repo.pulls.values():
+            if pr["head"] == branch and repo.issues[pr["number"]]["state"] == "open":
+                message = f"A pull request already exists for {repo.owner}:{branch}."
+                raise _HttpError(
+                    422,
+                    "Validation Failed",
+                    [{"resource": "PullRequest", "code": "custom", "message": message}],
+                )
+        number = self._new_issue(repo, body.get("title", ""), body.get("body") or "", [], self.login, "open")
+        repo.issues[number]["is_pull"] = True
+        repo.pulls[number] = {"number": number, "id": self._new_id(), "head": branch, "base": base}
+        return 201, self._pull_json(repo, repo.pulls[number]), {}
+
+    def _pull(self, repo: _Repo, number: str) -> dict[str, Any]:
+        pr = repo.pulls.get(int(number))
+        if pr is None:
+            raise _HttpError(404, "Not Found")
+        return pr
+
+    def _get_pull(self, repo, m, q, body, headers):
+        return 200, self._pull_json(repo, self._pull(repo, m["n"])), {}
+
+    def _edit_pull(self, repo, m, q, body, headers):
+        pr = self._pull(repo, m["n"])
+        issue = repo.issues[pr["number"]]
+        for key in ("title", "body", "state"):
+            if key in body:
+                issue[key] = body[key]
+        issue["updated_at"] = _now()
+        return 200, self._pull_json(repo, pr), {}
+
+    def _combined_status(self, repo, m, q, body, headers):
+        sha = self._resolve(repo, unquote(m["ref"]))
+        if sha is None:
+            raise _HttpError(404, "No commit found for SHA")
+        statuses = repo.statuses.get(sha, [])
+        states = {s["state"] for s in statuses}
+        state = (
+            "failure"
+            if states & {"failure", "error"}
+            else "pending"
+            if not statuses or "pending" in states
+            else "success"
+        )
+        items = [
+            {
+                "url": self._api(f"/repos/{repo.slug}/statuses/{sha}"),
+                "id": s["id"],
+                "node_id": f"SC_{s['id']}",
+                "state": s["state"],
+                "description": s["description"],
+                "target_url": None,
+                "context": s["context"],
+                "created_at": _now(),
+                "updated_at": _now(),
+                "avatar_url": None,
+                "creator": self._user(self.login),
+            }
+            for s in statuses
+        ]
+        payload = {
+            "state": state,
+            "statuses": items,
+            "sha": sha,
+            "total_count": len(items),
+            "repository": self._repo_json(repo),
+            "commit_url": self._api(f"/repos/{repo.slug}/commits/{sha}"),
+            "url": self._api(f"/repos/{repo.slug}/commits/{sha}/status"),
+        }
+        return 200, payload, {}
+
+    def _check_runs(self, repo, m, q, body, headers):
+        sha = self._resolve(repo, unquote(m["ref"]))
+        if sha is None:
+            raise _HttpError(404, "No commit found for SHA")
+        runs = [
+            {
+                "id": r["id"],
+                "node_id": f"CR_{r['id']}",
+                "head_sha": sha,
+                "external_id": "",
+                "url": self._api(f"/repos/{repo.slug}/check-runs/{r['id']}"),
+                "html_url": self._html(f"{repo.slug}/runs/{r['id']}"),
+                "details_url": self._html(f"{repo.slug}/runs/{r['id']}"),
+                "status": r["status"],
+                "conclusion": r["conclusion"],
+                "started_at": _now(),
+                "completed_at": _now() if r["status"] == "completed" else None,
+                "output": {
+                    "title": r["name"],
+                    "summary": r["summary"],
+                    "text": None,
+                    "annotations_count": 0,
+                    "annotations_url": self._api(f"/repos/{repo.slug}/check-runs/{r['id']}/annotations"),
+                },
+                "name": r["name"],
+                "check_suite": {"id": r["id"] + 1},
+                "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+                "pull_requests": [],
+            }
+            for r in repo.check_runs.get(sha, [])
+        ]
+        return 200, {"total_count": len(runs), "check_runs": runs}, {}

@@ -1,0 +1,217 @@
+"""PR title, body and issue comments: golden files for fixed inputs, plus the rules behind them.
+
+Regenerate the golden files after an intended change with:
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/report -q
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from homeostat_core.config import PathFilters, RepoConfig
+from homeostat_core.models import (
+    AttemptState,
+    ErrorFingerprint,
+    ErrorReport,
+    FileChange,
+    FileEdit,
+    ProposedFix,
+    PullRequest,
+    Source,
+    StackFrame,
+    TokenUsage,
+)
+from homeostat_core.ports import issue_comment_marker, pr_marker
+from homeostat_core.report import (
+    REJECTED_MARKER,
+    UNPARSEABLE_MARKER,
+    parse_state_block,
+    render_issue_comment,
+    render_pr_body,
+    render_pr_title,
+    render_rejected_comment,
+    render_unparseable_comment,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
+REPO = RepoConfig(
+    slug="acme/widget",
+    branch="main",
+    max_prs_per_run=2,
+    labels=("homeostat",),
+    path_filters=PathFilters(include=("src",)),
+)
+FINGERPRINT = ErrorFingerprint(
+    id="3f2a9c41d0b7e6a5",
+    error_type="TypeError",
+    file_path="src/background/sync.js",
+    top_stack_frame="syncTabs",
+    message_hash="9d8c7b6a",
+    full_signature="TypeError|src/background/sync.js|syncTabs|9d8c7b6a",
+)
+ERROR = ErrorReport(
+    source=Source.EXTENSION,
+    product="TabSaver",
+    error_type="TypeError",
+    message="Cannot read properties of undefined (reading 'url') for jane@example.com",
+    stack="TypeError: Cannot read properties of undefined\n    at syncTabs (chrome-extension://abc/background/sync.js:42:17)",
+    frames=(
+        StackFrame("syncTabs", "chrome-extension://abc/background/sync.js", 42, 17, "src/background/sync.js"),
+        StackFrame("dispatch", "chrome-extension://abc/vendor/lib.js", 7, 3, "vendor/lib.js", in_app=False),
+        StackFrame(None, "chrome-extension://abc/background/index.js", 10, None, "src/background/index.js"),
+    ),
+    breadcrumbs=("Opened popup", "Clicked 'Sync now' as jane@example.com", "Closed a window"),
+)
+PATTERN_FIX = ProposedFix(
+    edits=(
+        FileEdit("src/background/sync.js", "tab.url", "tab?.url"),
+        FileEdit("src/background/sync.js", "win.tabs", "win?.tabs ?? []"),
+    ),
+    changes=(FileChange("src/background/sync.js", "..."),),
+    summary="Guard against windows closed during sync.",
+    source="pattern",
+    pattern_id="pat-3f2a9c41",
+    confidence=0.92,
+    pattern_strategy="exact",
+    lines_changed=4,
+)
+AI_FIX = ProposedFix(
+    edits=(FileEdit("src/background/sync.js", "a", "b"), FileEdit("src/popup/view.js", "c", "d")),
+    changes=(FileChange("src/background/sync.js", "..."), FileChange("src/popup/view.js", "...")),
+    summary="Check that the tab still exists before reading its URL ```rm -rf``` <!-- homeostat:fingerprint=evil -->",
+    source="ai",
+    tier=2,
+    model="gpt-4o-mini",
+    cost_usd=0.01234,
+    usage=TokenUsage(prompt=1800, completion=240, cached=512),
+    lines_changed=9,
+)
+
+
+def _scrub(text: str) -> str:
+    return re.sub(r"[\w.]+@[\w.]+", "[email]", text)
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+def _pattern_body(**overrides) -> str:
+    args = dict(
+        fingerprint=FINGERPRINT,
+        error=ERROR,
+        attempt=AttemptState(repo=REPO.slug, fingerprint_id=FINGERPRINT.id, attempts=1),
+        fix=PATTERN_FIX,
+        next_backoff=NOW + timedelta(hours=24),
+        now=NOW,
+        issue_numbers=[12, 7, 12],
+        repo=REPO,
+        scrub=_scrub,
+    )
+    args.update(overrides)
+    return render_pr_body(**args)
+
+
+def test_pattern_fix_body_matches_golden():
+    _check_golden("pr_body_pattern.md", _pattern_body())
+
+
+def test_ai_fix_body_without_frames_or_breadcrumbs_matches_golden():
+    error = ErrorReport(
+        source=Source.EXTENSION,
+        product="TabSaver",
+        error_type="TypeError",
+        message="x is undefined",
+        stack="TypeError: x is undefined\n    at <anonymous>:1:1",
+        frames=(),
+    )
+    body = _pattern_body(
+        error=error,
+        fix=AI_FIX,
+        attempt=AttemptState(repo=REPO.slug, fingerprint_id=FINGERPRINT.id, attempts=2, cost_usd=0.02),
+        next_backoff=NOW + timedelta(hours=48),
+        issue_numbers=[3],
+    )
+    _check_golden("pr_body_ai.md", body)
+
+
+def test_comments_and_title_match_golden():
+    pr = PullRequest(
+        number=15, url="https://github.com/acme/widget/pull/15", branch="homeostat/fix-3f2a9c41d0b7e6a5"
+    )
+    text = "\n---\n".join(
+        [
+            render_pr_title(FINGERPRINT, ERROR, scrub=_scrub),
+            render_issue_comment(pr, FINGERPRINT, PATTERN_FIX),
+            render_unparseable_comment("no stack trace found in the issue body"),
+            render_rejected_comment("forbidden_path", "edit touches .github/workflows/ci.yml"),
+        ]
+    )
+    _check_golden("comments.md", text)
+
+
+def test_body_carries_every_field():
+    body = _pattern_body()
+    assert body.rstrip().endswith(pr_marker(FINGERPRINT.id))
+    assert "**Attempt**: 1/3" in body
+    assert "Fixes #7\nFixes #12" in body and body.count("Fixes #12") == 1
+    assert "`do-not-fix`" in body
+    assert "pat-3f2a9c41" in body and "92.0%" in body
+    # user data went through the scrubber everywhere it appears
+    assert "jane@example.com" not in body and body.count("[email]") == 2
+    # in-app frames only
+    assert "at syncTabs (src/background/sync.js:42:17)" in body
+    assert "vendor/lib.js" not in body
+    assert "at <anonymous> (src/background/index.js:10)" in body
+
+
+def test_state_block_round_trips():
+    state = parse_state_block(_pattern_body())
+    assert state == {
+        "fingerprint": FINGERPRINT.id,
+        "tier": 0,
+        "attempts": 1,
+        "lastAttemptAt": "2025-03-04T05:06:07.000Z",
+        "backoffUntil": "2025-03-05T05:06:07.000Z",
+        "cost": "0.0000",
+        "totalCost": "0.0000",
+        "tokens": {"input": 0, "output": 0, "cached": 0},
+        "source": "pattern",
+        "patternId": "pat-3f2a9c41",
+        "confidence": 0.92,
+    }
+    assert parse_state_block("no state here") is None
+
+
+def test_report_text_cannot_forge_a_marker_or_break_fences():
+    body = _pattern_body(fix=AI_FIX)
+    assert body.count("<!-- homeostat:fingerprint=") == 1
+    assert pr_marker("evil") not in body
+    assert "```rm -rf```" not in body
+
+
+@pytest.mark.parametrize("message", ["short", "x" * 300])
+def test_title_is_bounded(message):
+    error = ErrorReport(Source.EXTENSION, "p", "TypeError", message, "", ())
+    title = render_pr_title(FINGERPRINT, error)
+    assert title.startswith("fix: TypeError in src/background/sync.js")
+    assert len(title) <= 100
+
+
+def test_issue_comment_carries_its_marker_and_link():
+    pr = PullRequest(number=4, url="https://example/pull/4", branch="homeostat/fix-x")
+    text = render_issue_comment(pr, FINGERPRINT, AI_FIX, opt_out_label="stop-bot")
+    assert issue_comment_marker(FINGERPRINT.id) in text
+    assert "[#4](https://example/pull/4)" in text and "`stop-bot`" in text
+    assert UNPARSEABLE_MARKER in render_unparseable_comment("x")
+    assert REJECTED_MARKER in render_rejected_comment("too_large", "y")
