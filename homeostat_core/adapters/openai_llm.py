@@ -1,0 +1,128 @@
+"""ports.ChatModel over the `openai` package, for every OpenAI-compatible provider by base URL.
+
+One cached client per (base_url, key). Retries with backoff on 408/409/429/5xx, connection
+errors and timeouts are the openai client's own (`max_retries`); 400/401/403/404/422 are never
+retried. Failures cross the port as ports.LlmError(kind=timeout|rate_limit|server|bad_request|auth).
+Keys come from `key_provider(api_key_env_name)` (env locally, Secrets Manager in Lambda) and are
+never logged or put into error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import openai
+
+from homeostat_core.fixing.model_settings import load_model_settings
+from homeostat_core.models import ChatResponse, TokenUsage
+from homeostat_core.ports import LlmError
+
+KeyProvider = Callable[[str], str | None]
+
+
+def env_key_provider(name: str) -> str | None:
+    """Local mode: API keys from environment variables (DEEPSEEK_API_KEY, OPENAI_API_KEY)."""
+    return os.environ.get(name) or None
+
+
+def static_key_provider(key: str = "scripted-no-key") -> KeyProvider:
+    """The same placeholder key for every name: for the scripted server, which needs none."""
+    return lambda name: key
+
+
+def _status_kind(status: int) -> str:
+    if status in (401, 403):
+        return "auth"
+    if status == 429:
+        return "rate_limit"
+    if status == 408:
+        return "timeout"
+    if status >= 500:
+        return "server"
+    return "bad_request"
+
+
+def _usage(raw: Any) -> TokenUsage:
+    if raw is None:
+        return TokenUsage()
+    details = getattr(raw, "prompt_tokens_details", None)
+    cached = getattr(details, "cached_tokens", None) if details is not None else None
+    if cached is None:
+        # DeepSeek reports cache hits as a top-level extra field
+        extra = getattr(raw, "model_extra", None) or {}
+        cached = extra.get("prompt_cache_hit_tokens")
+    return TokenUsage(
+        prompt=int(getattr(raw, "prompt_tokens", 0) or 0),
+        completion=int(getattr(raw, "completion_tokens", 0) or 0),
+        cached=int(cached or 0),
+    )
+
+
+class OpenAIChatModel:
+    """ports.ChatModel for OpenAI, DeepSeek and any OpenAI-compatible server."""
+
+    def __init__(
+        self,
+        key_provider: KeyProvider = env_key_provider,
+        timeout_s: float = 120.0,
+        max_retries: int = 3,
+        max_tokens_fields: Mapping[str, str] | None = None,
+    ):
+        """`max_tokens_fields`: model name → `max_tokens` or `max_completion_tokens` (OpenAI's
+        reasoning models reject `max_tokens`). Default: the configured model settings'
+        `max_tokens_fields()`; models not listed get `max_tokens`."""
+        self._key_provider = key_provider
+        self._timeout_s = timeout_s
+        self._max_retries = max_retries
+        if max_tokens_fields is None:
+            max_tokens_fields = load_model_settings().max_tokens_fields()
+        self._max_tokens_fields = dict(max_tokens_fields)
+        self._clients: dict[tuple[str, str], openai.OpenAI] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, base_url: str, api_key_name: str) -> openai.OpenAI:
+        key = self._key_provider(api_key_name)
+        if not key:
+            raise LlmError("auth", f"no API key in {api_key_name}")
+        with self._lock:
+            client = self._clients.get((base_url, key))
+            if client is None:
+                client = openai.OpenAI(
+                    api_key=key, base_url=base_url, timeout=self._timeout_s, max_retries=self._max_retries
+                )
+                self._clients[(base_url, key)] = client
+        return client
+
+    def complete(
+        self, *, base_url: str, api_key_name: str, model: str, messages: list[dict[str, str]], max_tokens: int
+    ) -> ChatResponse:
+        client = self._client(base_url, api_key_name)
+        limit = {self._max_tokens_fields.get(model, "max_tokens"): max_tokens}
+        try:
+            completion = client.chat.completions.create(model=model, messages=messages, **limit)
+        except openai.APITimeoutError:
+            raise LlmError("timeout", f"{model} at {base_url} timed out after {self._timeout_s}s") from None
+        except openai.APIConnectionError as exc:
+            raise LlmError(
+                "server", f"{model} at {base_url}: connection failed: {type(exc).__name__}"
+            ) from None
+        except openai.APIStatusError as exc:
+            raise LlmError(
+                _status_kind(exc.status_code), f"{model} at {base_url}: HTTP {exc.status_code}"
+            ) from None
+        except (openai.APIResponseValidationError, ValueError) as exc:
+            raise LlmError(
+                "server", f"{model} at {base_url}: malformed response: {type(exc).__name__}"
+            ) from None
+        except openai.OpenAIError as exc:
+            raise LlmError("server", f"{model} at {base_url}: {type(exc).__name__}") from None
+        if not getattr(completion, "choices", None):
+            raise LlmError("server", f"{model} at {base_url}: response has no choices")
+        content = completion.choices[0].message.content or ""
+        return ChatResponse(content=content, model=completion.model or model, usage=_usage(completion.usage))
+
+
+__all__ = ["KeyProvider", "OpenAIChatModel", "env_key_provider", "static_key_provider"]
