@@ -10,10 +10,52 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from homeostat_core.fixing.scrub import install_scrubbing
+
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "homeostat")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Homeostat")
 
 logger = Logger(service=SERVICE)
+# Nothing secret reaches a log line: issue text, model output and errors are scrubbed on the way out.
+install_scrubbing(logger)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # Tracer is a no-op outside Lambda (POWERTOOLS_TRACE_DISABLED or no X-Ray daemon).
 tracer = Tracer(service=SERVICE, disabled=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None)
+
+
+# EMF metric name → (RunRecord attribute, unit). Metrics are derived from the run record so the
+# dashboard and `homeostat report` can never disagree.
+RUN_METRICS = {
+    "IssuesProcessed": ("issues_processed", "Count"),
+    "PRsCreated": ("prs_created", "Count"),
+    "PRsUpdated": ("prs_updated", "Count"),
+    "Cooldowns": ("cooldowns", "Count"),
+    "PatternHits": ("pattern_hits", "Count"),
+    "Unparseable": ("unparseable", "Count"),
+    "ValidationRejected": ("validation_rejected", "Count"),
+    "CostUsd": ("cost_usd", "None"),
+    "Tokens": ("tokens", "Count"),
+    "LatencyMs": ("latency_ms", "Milliseconds"),
+    "DeferredIssues": ("deferred_count", "Count"),
+}
+
+
+def run_summary(record) -> dict:
+    """The run record's figures, keyed by metric name."""
+    summary = {}
+    for name, (attr, _unit) in RUN_METRICS.items():
+        value = len(record.deferred_issues) if attr == "deferred_count" else getattr(record, attr)
+        summary[name] = value
+    return summary
+
+
+def emit_run_metrics(record) -> None:
+    """One EMF blob per repo run, dimension Repo (plus Powertools' `service`)."""
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    run_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    run_metrics.add_dimension(name="Repo", value=record.repo)
+    for name, value in run_summary(record).items():
+        unit = MetricUnit(RUN_METRICS[name][1])
+        run_metrics.add_metric(name=name, unit=unit, value=float(value))
+    run_metrics.flush_metrics()

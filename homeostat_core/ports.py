@@ -177,11 +177,19 @@ class BudgetStore(Protocol):
 class RunStore(Protocol):
     def save(self, record: RunRecord) -> None: ...
 
-    def list(self, repo: str | None = None, since: datetime | None = None, until: datetime | None = None) -> list[RunRecord]: ...
+    def list(
+        self, repo: str | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> list[RunRecord]: ...
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class JobQueue(Protocol):
+    """The FIFO queue between scheduler/webhook and worker."""
+
+    def send(self, body: dict, *, group_id: str, dedup_id: str) -> None: ...
 
 
 __all__ = [
@@ -196,6 +204,7 @@ __all__ = [
     "ConflictError",
     "FileEdit",
     "Forge",
+    "JobQueue",
     "ForgeError",
     "LlmError",
     "PathFilters",

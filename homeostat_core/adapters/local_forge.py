@@ -42,7 +42,7 @@ class LocalForge:
     """Forge port on the local disk; also the demo's way to add issues, merge and set checks."""
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        self.root = Path(root).resolve()
         self.api_calls = 0
 
     # --- port operations ---------------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""SQS FIFO batch → repo runs and learning jobs, with partial batch failures and idempotency.
+
+Batch size is 1 (infra), so one message is one repo run or one learning job. A redelivered
+message (same messageId) does not run twice: Powertools idempotency keys on the messageId.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from homeostat_core.adapters.wiring import build_ports
+from homeostat_core.jobs import run_message
+from homeostat_core.observability import logger, tracer
+from homeostat_core.pipeline import Deadline
+from homeostat_core.settings import get_settings
+
+processor = SqsFifoPartialProcessor()
+idempotency_config = IdempotencyConfig(event_key_jmespath="messageId", raise_on_no_idempotency_key=True)
+_context: dict = {}
+
+
+@cache
+def _idempotent_runner():
+    # Built on first use: the persistence layer creates its boto3 client when constructed.
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+
+    @idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=store)
+    def run_once(message: dict) -> dict:
+        settings = get_settings()
+        context = _context.get("lambda")
+        remaining = (
+            (lambda: context.get_remaining_time_in_millis() / 1000) if context else (lambda: float("inf"))
+        )
+        return run_message(
+            json.loads(message["body"]),
+            ports=build_ports(settings),
+            env=settings.env,
+            deadline=Deadline(remaining_s=remaining, margin_s=settings.safety_margin_s),
+        )
+
+    return run_once
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> dict:
+    return _idempotent_runner()(message=record.raw_event)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    _context["lambda"] = context
+    idempotency_config.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,53 @@
+"""`homeostat report`: the per-repo summary of the last run (or a date range), or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _date(text: str) -> datetime:
+    try:
+        return (
+            datetime.fromisoformat(text).replace(tzinfo=UTC)
+            if "T" not in text
+            else datetime.fromisoformat(text)
+        )
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date: {text!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("report", help="per-repo run summary (markdown) or --jsonl records")
+    parser.add_argument("--since", type=_date, help="first day (ISO date); default: the last run per repo")
+    parser.add_argument("--until", type=_date, help="last moment (ISO date or datetime)")
+    parser.add_argument("--repo", help="only this owner/name")
+    parser.add_argument("--jsonl", action="store_true", help="print the run records as JSON lines")
+    parser.add_argument("--state", type=Path, help="read a local-mode state folder instead of AWS")
+    parser.set_defaults(func=report_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.run_report import jsonl, latest_per_repo, markdown_table
+    from homeostat_core.settings import get_settings
+
+    if args.state:
+        from homeostat_core.local.runner import LocalStack
+
+        context = LocalStack(args.state, echo=lambda _: None)
+    else:
+        context = nullcontext()
+    with context:
+        runs = DynamoState.from_settings(get_settings()).runs
+        records = runs.list(repo=args.repo, since=args.since, until=args.until)
+    if not (args.since or args.until):
+        records = latest_per_repo(records)
+    records.sort(key=lambda r: (r.repo, r.timestamp))
+    if not records:
+        print("no runs recorded")
+        return 0
+    print(jsonl(records) if args.jsonl else markdown_table(records))
+    return 0

@@ -1,0 +1,395 @@
+"""The embedded default: the whole loop on this machine, through the real Lambda handlers.
+
+moto's ThreadedMotoServer on 127.0.0.1 plays DynamoDB and SQS (the same tables and FIFO queue
+as infra/ builds), a LocalForge plays GitHub, and the model is any OpenAI-compatible endpoint
+(HOMEOSTAT_LLM_BASE_URL) or the scripted one under examples/. Handlers receive real event shapes:
+an EventBridge scheduled event, SQS batches, Function URL requests with signed GitHub payloads.
+
+This module is a driver, like the handlers: it wires adapters and calls functions/, never the
+other way round.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = PROJECT_ROOT / "examples"
+QUEUE_NAME = "homeostat-jobs.fifo"
+DLQ_NAME = "homeostat-jobs-dlq.fifo"
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class FakeLambdaContext:
+    """What the handlers read from a LambdaContext."""
+
+    function_name: str
+    timeout_s: float = 900.0
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout_s - (time.monotonic() - self._started)) * 1000)
+
+
+class LocalStack:
+    """Moto server + tables + FIFO queue + local forge + model endpoint, as environment variables.
+
+    State lives in `state_dir`: the forge's git repositories and a JSON dump of the tables,
+    reloaded on the next start, so `homeostat local run --state DIR` continues where it stopped.
+    """
+
+    def __init__(self, state_dir: Path, *, env: str = "dev", echo: Callable[[str], None] = print):
+        self.state_dir = Path(state_dir).resolve()
+        self.env = env
+        self.echo = echo
+        self._moto = None
+        self._scripted = None
+        self._saved_env: dict[str, str | None] = {}
+        self.queue_url = ""
+        self.dlq_url = ""
+        self.model_label = ""
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _setenv(self, **values: str) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        from homeostat_core.settings import get_settings
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self._setenv(
+            AWS_ENDPOINT_URL=f"http://{host}:{port}",
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_REGION="us-east-1",
+            HOMEOSTAT_ENV=self.env,
+            HOMEOSTAT_FORGE="local",
+            HOMEOSTAT_LOCAL_FORGE_DIR=str(self.forge_dir),
+            HOMEOSTAT_WEBHOOK_SECRET=self._webhook_secret(),
+            POWERTOOLS_METRICS_DISABLED="true",
+            POWERTOOLS_TRACE_DISABLED="true",
+        )
+        self._quiet_logs()
+        self._start_model()
+        get_settings.cache_clear()
+        self._create_resources()
+        self._load_tables()
+
+    def stop(self) -> None:
+        from homeostat_core.settings import get_settings
+
+        try:
+            if self._moto is not None:
+                self._save_tables()
+        finally:
+            if self._scripted is not None:
+                self._scripted.stop()
+            if self._moto is not None:
+                self._moto.stop()
+            self._restore_logs()
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            get_settings.cache_clear()
+            _reset_handler_caches()
+
+    def _quiet_logs(self) -> None:
+        """JSON log lines go to state_dir/homeostat.log; the terminal keeps the story."""
+        import logging
+
+        from homeostat_core.observability import logger
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._log_file = open(self.state_dir / "homeostat.log", "a", encoding="utf-8")  # noqa: SIM115
+        handler = logger.registered_handler
+        self._previous_stream = handler.setStream(self._log_file)
+
+    def _restore_logs(self) -> None:
+        from homeostat_core.observability import logger
+
+        if getattr(self, "_log_file", None) is not None:
+            logger.registered_handler.setStream(self._previous_stream)
+            self._log_file.close()
+            self._log_file = None
+
+    @property
+    def forge_dir(self) -> Path:
+        return self.state_dir / "forge"
+
+    def _webhook_secret(self) -> str:
+        path = self.state_dir / "webhook-secret"
+        if not path.exists():
+            path.write_text(secrets.token_hex(20))
+        return path.read_text().strip()
+
+    def _start_model(self) -> None:
+        base_url = os.environ.get("HOMEOSTAT_LLM_BASE_URL")
+        if base_url:
+            self.model_label = f"OpenAI-compatible endpoint {base_url}"
+            return
+        from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
+
+        self._scripted = ScriptedLlmServer(EXAMPLES / "llm-script.yaml")
+        url = self._scripted.start()
+        self._setenv(HOMEOSTAT_LLM_BASE_URL=url, DEEPSEEK_API_KEY="scripted", OPENAI_API_KEY="scripted")
+        self.model_label = f"SCRIPTED model server (answers from examples/llm-script.yaml) at {url}"
+
+    def _create_resources(self) -> None:
+        import boto3
+
+        from homeostat_core.adapters.dynamo import create_tables
+        from homeostat_core.settings import get_settings
+
+        settings = get_settings()
+        create_tables(settings)
+        sqs = boto3.client("sqs")
+        dlq_url = sqs.create_queue(QueueName=DLQ_NAME, Attributes={"FifoQueue": "true"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.queue_url = sqs.create_queue(
+            QueueName=QUEUE_NAME,
+            Attributes={
+                "FifoQueue": "true",
+                "ContentBasedDeduplication": "false",
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"}),
+            },
+        )["QueueUrl"]
+        self.dlq_url = dlq_url
+        self._setenv(HOMEOSTAT_QUEUE_URL=self.queue_url)
+        get_settings.cache_clear()
+
+    # --- table persistence between runs ----------------------------------------------------
+
+    def _tables(self) -> list[str]:
+        from homeostat_core.settings import get_settings
+
+        s = get_settings()
+        return [s.attempts_table, s.patterns_table, s.runs_table]
+
+    def _save_tables(self) -> None:
+        import boto3
+
+        client = boto3.client("dynamodb")
+        dump: dict[str, list] = {}
+        for table in self._tables():
+            items: list = []
+            for page in client.get_paginator("scan").paginate(TableName=table):
+                items.extend(page["Items"])
+            dump[table] = items
+        (self.state_dir / "tables.json").write_text(json.dumps(dump))
+
+    def _load_tables(self) -> None:
+        import boto3
+
+        path = self.state_dir / "tables.json"
+        if not path.exists():
+            return
+        client = boto3.client("dynamodb")
+        for table, items in json.loads(path.read_text()).items():
+            for item in items:
+                client.put_item(TableName=table, Item=item)
+
+    # --- seeding ----------------------------------------------------------------------------
+
+    def forge(self):
+        from homeostat_core.adapters.local_forge import LocalForge
+
+        return LocalForge(self.forge_dir)
+
+    def seed_examples(self, config) -> None:
+        """Build the sample repos and their logger issues, once per state folder."""
+        forge = self.forge()
+        for repo in config.repositories:
+            if (self.forge_dir / repo.owner / repo.name).exists():
+                continue
+            forge.seed_repo(repo, EXAMPLES / "repos" / repo.name, EXAMPLES / "issues" / repo.name)
+
+    # --- driving the handlers ---------------------------------------------------------------
+
+    def schedule(self) -> dict:
+        from functions.scheduler.handler import handler
+
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT,
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/homeostat-every-6-hours"],
+            "detail": {},
+        }
+        return handler(event, FakeLambdaContext("homeostat-scheduler", timeout_s=60))
+
+    def drain(self, on_result: Callable[[dict], None] | None = None, max_messages: int = 200) -> list[dict]:
+        """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
+        import boto3
+
+        from functions.worker.handler import handler
+
+        sqs = boto3.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        results: list[dict] = []
+        for _ in range(max_messages):
+            received = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not received:
+                break
+            message = received[0]
+            event = {"Records": [_sqs_record(message, arn)]}
+            response = handler(event, FakeLambdaContext("homeostat-worker"))
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            body = json.loads(message["Body"])
+            result = {"message": body, "failed": message["MessageId"] in failed}
+            if not result["failed"]:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            results.append(result)
+            if on_result:
+                on_result(result)
+        return results
+
+    def deliver_webhook(
+        self, event_name: str, payload: dict[str, Any], *, delivery_id: str | None = None
+    ) -> dict:
+        """POST a signed GitHub delivery to the webhook handler as a Function URL request."""
+        from functions.webhook.handler import handler
+        from homeostat_core.webhook import sign
+
+        body = json.dumps(payload)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "GitHub-Hookshot/local",
+            "x-github-event": event_name,
+            "x-github-delivery": delivery_id or str(uuid.uuid4()),
+            "x-hub-signature-256": sign(self._webhook_secret(), body.encode()),
+        }
+        event = function_url_event(headers, body)
+        response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
+        return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
+
+
+def function_url_event(
+    headers: dict[str, str], body: str, *, method: str = "POST", base64: bool = False
+) -> dict:
+    """A Lambda Function URL request event (payload format 2.0)."""
+    now = datetime.now(UTC)
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "homeostatlocal",
+            "domainName": "homeostatlocal.lambda-url.us-east-1.on.aws",
+            "domainPrefix": "homeostatlocal",
+            "http": {
+                "method": method,
+                "path": "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": body,
+        "isBase64Encoded": base64,
+    }
+
+
+def _sqs_record(message: dict, queue_arn: str) -> dict:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": "us-east-1",
+    }
+
+
+def _reset_handler_caches() -> None:
+    """Handlers cache adapters per container; a new local stack is a new container."""
+    import sys
+
+    from homeostat_core.adapters import wiring
+
+    wiring.state_for.cache_clear()
+    for name in ("functions.worker.handler", "functions.webhook.handler"):
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        for attr in ("_idempotent_runner", "_once"):
+            fn = getattr(module, attr, None)
+            if fn is not None and hasattr(fn, "cache_clear"):
+                fn.cache_clear()
+
+
+def reset_state(state_dir: Path) -> None:
+    if state_dir.exists():
+        shutil.rmtree(state_dir)

@@ -1,0 +1,130 @@
+"""The demo story, asserted: real handlers, moto server, local forge, scripted model.
+
+One test walks the whole loop because each step depends on the state the previous one left,
+exactly as `make demo` does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from homeostat_core.commands.local import pull_request_closed_payload, read_issue_file
+from homeostat_core.config import default_config_path, load_config
+from homeostat_core.local.runner import EXAMPLES, LocalStack
+
+pytestmark = pytest.mark.xdist_group("e2e")
+
+CMF = "littlebearapps/convert-my-file"
+NB = "littlebearapps/notebridge"
+PK = "littlebearapps/palette-kit"
+CHEAP_MODEL = "deepseek-chat"
+
+
+def _records_by_repo(stack) -> dict:
+    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.run_report import latest_per_repo
+    from homeostat_core.settings import get_settings
+
+    return {r.repo: r for r in latest_per_repo(DynamoState.from_settings(get_settings()).runs.list())}
+
+
+def test_demo_story(tmp_path):
+    config = load_config(default_config_path())
+    repos = {r.slug: r for r in config.repositories}
+    state = tmp_path / "state"
+
+    # Given the sample repos and logger issues, when the scheduler and worker run once (dev)
+    with LocalStack(state, env="dev", echo=lambda _: None) as stack:
+        stack.seed_examples(config)
+        scheduled = stack.schedule()
+        results = stack.drain()
+        forge = stack.forge()
+        records = _records_by_repo(stack)
+        requests = list(stack._scripted.requests)
+
+        # Then every repo ran once, from a message the worker did not fail
+        assert scheduled["scheduled"] == 3
+        assert [r["failed"] for r in results] == [False, False, False]
+
+        # PR counts per repo stay within max_prs_per_run
+        for slug, repo in repos.items():
+            open_prs = forge.list_prs(repo, state="open")
+            assert len(open_prs) <= repo.max_prs_per_run, slug
+
+        # convert-my-file: the Chrome and Firefox reports of one bug share one PR that links both
+        cmf = repos[CMF]
+        cmf_prs = forge.list_prs(cmf, state="open")
+        assert len(cmf_prs) == 2
+        linked = [pr for pr in cmf_prs if "#1" in pr.body and "#2" in pr.body]
+        assert len(linked) == 1
+        # ... the third distinct bug is deferred by the PR budget, not dropped
+        assert records[CMF].prs_created == 2
+        assert len(records[CMF].deferred_issues) == 1
+        # ... the garbled issue is labelled unparseable with exactly one comment
+        assert "homeostat-unparseable" in forge.issue_labels(cmf, 5)
+        assert len(forge.issue_comments(cmf, 5)) == 1
+
+        # notebridge: the fix outside path_filters is rejected with a reason on the issue
+        nb = repos[NB]
+        assert records[NB].validation_rejected == 1
+        assert "homeostat-rejected" in forge.issue_labels(nb, 1)
+        assert len(forge.issue_comments(nb, 1)) == 1
+        assert not any("lib/analytics.js" in forge.pr_diff(nb, pr.number) for pr in forge.list_prs(nb))
+
+        # The sensitive file never reached the cheap tier, and did reach the strong one
+        session_requests = [r for r in requests if "src/auth/session.js" in str(r["body"]["messages"])]
+        assert session_requests
+        assert all(r["body"]["model"] != CHEAP_MODEL for r in session_requests)
+
+        # When the worker runs again at once, every attempted fingerprint is in cooldown
+        stack.schedule()
+        stack.drain()
+        rerun = _records_by_repo(stack)
+        assert rerun[NB].cooldowns >= 2
+        assert rerun[NB].prs_created == 0
+        # ... the deferred convert-my-file bug now gets its PR; nothing else is opened
+        assert rerun[CMF].prs_created == 1
+        assert len(forge.issue_comments(cmf, 5)) == 1  # unparseable answered once only
+
+    # When a maintainer merges notebridge's PRs in dev, nothing is extracted
+    with LocalStack(state, env="dev", echo=lambda _: None) as stack:
+        from homeostat_core.adapters.dynamo import DynamoState
+        from homeostat_core.settings import get_settings
+
+        forge = stack.forge()
+        cmf_pr = forge.list_prs(repos[CMF], state="open")[0]
+        merged = forge.merge_pr(repos[CMF], cmf_pr.number)
+        assert (
+            stack.deliver_webhook(
+                "pull_request", pull_request_closed_payload(repos[CMF], merged, merged=True)
+            )["status"]
+            == 202
+        )
+        stack.drain()
+        assert DynamoState.from_settings(get_settings()).patterns.all() == []
+
+    # When notebridge's PRs are merged in production, each merged fix becomes a pattern
+    with LocalStack(state, env="production", echo=lambda _: None) as stack:
+        forge = stack.forge()
+        for pr in forge.list_prs(repos[NB], state="open"):
+            merged = forge.merge_pr(repos[NB], pr.number)
+            stack.deliver_webhook("pull_request", pull_request_closed_payload(repos[NB], merged, merged=True))
+        stack.drain()
+        patterns = DynamoState.from_settings(get_settings()).patterns.all()
+        assert {p.file_path for p in patterns} >= {"src/lib/storage.js"}
+
+        # And a new occurrence of the same bug in palette-kit (which ships the same file)
+        issue = read_issue_file(EXAMPLES / "later" / "palette-kit-notes-json.md")
+        number = forge.add_issue(repos[PK], issue["title"], issue["body"], issue["labels"], issue["author"])
+        calls_before = len(stack._scripted.requests)
+        stack.schedule()
+        stack.drain()
+        records = _records_by_repo(stack)
+
+        # Then it is fixed from the pattern library: a PR, a pattern hit, no model call, $0
+        assert records[PK].pattern_hits == 1
+        outcome = next(o for o in records[PK].outcomes if number in o.get("issues", []))
+        assert outcome["result"] == "pr_created" and outcome["source"] == "pattern"
+        assert outcome["costUsd"] == 0
+        new_prompts = [str(r["body"]["messages"]) for r in stack._scripted.requests[calls_before:]]
+        assert not any("src/lib/storage.js" in p for p in new_prompts)
