@@ -6,6 +6,7 @@ reason, so one `homeostat config check` shows all that is wrong at once.
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from dataclasses import asdict, dataclass, field
@@ -78,10 +79,19 @@ def normalize_repo_path(path: str) -> str | None:
 
 
 def _under(path: str, prefix: str) -> bool:
-    prefix = prefix.strip("/")
-    if prefix in ("", "."):
+    # "./src", "src/../lib/" and "src/" name the directories "src" and "lib"
+    prefix = posixpath.normpath(prefix.strip("/") or ".")
+    if prefix == ".":
         return True
     return path == prefix or path.startswith(prefix + "/")
+
+
+def _valid_prefix(prefix: str) -> bool:
+    """A relative directory prefix; "." / "./" (the whole repository) included."""
+    if prefix.startswith("/"):
+        return False
+    stripped = prefix.rstrip("/")
+    return stripped in ("", ".") or normalize_repo_path(stripped) is not None
 
 
 def matches_any_glob(path: str, globs: tuple[str, ...]) -> bool:
@@ -122,7 +132,10 @@ class RepoConfig:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["path_filters"] = {"include": list(self.path_filters.include), "exclude": list(self.path_filters.exclude)}
+        data["path_filters"] = {
+            "include": list(self.path_filters.include),
+            "exclude": list(self.path_filters.exclude),
+        }
         for key in ("labels", "allowed_authors", "sensitive_paths"):
             data[key] = list(data[key])
         return data
@@ -167,7 +180,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _str_list(value: Any, key: str, problems: _Problems, *, allow_empty: bool = True) -> tuple[str, ...] | None:
+def _str_list(
+    value: Any, key: str, problems: _Problems, *, allow_empty: bool = True
+) -> tuple[str, ...] | None:
     if not isinstance(value, list):
         problems.add(key, f"must be a list of strings, got {type(value).__name__}")
         return None
@@ -233,8 +248,10 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
             exclude = _str_list(pf.get("exclude", []), f"{key}.path_filters.exclude", problems)
             for name, prefixes in (("include", include), ("exclude", exclude)):
                 for i, prefix in enumerate(prefixes or ()):
-                    if normalize_repo_path(prefix.rstrip("/") or ".") is None:
-                        problems.add(f"{key}.path_filters.{name}[{i}]", f"must be a relative path, got {prefix!r}")
+                    if not _valid_prefix(prefix):
+                        problems.add(
+                            f"{key}.path_filters.{name}[{i}]", f"must be a relative path, got {prefix!r}"
+                        )
             if include and exclude is not None:
                 filters = PathFilters(include=include, exclude=exclude)
 
@@ -248,7 +265,9 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     trigger_label = string("trigger_label")
     opt_out_label = string("opt_out_label")
     allowed_authors = (
-        _str_list(raw["allowed_authors"], f"{key}.allowed_authors", problems) if "allowed_authors" in raw else ()
+        _str_list(raw["allowed_authors"], f"{key}.allowed_authors", problems)
+        if "allowed_authors" in raw
+        else ()
     )
     sensitive = (
         _str_list(raw["sensitive_paths"], f"{key}.sensitive_paths", problems)
@@ -258,6 +277,8 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     budget = raw.get("daily_budget_usd", _OPTIONAL["daily_budget_usd"])
     if isinstance(budget, bool) or not isinstance(budget, int | float):
         problems.add(f"{key}.daily_budget_usd", f"must be a number, got {type(budget).__name__}")
+    elif not math.isfinite(budget):
+        problems.add(f"{key}.daily_budget_usd", f"must be a finite number, got {budget}")
     elif budget <= 0:
         problems.add(f"{key}.daily_budget_usd", f"must be greater than 0, got {budget}")
 
@@ -283,14 +304,16 @@ def parse_config(data: Any, source: str = "<config>") -> HomeostatConfig:
     """Validate an already-loaded YAML document; raises ConfigError listing every problem."""
     problems = _Problems(source)
     if not isinstance(data, dict):
-        problems.add("(root)", f"must be a mapping with 'version' and 'repositories', got {type(data).__name__}")
+        problems.add(
+            "(root)", f"must be a mapping with 'version' and 'repositories', got {type(data).__name__}"
+        )
         raise ConfigError(problems.items)
     for unknown in sorted(set(data) - {"version", "repositories"}):
         problems.add(unknown, "unknown key")
     version = data.get("version")
     if "version" not in data:
         problems.add("version", "required key is missing")
-    elif version != SUPPORTED_VERSION or isinstance(version, bool):
+    elif not _is_int(version) or version != SUPPORTED_VERSION:
         problems.add("version", f"unsupported version {version!r}; supported: {SUPPORTED_VERSION}")
 
     repos_raw = data.get("repositories")

@@ -43,6 +43,8 @@ from homeostat_core.ports import (
     issue_comment_marker,
 )
 from homeostat_core.report import (
+    REJECTED_MARKER,
+    UNPARSEABLE_MARKER,
     render_issue_comment,
     render_pr_body,
     render_pr_title,
@@ -52,8 +54,6 @@ from homeostat_core.report import (
 
 UNPARSEABLE_LABEL = "homeostat-unparseable"
 REJECTED_LABEL = "homeostat-rejected"
-UNPARSEABLE_MARKER = "<!-- homeostat:unparseable -->"
-REJECTED_MARKER = "<!-- homeostat:rejected -->"
 
 # Failure reasons that come from validating the model's (or a pattern's) edits: the issue gets a
 # `homeostat-rejected` label and one comment naming the reason.

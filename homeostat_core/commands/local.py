@@ -125,11 +125,12 @@ def _describe(outcome: dict) -> str:
         )
         verb = "opened" if result == "pr_created" else "updated"
         return f"issues {issues}: {verb} PR #{outcome.get('pr')} from {source}"
-    detail = outcome.get("detail") or outcome.get("reason", "")
+    reason = outcome.get("reason", "")
+    detail = outcome.get("detail")
     return (
-        f"issues {issues}: {result} ({outcome.get('reason', '')}: {detail})"
-        if outcome.get("detail")
-        else f"issues {issues}: {result} ({detail})"
+        f"issues {issues}: {result} ({reason}: {detail})"
+        if detail
+        else f"issues {issues}: {result} ({reason})"
     )
 
 
