@@ -1,0 +1,263 @@
+"""Parse + fingerprint throughput over 10,000 generated logger issues (one core).
+
+Issues mix sources (extension, WordPress, VPS), browsers' stack formats (Chrome/Edge, Firefox,
+Safari), error kinds, installs (extension ids), versions and depths. Generation is not timed.
+Target: >= 20,000 issues/s. Usage: .venv/bin/python bench/fingerprint.py [--issues N] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import timeit
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from homeostat_core import fingerprint as fp_module  # noqa: E402
+from homeostat_core.fingerprint import fingerprint  # noqa: E402
+from homeostat_core.intake import UnparseableIssue, parse_issue  # noqa: E402
+from homeostat_core.intake import paths as paths_module  # noqa: E402
+
+TARGET_PER_SECOND = 20_000
+PRODUCTS = ("NoteBridge", "ConvertMyFile", "PaletteKit")
+FILES = (
+    "src/popup/render.js",
+    "src/background/sync.js",
+    "content/inject.js",
+    "background/storage.js",
+    "src/shared/api-client.js",
+    "src/options/form.js",
+)
+FUNCTIONS = (
+    "renderNote",
+    "syncAll",
+    "injectPanel",
+    "readSettings",
+    "fetchJson",
+    "saveForm",
+    "onMessage",
+    "apply",
+)
+PROPS = ("title", "length", "id", "items", "dataset", "value", "tabId")
+
+
+def _error(rng: random.Random) -> tuple[str, dict[str, str]]:
+    """One error kind with its wording in each engine."""
+    kind = rng.randrange(6)
+    prop, name = rng.choice(PROPS), rng.choice(FUNCTIONS)
+    if kind == 0:
+        return "TypeError", {
+            "chrome": f"Cannot read properties of undefined (reading '{prop}')",
+            "firefox": f'can\'t access property "{prop}", note is undefined',
+            "safari": f"undefined is not an object (evaluating 'note.{prop}')",
+        }
+    if kind == 1:
+        return "TypeError", dict.fromkeys(("chrome", "firefox", "safari"), f"this.{name} is not a function")
+    if kind == 2:
+        return "ReferenceError", {
+            "chrome": f"{name} is not defined",
+            "firefox": f"{name} is not defined",
+            "safari": f"Can't find variable: {name}",
+        }
+    if kind == 3:
+        n = rng.randrange(100000)
+        return "Error", dict.fromkeys(
+            ("chrome", "firefox", "safari"),
+            f"Request {n} to https://api.example.com/v1/notes/{n} failed with 503",
+        )
+    if kind == 4:
+        return "SyntaxError", {
+            "chrome": "Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON",
+            "firefox": "JSON.parse: unexpected character at line 1 column 1 of the JSON data",
+            "safari": "JSON Parse error: Unrecognized token '<'",
+        }
+    return "QuotaExceededError", dict.fromkeys(
+        ("chrome", "firefox", "safari"),
+        f"Storage quota exceeded for key 'note-{uuid.UUID(int=rng.getrandbits(128))}'",
+    )
+
+
+def _frame(browser: str, base: str, file: str, function: str, rng: random.Random) -> str:
+    line, col = rng.randrange(1, 900), rng.randrange(1, 80)
+    if browser == "chrome":
+        return f"    at {function} ({base}/{file}:{line}:{col})"
+    return f"{function}@{base}/{file}:{line}:{col}"
+
+
+def make_bugs(rng: random.Random, count: int) -> list[tuple[str, str, dict[str, str], list[tuple[str, str]]]]:
+    """Distinct bugs: product, error type, wording per engine, and the innermost three frames."""
+    bugs = []
+    for _ in range(count):
+        error_type, wordings = _error(rng)
+        frames = [(rng.choice(FILES), name) for name in rng.sample(FUNCTIONS, 3)]
+        bugs.append((rng.choice(PRODUCTS), error_type, wordings, frames))
+    return bugs
+
+
+def extension_issue(
+    rng: random.Random, bug: tuple[str, str, dict[str, str], list[tuple[str, str]]]
+) -> tuple[str, str, list[str]]:
+    """One report of `bug` from a random install, version and browser (lines and depth vary)."""
+    product, error_type, wordings, bug_frames = bug
+    browser = rng.choice(("chrome", "chrome", "firefox", "safari"))
+    message = wordings[browser]
+    base = {
+        "chrome": "chrome-extension://" + "".join(rng.choice("abcdefghijklmnop") for _ in range(32)),
+        "firefox": f"moz-extension://{uuid.UUID(int=rng.getrandbits(128))}",
+        "safari": f"safari-web-extension://{uuid.UUID(int=rng.getrandbits(128))}",
+    }[browser]
+    frames = [_frame(browser, base, file, function, rng) for file, function in bug_frames]
+    frames += [
+        _frame(browser, base, rng.choice(FILES), rng.choice(FUNCTIONS), rng)
+        for _ in range(rng.randrange(0, 8))
+    ]
+    if browser == "chrome":
+        frames.insert(0, f"{error_type}: {message}")
+        frames.append("    at Array.forEach (<anonymous>)")
+    else:
+        frames.append("[native code]" if browser == "safari" else "@" + base + "/src/main.js:1:1")
+    crumbs = "\n".join(
+        f"{i}. Step {i} with note {rng.randrange(1000)}" for i in range(1, rng.randrange(2, 6))
+    )
+    body = (
+        "## Error Details\n"
+        f"- Extension: {product} v{rng.randrange(1, 4)}.{rng.randrange(10)}.{rng.randrange(10)}\n"
+        f"- Error Type: {error_type}\n"
+        f"- Message: {message}\n"
+        f"- Timestamp: 2025-0{rng.randrange(1, 10)}-1{rng.randrange(10)}T12:00:00Z\n"
+        f"- Fingerprint: {rng.getrandbits(32):08x}\n\n"
+        "## Stack Trace\n```\n" + "\n".join(frames) + "\n```\n\n"
+        "## Breadcrumbs\n" + crumbs + "\n"
+    )
+    return f"[{product}] {error_type}: {message}", body, ["robot", "source:cloakpipe"]
+
+
+def wordpress_issue(rng: random.Random, bug: object = None) -> tuple[str, str, list[str]]:
+    table = f"wp_{rng.randrange(2, 40)}_notes"  # multisite blog id: data, not identity
+    body = (
+        "## Error Details\n"
+        "- **Product**: cloudcode-wp-plugin\n"
+        "- **Error Type**: PDOException\n"
+        f"- **Message**: SQLSTATE[42S02]: Base table or view not found: 1146 Table '{table}' doesn't exist\n"
+        "- **Environment**: production\n"
+        f"- **Occurrences**: {rng.randrange(1, 4)}/3 (threshold reached)\n\n"
+        "## Stack Trace\n```\n"
+        f"#0 /var/www/html/wp-content/plugins/cloudcode/includes/db.php({rng.randrange(10, 300)}): PDO->query('SELECT')\n"
+        f"#1 /var/www/html/wp-content/plugins/cloudcode/includes/sync.php({rng.randrange(10, 300)}): Cloudcode\\Db->fetch()\n"
+        "#2 /var/www/html/wp-includes/class-wp-hook.php(324): Cloudcode\\Sync->run()\n"
+        "#3 {main}\n```\n\n"
+        "## PHP Environment\n- Runtime: PHP 8.2.10\n- File: includes/db.php\n- Line: 45\n"
+    )
+    return (
+        "[cloudcode-wp-plugin] PDOException: Base table or view not found",
+        body,
+        ["robot", "source:wordpress"],
+    )
+
+
+def vps_issue(rng: random.Random, bug: object = None) -> tuple[str, str, list[str]]:
+    port = rng.randrange(3000, 9000)
+    body = (
+        "**Error Type:** Error\n"
+        f"**Occurrences:** {rng.randrange(1, 4)}\n"
+        "**Job:** daily-report\n"
+        "**Location:** api/fetch-brands.js:78\n\n"
+        "## Error Message\n"
+        f"connect ECONNREFUSED 10.0.{rng.randrange(255)}.{rng.randrange(255)}:{port}\n\n"
+        "## Stack Trace\n```\n"
+        f"Error: connect ECONNREFUSED 127.0.0.1:{port}\n"
+        f"    at fetchBrands (/opt/brandcopilot/api/fetch-brands.js:78:{rng.randrange(1, 40)})\n"
+        "    at async runJob (/opt/brandcopilot/cron/daily-sync.js:34:5)\n"
+        "    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1555:16)\n```\n"
+    )
+    return "[brandcopilot] Error: connect ECONNREFUSED", body, ["robot", "source:vps"]
+
+
+def generate(count: int, seed: int, bugs: int = 40) -> tuple[list[tuple[str, str, list[str], int]], int]:
+    """`count` issues; 80% are reports of `bugs` extension bugs, the rest two server bugs."""
+    rng = random.Random(seed)
+    pool = make_bugs(rng, bugs)
+    issues = []
+    used: set[int] = set()
+    for number in range(count):
+        roll = rng.random()
+        if roll < 0.1:
+            title, body, labels = wordpress_issue(rng)
+            used.add(-1)
+        elif roll < 0.2:
+            title, body, labels = vps_issue(rng)
+            used.add(-2)
+        else:
+            index = rng.randrange(len(pool))
+            used.add(index)
+            title, body, labels = extension_issue(rng, pool[index])
+        issues.append((title, body, labels, number))
+    # bugs drawn at random can coincide (same type, wording and frames): count distinct ones
+    distinct = {(p[1], frozenset(p[2].values()), tuple(p[3])) for i, p in enumerate(pool) if i in used}
+    return issues, len(distinct) + len(used & {-1, -2})
+
+
+def run(issues: list[tuple[str, str, list[str], int]]) -> tuple[float, float, int, set[str]]:
+    """(CPU seconds, wall seconds, unparseable count, distinct ids) for one cold pass."""
+    for cached in (
+        paths_module.normalize_path,
+        paths_module.location_is_in_app,
+        paths_module._location_facts,
+        fp_module.normalize_message,
+        fp_module.normalize_function,
+    ):
+        cached.cache_clear()  # every run starts cold
+    ids: set[str] = set()
+    failed = 0
+    start_cpu, start_wall = time.process_time(), time.perf_counter()
+    for title, body, labels, number in issues:
+        try:
+            ids.add(fingerprint(parse_issue(title, body, labels, number)).id)
+        except UnparseableIssue:
+            failed += 1
+    return time.process_time() - start_cpu, time.perf_counter() - start_wall, failed, ids
+
+
+def _load() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
+    args = parser.parse_args()
+    issues, bugs = generate(args.issues, args.seed)
+    calibration = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+    body_kb = sum(len(b) for _t, b, _l, _n in issues) / len(issues) / 1024
+    results = [run(issues) for _ in range(max(1, args.repeat))]
+    cpu, wall, failed, ids = min(results, key=lambda r: r[0])
+    rate = len(issues) / cpu
+    print(f"issues: {len(issues)} (avg body {body_kb:.1f} KB), unparseable: {failed}")
+    print(
+        f"distinct bugs generated: {bugs}, distinct fingerprints: {len(ids)} (equal when grouping is right)"
+    )
+    print(
+        f"machine: sum(range(1000)) takes {calibration:.1f} us (an idle modern core: ~8 us); load {_load()}"
+    )
+    print(
+        f"runs, CPU s: {', '.join(f'{r[0]:.3f}' for r in results)}; wall s: {', '.join(f'{r[1]:.3f}' for r in results)}"
+    )
+    verdict = "meets" if rate >= TARGET_PER_SECOND else "BELOW"
+    print(
+        f"fingerprint throughput: {rate:,.0f} issues/s parse+fingerprint per CPU-second on one core "
+        f"(wall {len(issues) / wall:,.0f}/s; {verdict} target {TARGET_PER_SECOND:,}/s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

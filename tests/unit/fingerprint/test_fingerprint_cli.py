@@ -1,0 +1,95 @@
+"""`homeostat fingerprint` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from homeostat_core.cli import main
+
+CHROME = {
+    "type": "TypeError",
+    "message": "Cannot read properties of undefined (reading 'title')",
+    "stack": "TypeError: x\n    at renderNote (chrome-extension://abcdefghijklmnopabcdefghijklmnop/src/popup/render.js:4:1)",
+}
+FIREFOX = {
+    "type": "TypeError",
+    "message": 'can\'t access property "title", note is undefined',
+    "stack": "renderNote@moz-extension://8c7d5e3a-1b2c-4d5e-8f9a-0b1c2d3e4f5a/src/popup/render.js:3:9",
+}
+OTHER = {
+    "type": "ReferenceError",
+    "message": "chrome is not defined",
+    "stack": "    at boot (chrome-extension://a/src/bg.js:1:1)",
+}
+
+
+def run(monkeypatch, capsys, argv, stdin=""):
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    code = main(["fingerprint", *argv])
+    out = capsys.readouterr().out
+    return code, [json.loads(line) for line in out.splitlines()]
+
+
+def test_json_lines_with_a_bad_line(monkeypatch, capsys):
+    stdin = "\n".join([json.dumps(CHROME), "{not json", json.dumps(FIREFOX), json.dumps({"stack": 5}), ""])
+    code, lines = run(monkeypatch, capsys, [], stdin)
+    assert code == 0
+    assert lines[0]["id"] == lines[2]["id"] and lines[0]["filePath"] == "src/popup/render.js"
+    assert set(lines[0]) == {"id", "errorType", "filePath", "topStackFrame", "messageHash", "fullSignature"}
+    assert lines[1]["line"] == 2 and "invalid JSON" in lines[1]["error"]
+    assert lines[3] == {"line": 4, "error": "'stack' must be a string"}
+
+
+def test_group(monkeypatch, capsys):
+    stdin = "\n".join(json.dumps(x) for x in (CHROME, OTHER, FIREFOX))
+    code, lines = run(monkeypatch, capsys, ["--group"], stdin)
+    assert code == 0
+    assert [(g["count"], g["members"]) for g in lines] == [(2, [1, 3]), (1, [2])]
+    assert lines[0]["errorType"] == "TypeError"
+
+
+def test_all_lines_bad_exits_1(monkeypatch, capsys):
+    code, lines = run(monkeypatch, capsys, [], "[]\n{}\n")
+    assert code == 1
+    assert [line["line"] for line in lines] == [1, 2]
+
+
+def test_issue_files(tmp_path, monkeypatch, capsys):
+    good = tmp_path / "a.md"
+    good.write_text(
+        "# [NoteBridge] TypeError: boom\n## Error Details\n- Message: boom\n\n## Stack Trace\n```\n"
+        "    at save (chrome-extension://a/src/s.js:1:1)\n```\n\n## Breadcrumbs\n1. x\n"
+    )
+    bad = tmp_path / "b.md"
+    bad.write_text("# [NoteBridge] TypeError: boom\nno stack\n")
+    untitled = tmp_path / "c.md"
+    untitled.write_text("no title\n")
+    code, lines = run(
+        monkeypatch, capsys, ["--issue", str(good), "--issue", str(bad), "--issue", str(untitled)]
+    )
+    assert code == 0
+    assert lines[0]["filePath"] == "src/s.js"
+    assert lines[1] == {"issue": str(bad), "error": lines[1]["error"], "code": "missing_stack"}
+    assert "no title" in lines[2]["error"]
+
+
+def test_issue_with_title_flag_and_labels(tmp_path, monkeypatch, capsys):
+    body = tmp_path / "wp.md"
+    body.write_text(
+        "## Error Message\nboom\n\n## Stack Trace\n```\n#0 /var/www/wp-content/plugins/p/includes/db.php(4): x()\n```\n"
+    )
+    code, lines = run(
+        monkeypatch,
+        capsys,
+        ["--issue", str(body), "--title", "[wp] PDOException: boom", "--label", "source:wordpress"],
+    )
+    assert code == 0 and lines[0]["filePath"] == "includes/db.php"
+
+
+@pytest.mark.parametrize("argv", [["--title", "x"], ["--title", "x", "--issue", "a", "--issue", "b"]])
+def test_title_needs_one_issue(monkeypatch, capsys, argv):
+    code, lines = run(monkeypatch, capsys, argv)
+    assert code == 2 and "--title" in lines[0]["error"]
