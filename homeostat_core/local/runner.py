@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,8 @@ class LocalStack:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
+        # moto keeps its backends per process: start from empty, state comes from tables.json.
+        urllib.request.urlopen(urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST"))
         self._setenv(
             AWS_ENDPOINT_URL=f"http://{host}:{port}",
             AWS_ACCESS_KEY_ID="local",
@@ -275,6 +278,8 @@ class LocalStack:
         """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
         import boto3
 
+        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
         from functions.worker.handler import handler
 
         sqs = boto3.client("sqs")
@@ -294,8 +299,13 @@ class LocalStack:
                 break
             message = received[0]
             event = {"Records": [_sqs_record(message, arn)]}
-            response = handler(event, FakeLambdaContext("homeostat-worker"))
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            try:
+                response = handler(event, FakeLambdaContext("homeostat-worker"))
+                failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            except BatchProcessingError:
+                # Every record of the batch failed: Lambda reports an invocation error and SQS
+                # makes the message visible again, exactly like a partial failure of one record.
+                failed = {message["MessageId"]}
             body = json.loads(message["Body"])
             result = {"message": body, "failed": message["MessageId"] in failed}
             if not result["failed"]:
