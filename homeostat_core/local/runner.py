@@ -277,7 +277,6 @@ class LocalStack:
     def drain(self, on_result: Callable[[dict], None] | None = None, max_messages: int = 200) -> list[dict]:
         """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
         import boto3
-
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
         from functions.worker.handler import handler
