@@ -28,7 +28,7 @@ from urllib3 import Retry
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
-from homeostat_core.ports import ForgeError, PathNotAllowed, branch_for, pr_marker
+from homeostat_core.ports import BRANCH_PREFIX, ForgeError, PathNotAllowed, branch_for, pr_marker
 
 DEFAULT_BASE_URL = "https://api.github.com"
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
@@ -166,8 +166,12 @@ class GitHubForge:
         self._separate_blobs = separate_blobs
         self._per_page = per_page
         self._comment_counts: dict[tuple[str, int], int] = {}
-        # find_open_pr's answer, used once by the upsert_pr that follows it
-        self._found_prs: dict[tuple[str, str], PullRequest | None] = {}
+        # Per-run caches, reset by list_trigger_issues (the start of a repo run): the repo's open
+        # Homeostat PRs by branch (one listing instead of one lookup per fingerprint) and the base
+        # branch head (our own PRs never move it). Repo runs are serialized, and a PR opened
+        # meanwhile by someone else is adopted on the 422 "already exists" answer.
+        self._open_prs: dict[str, dict[str, PullRequest]] = {}
+        self._bases: dict[str, _Base] = {}
         self._pr_labels: dict[tuple[str, int], set[str]] = {}
 
     @classmethod
@@ -200,6 +204,8 @@ class GitHubForge:
         if since is not None:
             params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         key = f"issues:{repo.slug}:{repo.trigger_label}:{params.get('since', '')}"
+        self._open_prs.pop(repo.slug, None)
+        self._bases.pop(repo.slug, None)
         raw_issues = self._conditional_list(f"/repos/{repo.slug}/issues", params, key)
         allowed = {a.lower() for a in repo.allowed_authors}
         issues = []
@@ -279,15 +285,19 @@ class GitHubForge:
     # --- pull requests -----------------------------------------------------------------------
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
-        branch = branch_for(fingerprint_id)
-        pulls = self._repo(repo).get_pulls(state="open", head=f"{repo.owner}:{branch}")
-        found = self._call("find PR", lambda: next((p for p in pulls if p.head.ref == branch), None))
-        pr = _pull_model(found) if found is not None else None
-        # upsert_pr usually follows at once: let it skip the same lookup
-        self._found_prs[(repo.slug, fingerprint_id)] = pr
-        if found is not None:
-            self._pr_labels[(repo.slug, pr.number)] = {label.name for label in found.labels}
-        return pr
+        return self._open_pr_index(repo).get(branch_for(fingerprint_id))
+
+    def _open_pr_index(self, repo: RepoConfig) -> dict[str, PullRequest]:
+        index = self._open_prs.get(repo.slug)
+        if index is None:
+            pulls = self._repo(repo).get_pulls(state="open")
+            index = {}
+            for pull in self._call("list PRs", lambda: list(pulls)):
+                if pull.head.ref.startswith(BRANCH_PREFIX):
+                    index[pull.head.ref] = _pull_model(pull)
+                    self._pr_labels[(repo.slug, pull.number)] = {label.name for label in pull.labels}
+            self._open_prs[repo.slug] = index
+        return index
 
     def upsert_pr(
         self,
@@ -301,11 +311,7 @@ class GitHubForge:
         marker = pr_marker(fingerprint_id)
         if marker not in body:
             body = f"{body}\n\n{marker}"
-        key = (repo.slug, fingerprint_id)
-        existing = (
-            self._found_prs.pop(key) if key in self._found_prs else self.find_open_pr(repo, fingerprint_id)
-        )
-        self._found_prs.pop(key, None)
+        existing = self.find_open_pr(repo, fingerprint_id)
         branch = branch_for(fingerprint_id)
         base = self._base(repo)
         commit_sha = self._commit(repo, base, changes, title)
@@ -316,11 +322,18 @@ class GitHubForge:
         else:
             pr, created = self._open_pr(repo, fingerprint_id, branch, title, body)
         self._ensure_pr_labels(repo, pr.number)
-        return PullRequest(pr.number, pr.url, branch, "open", False, body, commit_sha), created
+        result = PullRequest(pr.number, pr.url, branch, "open", False, body, commit_sha)
+        self._open_pr_index(repo)[branch] = result
+        return result, created
 
     def _base(self, repo: RepoConfig) -> _Base:
-        branch = self._call("read base branch", self._repo(repo).get_branch, repo.branch)
-        return _Base(sha=branch.commit.sha, tree_sha=branch.commit.commit.tree.sha)
+        base = self._bases.get(repo.slug)
+        if base is None:
+            branch = self._call("read base branch", self._repo(repo).get_branch, repo.branch)
+            base = self._bases[repo.slug] = _Base(
+                sha=branch.commit.sha, tree_sha=branch.commit.commit.tree.sha
+            )
+        return base
 
     def _commit(self, repo: RepoConfig, base: _Base, changes: Sequence[FileChange], message: str) -> str:
         url = f"/repos/{repo.slug}/git"
@@ -375,8 +388,8 @@ class GitHubForge:
         except RequestException as exc:
             raise ForgeError(f"open PR: {type(exc).__name__}") from None
         # A retried POST (or a racing run) already opened it: adopt that one.
+        self._open_prs.pop(repo.slug, None)
         existing = self.find_open_pr(repo, fingerprint_id)
-        self._found_prs.pop((repo.slug, fingerprint_id), None)
         if existing is None:
             raise ForgeError("open PR: GitHub reports a PR for the branch but none is open")
         return self._edit_pr(repo, existing.number, title, body), False

@@ -95,8 +95,10 @@ def test_upsert_creates_once_then_updates_the_same_pr(forge_harness: Harness, fo
     first_head = h.branch_sha(BRANCH)
     assert pr.head_sha == first_head
 
-    # When the base moves and a second upsert runs for the same fingerprint
+    # When the base moves and, in a later run (runs start by listing issues), a second upsert
+    # runs for the same fingerprint
     h.push_to_base({"README.md": "# widget v2\n"})
+    forge.list_trigger_issues(h.repo)
     found = forge.find_open_pr(h.repo, FID)
     pr2, created2 = forge.upsert_pr(h.repo, FID, _fix("two"), "fix: TypeError in app.js (2)", "second body")
 
