@@ -9,6 +9,7 @@ target <= 2) and the calls per processed issue that yields a PR (target <= 8), b
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections import Counter
@@ -84,14 +85,8 @@ def script() -> dict:
             "search": f"  return tab.url + '#{i}';",
             "replace": f"  return tab?.url + '#{i}';",
         }
-        rules.append({"fingerprint": fp.id, "content": '{"summary": "guard", "edits": [%s]}' % _json(edit)})
+        rules.append({"fingerprint": fp.id, "content": json.dumps({"summary": "guard", "edits": [edit]})})
     return {"rules": rules}
-
-
-def _json(value) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 def _route(path: str) -> str:
