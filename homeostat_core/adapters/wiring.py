@@ -56,7 +56,9 @@ def job_queue(settings: Settings) -> SqsJobQueue:
     return SqsJobQueue(settings.queue_url, region=settings.region, endpoint_url=settings.endpoint_url)
 
 
+@lru_cache(maxsize=4)
 def build_forge(settings: Settings):
+    """One forge per container: warm invocations keep its ETag cache, so idle repos cost a 304."""
     if settings.forge == "local":
         from homeostat_core.adapters.local_forge import LocalForge
 

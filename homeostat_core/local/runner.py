@@ -389,6 +389,7 @@ def _reset_handler_caches() -> None:
     from homeostat_core.adapters import wiring
 
     wiring.state_for.cache_clear()
+    wiring.build_forge.cache_clear()
     for name in ("functions.worker.handler", "functions.webhook.handler"):
         module = sys.modules.get(name)
         if module is None:
