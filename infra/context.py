@@ -1,0 +1,94 @@
+"""Deployment settings read from CDK context (`-c env=production`), validated before any construct.
+
+Synth is offline and account-agnostic: nothing here calls AWS. The repository list comes from the
+bundled `.homeostat/repos.yml`, read from disk with the same loader the functions use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from homeostat_core.config import HomeostatConfig, load_config
+from homeostat_core.settings import ENVIRONMENTS
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REPOS_FILE = REPO_ROOT / ".homeostat" / "repos.yml"
+
+ENV_CONTEXT_KEY = "env"
+ALARM_EMAIL_CONTEXT_KEY = "alarmEmail"
+# `-c skipBundling=true`: synthesize without running pip (tests, template checks). The CLI refuses
+# user context under `aws:`, so this flag sets `aws:cdk:bundling-stacks` = [] on the stack itself.
+SKIP_BUNDLING_CONTEXT_KEY = "skipBundling"
+DEFAULT_ENV = "dev"
+
+# Powertools adds `service` as an EMF dimension; one service name for all functions keeps the
+# dashboard's {Repo, service} metric identities predictable.
+SERVICE_NAME = "homeostat"
+METRICS_NAMESPACE = "Homeostat"
+
+
+class DeploymentContextError(ValueError):
+    """A CDK context value the stack cannot be synthesized with."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentSettings:
+    env: str
+    config: HomeostatConfig
+    alarm_email: str | None = None
+    skip_bundling: bool = False
+
+    @property
+    def repo_slugs(self) -> tuple[str, ...]:
+        return tuple(repo.slug for repo in self.config.repositories)
+
+    @property
+    def total_daily_budget_usd(self) -> float:
+        return round(sum(repo.daily_budget_usd for repo in self.config.repositories), 6)
+
+    @property
+    def stack_name(self) -> str:
+        return f"homeostat-{self.env}"
+
+    def secret_name(self, purpose: str) -> str:
+        """Secrets Manager name, e.g. `homeostat/production/github-token`."""
+        return f"homeostat/{self.env}/{purpose}"
+
+
+def parse_env(value: Any) -> str:
+    env = DEFAULT_ENV if value is None else str(value).strip()
+    if env not in ENVIRONMENTS:
+        raise DeploymentContextError(
+            f"CDK context {ENV_CONTEXT_KEY}={value!r} is not allowed; "
+            f"use -c {ENV_CONTEXT_KEY}=<{'|'.join(ENVIRONMENTS)}> (default {DEFAULT_ENV})"
+        )
+    return env
+
+
+def parse_flag(key: str, value: Any) -> bool:
+    if value is None or value is False or value == "false":
+        return False
+    if value is True or value == "true":
+        return True
+    raise DeploymentContextError(f"CDK context {key}={value!r} must be true or false")
+
+
+def settings_from_context(
+    try_get_context: Callable[[str], Any], repos_file: Path = REPOS_FILE
+) -> DeploymentSettings:
+    """Settings from `node.try_get_context`; raises DeploymentContextError on a bad value."""
+    env = parse_env(try_get_context(ENV_CONTEXT_KEY))
+    email = try_get_context(ALARM_EMAIL_CONTEXT_KEY)
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        raise DeploymentContextError(
+            f"CDK context {ALARM_EMAIL_CONTEXT_KEY}={email!r} must be an email address"
+        )
+    return DeploymentSettings(
+        env=env,
+        config=load_config(repos_file),
+        alarm_email=email or None,
+        skip_bundling=parse_flag(SKIP_BUNDLING_CONTEXT_KEY, try_get_context(SKIP_BUNDLING_CONTEXT_KEY)),
+    )

@@ -1,0 +1,55 @@
+"""EventBridge rate(6 hours) → scheduler function → one FIFO message per repo in the bundled repos.yml."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.context import DeploymentSettings
+from infra.python_function import PythonFunction
+
+SCHEDULE = events.Schedule.rate(Duration.hours(6))
+# Reads a local YAML file and sends a few messages: seconds of work, small memory.
+TIMEOUT = Duration.seconds(60)
+MEMORY_MB = 256
+
+
+class Scheduler(Construct):
+    """Permissions: send to the work queue, nothing else (the repo list is bundled with the code)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: DeploymentSettings,
+        code: lambda_.Code,
+        queue: sqs.IQueue,
+    ):
+        super().__init__(scope, construct_id)
+        self.lambda_ = PythonFunction(
+            self,
+            "Scheduler",
+            settings=settings,
+            code=code,
+            handler="functions.scheduler.handler.handler",
+            description="Homeostat scheduler: enqueue one run per configured repository",
+            timeout=TIMEOUT,
+            memory_size=MEMORY_MB,
+            environment={"HOMEOSTAT_QUEUE_URL": queue.queue_url},
+        )
+        self.function = self.lambda_.function
+        queue.grant_send_messages(self.function)
+        self.rule = events.Rule(
+            self,
+            "Every6Hours",
+            schedule=SCHEDULE,
+            description="Homeostat: start a run over all repositories",
+            targets=[
+                targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.hours(1))
+            ],
+        )

@@ -1,0 +1,68 @@
+"""HomeostatStack: composes the constructs, nothing else."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from infra import worker as worker_module
+from infra.context import DeploymentSettings
+from infra.monitoring import Monitoring
+from infra.packaging import lambda_code
+from infra.scheduler import Scheduler
+from infra.secrets import HomeostatSecrets
+from infra.state_tables import StateTables
+from infra.webhook import WebhookEndpoint
+from infra.work_queue import WorkQueue
+
+# cx-api BUNDLING_STACKS (not exported to Python): the stacks whose assets CDK bundles.
+BUNDLING_STACKS = "aws:cdk:bundling-stacks"
+
+
+class HomeostatStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: DeploymentSettings, **kwargs):
+        super().__init__(scope, construct_id, **kwargs)
+        if settings.skip_bundling:
+            # Read by CDK's asset staging for this stack: no pip run, the asset points at the sources.
+            self.node.set_context(BUNDLING_STACKS, [])
+        Tags.of(self).add("project", "homeostat")
+        Tags.of(self).add("environment", settings.env)
+
+        code = lambda_code()
+        tables = StateTables(self, "State", settings=settings)
+        secrets = HomeostatSecrets(self, "Secrets", settings=settings)
+        work = WorkQueue(self, "Queue", consumer_timeout=worker_module.TIMEOUT)
+        scheduler = Scheduler(self, "Schedule", settings=settings, code=code, queue=work.queue)
+        worker = worker_module.Worker(
+            self, "Work", settings=settings, code=code, queue=work.queue, tables=tables, secrets=secrets
+        )
+        webhook = WebhookEndpoint(
+            self,
+            "GithubWebhook",
+            settings=settings,
+            code=code,
+            queue=work.queue,
+            idempotency_table=tables.idempotency,
+            webhook_secret=secrets.webhook_secret,
+            webhook_secret_name=secrets.webhook_secret_name,
+        )
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            settings=settings,
+            queue=work.queue,
+            dead_letter_queue=work.dead_letter_queue,
+            worker=worker.function,
+            webhook=webhook.function,
+            scheduler=scheduler.function,
+        )
+
+        CfnOutput(self, "WebhookUrl", value=webhook.url.url, description="GitHub webhook payload URL")
+        CfnOutput(self, "DashboardUrl", value=monitoring.dashboard_url, description="CloudWatch dashboard")
+        CfnOutput(
+            self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to get alarms"
+        )
+        CfnOutput(self, "QueueUrl", value=work.queue.queue_url)
+        CfnOutput(self, "GithubTokenSecretName", value=secrets.github_token_name)
+        CfnOutput(self, "WebhookSecretName", value=secrets.webhook_secret_name)
+        CfnOutput(self, "LlmKeysSecretName", value=secrets.llm_keys_name)

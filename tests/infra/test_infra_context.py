@@ -1,0 +1,80 @@
+"""CDK context → deployment settings: HOMEOSTAT_ENV is dev by default, production on request, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.app import SKIP_BUNDLING, build_app
+from infra.context import DeploymentContextError, parse_env, settings_from_context
+
+pytestmark = pytest.mark.xdist_group("infra")
+
+REPOS_YML = """\
+version: 1
+repositories:
+  - slug: acme/one
+    branch: main
+    max_prs_per_run: 1
+    labels: [fix]
+    path_filters: {include: [src/]}
+    daily_budget_usd: 0.25
+  - slug: acme/two
+    branch: main
+    max_prs_per_run: 1
+    labels: [fix]
+    path_filters: {include: [src/]}
+    daily_budget_usd: 2
+"""
+
+
+def _context(**values):
+    return values.get
+
+
+def test_env_defaults_to_dev_and_accepts_the_three_environments():
+    assert parse_env(None) == "dev"
+    assert [parse_env(v) for v in ("dev", "test", "production")] == ["dev", "test", "production"]
+
+
+@pytest.mark.parametrize("value", ["staging", "prod", "Production", "", 1])
+def test_any_other_env_fails_with_the_allowed_values(value):
+    with pytest.raises(DeploymentContextError, match=r"use -c env=<dev\|test\|production>"):
+        parse_env(value)
+
+
+def test_a_bad_env_stops_the_app_before_any_construct_is_built():
+    with pytest.raises(DeploymentContextError, match="'staging' is not allowed"):
+        build_app({"env": "staging", **SKIP_BUNDLING})
+
+
+def test_settings_read_repos_and_sum_their_daily_budgets(tmp_path):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    settings = settings_from_context(_context(env="test"), repos_file=repos)
+    assert settings.env == "test"
+    assert settings.repo_slugs == ("acme/one", "acme/two")
+    assert settings.total_daily_budget_usd == pytest.approx(2.25)
+    assert settings.stack_name == "homeostat-test"
+    assert settings.secret_name("llm-keys") == "homeostat/test/llm-keys"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, False), ("false", False), ("true", True), (True, True)]
+)
+def test_skip_bundling_flag(tmp_path, value, expected):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    assert settings_from_context(_context(skipBundling=value), repos_file=repos).skip_bundling is expected
+
+
+@pytest.mark.parametrize(("key", "value"), [("skipBundling", "yes"), ("alarmEmail", "not-an-address")])
+def test_malformed_flags_are_refused(tmp_path, key, value):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    with pytest.raises(DeploymentContextError, match=key):
+        settings_from_context(_context(**{key: value}), repos_file=repos)
+
+
+def test_skip_bundling_turns_bundling_off_for_the_stack_only():
+    app, stack = build_app(SKIP_BUNDLING)
+    assert stack.bundling_required is False
