@@ -12,6 +12,7 @@ from pathlib import Path
 
 from homeostat_core.adapters.dynamo import DynamoState
 from homeostat_core.adapters.sqs import SqsJobQueue
+from homeostat_core.adapters.tracing import Traced
 from homeostat_core.pipeline import Ports, SystemClock
 from homeostat_core.settings import Settings
 
@@ -78,8 +79,8 @@ def build_ports(settings: Settings) -> Ports:
 
     state = state_for(settings)
     return Ports(
-        forge=build_forge(settings),
-        llm=OpenAIChatModel(key_provider=llm_key_provider(settings)),
+        forge=Traced(build_forge(settings), "forge"),
+        llm=Traced(OpenAIChatModel(key_provider=llm_key_provider(settings)), "model"),
         attempts=state.attempts,
         patterns=state.patterns,
         budgets=state.budgets,
