@@ -12,6 +12,9 @@ from homeostat_core.jobs import schedule_runs
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
 
+# Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
+get_settings()
+
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler

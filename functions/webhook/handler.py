@@ -17,6 +17,9 @@ from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
 from homeostat_core.webhook import receive_delivery
 
+# Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
+get_settings()
+
 app = LambdaFunctionUrlResolver()
 idempotency_config = IdempotencyConfig(event_key_jmespath="delivery")
 

@@ -24,6 +24,9 @@ from homeostat_core.observability import logger, tracer
 from homeostat_core.pipeline import Deadline
 from homeostat_core.settings import get_settings
 
+# Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
+get_settings()
+
 processor = SqsFifoPartialProcessor()
 idempotency_config = IdempotencyConfig(event_key_jmespath="messageId", raise_on_no_idempotency_key=True)
 _context: dict = {}

@@ -1,0 +1,64 @@
+"""`homeostat doctor`: what this environment would run with, and what is missing, without side effects."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("doctor", help="check settings, config, model keys and local tools")
+    parser.set_defaults(func=doctor_command)
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    from homeostat_core.config import ConfigError, default_config_path, load_config
+    from homeostat_core.fixing.model_settings import ModelSettingsError, load_model_settings
+    from homeostat_core.settings import SettingsError, get_settings
+
+    problems = 0
+
+    def line(ok: bool, text: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        print(f"{'ok ' if ok else 'ERR'} {text}")
+
+    try:
+        settings = get_settings()
+        line(
+            True,
+            f"HOMEOSTAT_ENV={settings.env} (learning {'on' if settings.learning_enabled else 'logs only'})",
+        )
+    except SettingsError as exc:
+        line(False, str(exc))
+        return 1
+    path = settings.repos_file or default_config_path()
+    try:
+        config = load_config(path)
+        line(True, f"{path}: {len(config.repositories)} repositories")
+    except ConfigError as exc:
+        for problem in exc.problems:
+            line(False, problem)
+    try:
+        models = load_model_settings()
+        for role, spec in (("cheap", models.cheap), ("strong", models.strong)):
+            has_key = bool(os.environ.get(spec.api_key_env)) or bool(settings.llm_keys_secret)
+            where = (
+                f"secret {settings.llm_keys_secret}" if settings.llm_keys_secret else f"${spec.api_key_env}"
+            )
+            line(has_key, f"{role} model {spec.model} at {spec.base_url} (key from {where})")
+    except ModelSettingsError as exc:
+        for problem in exc.problems:
+            line(False, problem)
+    if settings.forge == "github":
+        has_token = bool(settings.github_token_secret or os.environ.get("GITHUB_TOKEN"))
+        line(
+            has_token,
+            f"GitHub at {settings.github_api_url} (token from "
+            f"{'secret ' + settings.github_token_secret if settings.github_token_secret else '$GITHUB_TOKEN'})",
+        )
+    for tool, why in (("git", "local forge"), ("node", "CDK CLI (make synth)")):
+        line(shutil.which(tool) is not None, f"{tool} on PATH ({why})")
+    print("no problems found" if problems == 0 else f"{problems} problem(s)")
+    return 0 if problems == 0 else 1
