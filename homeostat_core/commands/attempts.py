@@ -1,0 +1,50 @@
+"""`homeostat attempts list REPO`: the attempt state of every fingerprint of a repo."""
+
+from __future__ import annotations
+
+import argparse
+
+from homeostat_core.attempts import to_utc_iso
+from homeostat_core.models import AttemptState
+from homeostat_core.settings import get_settings
+
+COLUMNS = ("fingerprint", "attempts", "lastResult", "backoffUntil", "pr")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("attempts", help="show fix attempts and cooldowns")
+    sub = parser.add_subparsers(dest="attempts_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="one row per fingerprint of REPO")
+    listing.add_argument("repo", metavar="REPO", help="repository slug, owner/name")
+    listing.set_defaults(func=list_command)
+
+
+def attempt_row(state: AttemptState) -> tuple[str, ...]:
+    return (
+        state.fingerprint_id,
+        str(state.attempts),
+        state.last_result or "-",
+        to_utc_iso(state.backoff_until) if state.backoff_until else "-",
+        f"#{state.pr_number}" if state.pr_number is not None else "-",
+    )
+
+
+def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+    return "\n".join(lines)
+
+
+def list_command(args: argparse.Namespace) -> int:
+    from homeostat_core.adapters.dynamo import DynamoState
+
+    state = DynamoState.from_settings(get_settings())
+    attempts = sorted(state.attempts.list(args.repo), key=lambda a: a.fingerprint_id)
+    if not attempts:
+        print(f"no attempts recorded for {args.repo}")
+        return 0
+    print(format_table(COLUMNS, [attempt_row(a) for a in attempts]))
+    return 0

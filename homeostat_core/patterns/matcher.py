@@ -1,0 +1,47 @@
+"""Find a known fix for a fingerprint: exact (same fingerprint id), then fuzzy (same type + file).
+
+Only active patterns with a success rate of at least MIN_SUCCESS_RATE match. An exact match's
+confidence is the success rate; a fuzzy match's is the success rate times FUZZY_FACTOR, so it is
+at most 0.8 and never passes `should_auto_apply` (confidence > 0.8): a fuzzy match is a hint to
+show the model, never a patch applied at $0.
+"""
+
+from __future__ import annotations
+
+from homeostat_core.models import ErrorFingerprint, Pattern, PatternMatch
+from homeostat_core.ports import PatternStore
+
+MIN_SUCCESS_RATE = 0.8
+FUZZY_FACTOR = 0.8
+AUTO_APPLY_THRESHOLD = 0.8
+
+
+def _qualifies(pattern: Pattern) -> bool:
+    return pattern.status == "active" and pattern.success_rate >= MIN_SUCCESS_RATE
+
+
+def _rank(pattern: Pattern) -> tuple[float, int, float, str]:
+    """Best first by success rate, then experience, then recency; the id makes ties stable."""
+    last_used = pattern.last_used_at.timestamp() if pattern.last_used_at else 0.0
+    return (pattern.success_rate, pattern.use_count, last_used, pattern.pattern_id)
+
+
+def match_pattern(store: PatternStore, fingerprint: ErrorFingerprint) -> PatternMatch | None:
+    """The best usable pattern for `fingerprint`, or None (also for an empty library)."""
+    exact = store.active_for_fingerprint(fingerprint.id)
+    if exact is not None and _qualifies(exact):
+        return PatternMatch(pattern=exact, confidence=exact.success_rate, strategy="exact")
+    candidates = [
+        p
+        for p in store.active_for_type_and_file(fingerprint.error_type, fingerprint.file_path)
+        if _qualifies(p) and p.error_type == fingerprint.error_type and p.file_path == fingerprint.file_path
+    ]
+    if not candidates:
+        return None
+    best = max(candidates, key=_rank)
+    return PatternMatch(pattern=best, confidence=best.success_rate * FUZZY_FACTOR, strategy="fuzzy")
+
+
+def should_auto_apply(match: PatternMatch | None) -> bool:
+    """Apply a pattern's edits without the model only when confidence > AUTO_APPLY_THRESHOLD."""
+    return match is not None and match.confidence > AUTO_APPLY_THRESHOLD

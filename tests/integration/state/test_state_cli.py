@@ -1,0 +1,137 @@
+"""`homeostat attempts list` and `homeostat patterns list|export|import` against a moto server,
+configured the way local mode does it: environment variables only."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from homeostat_core import cli
+from homeostat_core.adapters.dynamo import DynamoState
+from homeostat_core.attempts import begin_attempt, finish_attempt
+from homeostat_core.models import FileEdit, Pattern
+
+from .conftest import fresh_tables
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def cli_tables(moto_endpoint):
+    return fresh_tables(moto_endpoint)
+
+
+@pytest.fixture
+def server_settings(cli_tables):
+    """The module's tables, emptied: creating tables per test is the slow part of these tests."""
+    state = DynamoState.from_settings(cli_tables)
+    for pattern in state.patterns.all():
+        state.patterns._model(pattern.pattern_id).delete()
+    for repo in ("acme/ext", "acme/none"):
+        for attempt in state.attempts.list(repo):
+            state.attempts._model(attempt.repo, attempt.fingerprint_id).delete(add_version_condition=False)
+    return cli_tables
+
+
+@pytest.fixture
+def cli_env(monkeypatch, server_settings):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server_settings.endpoint_url)
+    monkeypatch.setenv("HOMEOSTAT_ATTEMPTS_TABLE", server_settings.attempts_table)
+    monkeypatch.setenv("HOMEOSTAT_PATTERNS_TABLE", server_settings.patterns_table)
+    monkeypatch.setenv("HOMEOSTAT_RUNS_TABLE", server_settings.runs_table)
+    monkeypatch.setenv("HOMEOSTAT_IDEMPOTENCY_TABLE", server_settings.idempotency_table)
+    return server_settings
+
+
+def test_attempts_list_shows_one_row_per_fingerprint(cli_env, server_state, capsys):
+    claimed = begin_attempt(server_state.attempts, "acme/ext", "fp-b", NOW, error_type="E", file_path="f.js")
+    finish_attempt(server_state.attempts, claimed, result="pending", pr_number=12)
+    begin_attempt(server_state.attempts, "acme/ext", "fp-a", NOW, error_type="E", file_path="f.js")
+
+    assert cli.main(["attempts", "list", "acme/ext"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["fingerprint", "attempts", "lastResult", "backoffUntil", "pr"]
+    assert lines[1].split() == ["fp-a", "1", "pending", "2025-03-02T12:00:00.000000Z", "-"]
+    assert lines[2].split() == ["fp-b", "1", "pending", "2025-03-02T12:00:00.000000Z", "#12"]
+
+
+def test_attempts_list_for_an_unknown_repo(cli_env, capsys):
+    assert cli.main(["attempts", "list", "acme/none"]) == 0
+    assert "no attempts recorded for acme/none" in capsys.readouterr().out
+
+
+def test_patterns_export_import_list_round_trip(cli_env, server_state, tmp_path, capsys):
+    server_state.patterns.put(
+        Pattern(
+            "pat-fp1",
+            "fp1",
+            "TypeError",
+            "src/a.js",
+            (FileEdit("src/a.js", "a.b", "a?.b ?? null"),),
+            created_at=NOW,
+        )
+    )
+    out_file = tmp_path / "library.json"
+    assert cli.main(["patterns", "export", str(out_file)]) == 0
+    exported = json.loads(out_file.read_text())
+    assert exported["metadata"]["totalPatterns"] == 1
+    assert exported["patterns"][0]["edits"] == [
+        {"path": "src/a.js", "search": "a.b", "replace": "a?.b ?? null"}
+    ]
+
+    exported["patterns"][0].update(id="pat-copy", fingerprintId="fp2", successRate=0.5)
+    in_file = tmp_path / "edited.json"
+    in_file.write_text(json.dumps(exported))
+    assert cli.main(["patterns", "import", str(in_file)]) == 0
+    assert server_state.patterns.get("pat-copy").success_rate == 0.5
+
+    capsys.readouterr()
+    assert cli.main(["patterns", "list"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[1:] == [
+        ["pat-copy", "TypeError", "src/a.js", "0.500", "0", "active"],
+        ["pat-fp1", "TypeError", "src/a.js", "1.000", "0", "active"],
+    ]
+
+
+def test_patterns_import_with_a_bad_entry_writes_nothing_and_names_it(
+    cli_env, server_state, tmp_path, capsys
+):
+    bad = {
+        "version": 1,
+        "patterns": [
+            {
+                "id": "ok",
+                "fingerprintId": "f1",
+                "errorType": "E",
+                "filePath": "a.js",
+                "edits": [{"path": "a.js", "search": "x", "replace": "y"}],
+            },
+            {"id": "bad", "fingerprintId": "f2", "errorType": "E", "filePath": "a.js", "uses": "many"},
+        ],
+    }
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    assert cli.main(["patterns", "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: patterns[1].uses: must be a whole number >= 0, got 'many'" in err
+    assert f"{path}: patterns[1].edits: missing: give edits or a unified diff in patch" in err
+    assert "2 problem(s); nothing imported" in err
+    assert server_state.patterns.all() == []
+
+
+def test_patterns_import_of_a_missing_or_broken_file(cli_env, tmp_path, capsys):
+    assert cli.main(["patterns", "import", str(tmp_path / "nope.json")]) == 1
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert cli.main(["patterns", "import", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "nope.json: not found" in err and "not a readable JSON file" in err
+
+
+def test_patterns_list_of_an_empty_library(cli_env, capsys):
+    assert cli.main(["patterns", "list"]) == 0
+    assert "pattern library is empty" in capsys.readouterr().out
