@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from homeostat_core.attempts import to_utc_iso
+from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.models import AttemptState
-from homeostat_core.settings import get_settings
 
 COLUMNS = ("fingerprint", "attempts", "lastResult", "backoffUntil", "pr")
 
@@ -16,6 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="attempts_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="one row per fingerprint of REPO")
     listing.add_argument("repo", metavar="REPO", help="repository slug, owner/name")
+    add_state_option(listing)
     listing.set_defaults(func=list_command)
 
 
@@ -39,10 +40,8 @@ def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def list_command(args: argparse.Namespace) -> int:
-    from homeostat_core.adapters.dynamo import DynamoState
-
-    state = DynamoState.from_settings(get_settings())
-    attempts = sorted(state.attempts.list(args.repo), key=lambda a: a.fingerprint_id)
+    with open_state(args) as state:
+        attempts = sorted(state.attempts.list(args.repo), key=lambda a: a.fingerprint_id)
     if not attempts:
         print(f"no attempts recorded for {args.repo}")
         return 0

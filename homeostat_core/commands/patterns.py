@@ -7,33 +7,32 @@ import json
 import sys
 from pathlib import Path
 
+from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.commands.attempts import format_table
 from homeostat_core.patterns.library_json import export_library, import_library
-from homeostat_core.settings import get_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("patterns", help="list, export or import the pattern library")
     sub = parser.add_subparsers(dest="patterns_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="one row per pattern").set_defaults(func=list_command)
+    listing = sub.add_parser("list", help="one row per pattern")
+    listing.set_defaults(func=list_command)
+    add_state_option(listing)
     export = sub.add_parser("export", help="write every pattern to FILE (library.json format; - = stdout)")
     export.add_argument("file", metavar="FILE")
     export.set_defaults(func=export_command)
+    add_state_option(export)
     imp = sub.add_parser(
         "import", help="load FILE (library.json format); nothing is written if any entry is bad"
     )
     imp.add_argument("file", metavar="FILE")
     imp.set_defaults(func=import_command)
-
-
-def _store():
-    from homeostat_core.adapters.dynamo import DynamoState
-
-    return DynamoState.from_settings(get_settings()).patterns
+    add_state_option(imp)
 
 
 def list_command(args: argparse.Namespace) -> int:
-    patterns = _store().all()
+    with open_state(args) as state:
+        patterns = state.patterns.all()
     if not patterns:
         print("pattern library is empty")
         return 0
@@ -47,7 +46,8 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
-    library = export_library(_store())
+    with open_state(args) as state:
+        library = export_library(state.patterns)
     text = json.dumps(library, indent=2, ensure_ascii=False) + "\n"
     if args.file == "-":
         sys.stdout.write(text)
@@ -67,7 +67,8 @@ def import_command(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"{path}: not a readable JSON file: {exc}", file=sys.stderr)
         return 1
-    result = import_library(_store(), data)
+    with open_state(args) as state:
+        result = import_library(state.patterns, data)
     if not result.ok:
         for problem in result.problems:
             print(f"{path}: {problem}", file=sys.stderr)

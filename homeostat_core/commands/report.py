@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import nullcontext
 from datetime import UTC, datetime
-from pathlib import Path
+
+from homeostat_core.commands._state import add_state_option, open_state
 
 
 def _date(text: str) -> datetime:
@@ -25,24 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--until", type=_date, help="last moment (ISO date or datetime)")
     parser.add_argument("--repo", help="only this owner/name")
     parser.add_argument("--jsonl", action="store_true", help="print the run records as JSON lines")
-    parser.add_argument("--state", type=Path, help="read a local-mode state folder instead of AWS")
+    add_state_option(parser)
     parser.set_defaults(func=report_command)
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from homeostat_core.adapters.dynamo import DynamoState
     from homeostat_core.run_report import jsonl, latest_per_repo, markdown_table
-    from homeostat_core.settings import get_settings
 
-    if args.state:
-        from homeostat_core.local.runner import LocalStack
-
-        context = LocalStack(args.state, echo=lambda _: None)
-    else:
-        context = nullcontext()
-    with context:
-        runs = DynamoState.from_settings(get_settings()).runs
-        records = runs.list(repo=args.repo, since=args.since, until=args.until)
+    with open_state(args) as state:
+        records = state.runs.list(repo=args.repo, since=args.since, until=args.until)
     if not (args.since or args.until):
         records = latest_per_repo(records)
     records.sort(key=lambda r: (r.repo, r.timestamp))

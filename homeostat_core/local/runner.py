@@ -99,6 +99,7 @@ class LocalStack:
         from homeostat_core.settings import get_settings
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._quiet_logs()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -117,7 +118,6 @@ class LocalStack:
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_TRACE_DISABLED="true",
         )
-        self._quiet_logs()
         self._start_model()
         get_settings.cache_clear()
         self._create_resources()

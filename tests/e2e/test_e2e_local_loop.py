@@ -128,3 +128,17 @@ def test_demo_story(tmp_path):
         assert outcome["costUsd"] == 0
         new_prompts = [str(r["body"]["messages"]) for r in stack._scripted.requests[calls_before:]]
         assert not any("src/lib/storage.js" in p for p in new_prompts)
+
+    # And the operator commands read the same local state
+    import json
+
+    from homeostat_core.cli import main
+
+    assert main(["report", "--jsonl", "--state", str(state), "--repo", PK]) == 0
+    assert main(["attempts", "list", NB, "--state", str(state)]) == 0
+    export = tmp_path / "library.json"
+    assert main(["patterns", "export", str(export), "--state", str(state)]) == 0
+    library = json.loads(export.read_text())
+    assert library["metadata"]["totalPatterns"] == len(library["patterns"]) >= 1
+    storage = next(p for p in library["patterns"] if p["filePath"] == "src/lib/storage.js")
+    assert "+  return raw ? JSON.parse(raw) : [];" in storage["patch"]
