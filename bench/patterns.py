@@ -28,6 +28,8 @@ for name, value in (
 ):
     os.environ.setdefault(name, value)
 
+import pynamodb.connection.base as _pynamodb_base  # noqa: E402
+from botocore.session import get_session as _botocore_get_session  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
 from homeostat_core.adapters.dynamo import DynamoState, create_tables  # noqa: E402
@@ -44,14 +46,43 @@ def make_pattern(i: int) -> Pattern:
         pattern_id=f"pat-fp{i:05d}",
         fingerprint_id=f"fp{i:05d}",
         error_type=("TypeError", "ReferenceError", "RangeError")[i % 3],
-        file_path=f"src/module{i % 500}.js",
-        edits=(FileEdit(f"src/module{i % 500}.js", f"value{i}.read()", f"(value{i} ?? empty).read()"),),
+        file_path=f"src/module{i}.js",  # one pattern per (type, file): same answer at any size
+        edits=(FileEdit(f"src/module{i}.js", f"value{i}.read()", f"(value{i} ?? empty).read()"),),
         success_rate=0.9,
     )
 
 
 def fingerprint(fp_id: str, error_type: str, file_path: str) -> ErrorFingerprint:
     return ErrorFingerprint(fp_id, error_type, file_path, "fn", "hash", "sig")
+
+
+# Items DynamoDB reads per lookup (Query's ScannedCount, GetItem's item): what real DynamoDB
+# charges and spends time on. moto answers an index query by scanning its whole in-memory table,
+# so its wall time grows with the library where DynamoDB's would not; the items read show the
+# lookups themselves stay constant.
+ITEMS_READ = {"count": 0}
+
+
+def _count_items_read(parsed=None, model=None, **_kwargs) -> None:
+    if model is not None and model.name == "Query":
+        ITEMS_READ["count"] += int(parsed.get("ScannedCount", 0))
+    elif model is not None and model.name == "GetItem":
+        ITEMS_READ["count"] += 1 if parsed.get("Item") else 0
+
+
+def _counting_session():
+    session = _botocore_get_session()
+    session.register("after-call.dynamodb", _count_items_read)
+    return session
+
+
+_pynamodb_base.get_session = _counting_session
+
+
+def items_read(store, fp: ErrorFingerprint) -> int:
+    before = ITEMS_READ["count"]
+    match_pattern(store, fp)
+    return ITEMS_READ["count"] - before
 
 
 def median_ms(store, fp: ErrorFingerprint, expect: str | None) -> float:
@@ -86,11 +117,16 @@ def measure(endpoint: str, size: int) -> dict[str, float]:
         "fuzzy": median_ms(store, fingerprint("fp-new", target.error_type, target.file_path), "fuzzy"),
         "miss": median_ms(store, fingerprint("fp-new", "SyntaxError", "src/none.js"), None),
     }
+    reads = {
+        "exact": items_read(store, fingerprint(target.fingerprint_id, target.error_type, target.file_path)),
+        "fuzzy": items_read(store, fingerprint("fp-new", target.error_type, target.file_path)),
+        "miss": items_read(store, fingerprint("fp-new", "SyntaxError", "src/none.js")),
+    }
     print(
         f"{size:>6} patterns: loaded in {load_s:.2f}s (batch writes); "
-        + ", ".join(f"{kind} {ms:.2f} ms" for kind, ms in results.items())
+        + ", ".join(f"{kind} {ms:.2f} ms / {reads[kind]} items read" for kind, ms in results.items())
     )
-    return results
+    return {**results, **{f"{kind}_items": count for kind, count in reads.items()}}
 
 
 def main() -> int:
@@ -102,7 +138,13 @@ def main() -> int:
         small, large = (measure(f"http://{host}:{port}", size) for size in SIZES)
     finally:
         server.stop()
-    for kind in small:
+    for kind in ("exact", "fuzzy", "miss"):
+        items_small, items_large = small[f"{kind}_items"], large[f"{kind}_items"]
+        print(
+            f"{kind:>5} lookup: items read {items_small} -> {items_large} "
+            f"({'constant: ok' if items_large <= max(1, items_small) * 1.5 else 'GROWS'})"
+        )
+    for kind in ("exact", "fuzzy", "miss"):
         ratio = large[kind] / small[kind]
         verdict = "ok" if ratio <= 1.5 else "over target: moto scans the table for GSI queries"
         print(
