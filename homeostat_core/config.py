@@ -176,6 +176,19 @@ class _Problems:
         self.items.append(f"{self.source}: {key}: {reason}")
 
 
+def _unknown_keys(mapping: dict, known: set[str]) -> list[str]:
+    """Unknown keys as printable names: YAML keys may be numbers, blank or of mixed types."""
+    unknown = [k for k in mapping if k not in known]
+    return sorted((k if isinstance(k, str) and k.strip() else repr(k)) for k in unknown)
+
+
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -199,7 +212,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         problems.add(key, f"must be a mapping, got {type(raw).__name__}")
         return None
     before = len(problems.items)
-    for unknown in sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL) - set(_IGNORED)):
+    for unknown in _unknown_keys(raw, {*_REQUIRED, *_OPTIONAL, *_IGNORED}):
         problems.add(f"{key}.{unknown}", "unknown key")
     for required in _REQUIRED:
         if required not in raw:
@@ -236,7 +249,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         if not isinstance(pf, dict):
             problems.add(f"{key}.path_filters", f"must be a mapping, got {type(pf).__name__}")
         else:
-            for unknown in sorted(set(pf) - {"include", "exclude"}):
+            for unknown in _unknown_keys(pf, {"include", "exclude"}):
                 problems.add(f"{key}.path_filters.{unknown}", "unknown key")
             if "include" not in pf:
                 problems.add(f"{key}.path_filters.include", "required key is missing")
@@ -277,8 +290,8 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     budget = raw.get("daily_budget_usd", _OPTIONAL["daily_budget_usd"])
     if isinstance(budget, bool) or not isinstance(budget, int | float):
         problems.add(f"{key}.daily_budget_usd", f"must be a number, got {type(budget).__name__}")
-    elif not math.isfinite(budget):
-        problems.add(f"{key}.daily_budget_usd", f"must be a finite number, got {budget}")
+    elif not _finite(budget):
+        problems.add(f"{key}.daily_budget_usd", f"must be a finite number, got {str(budget)[:40]}")
     elif budget <= 0:
         problems.add(f"{key}.daily_budget_usd", f"must be greater than 0, got {budget}")
 
@@ -308,7 +321,7 @@ def parse_config(data: Any, source: str = "<config>") -> HomeostatConfig:
             "(root)", f"must be a mapping with 'version' and 'repositories', got {type(data).__name__}"
         )
         raise ConfigError(problems.items)
-    for unknown in sorted(set(data) - {"version", "repositories"}):
+    for unknown in _unknown_keys(data, {"version", "repositories"}):
         problems.add(unknown, "unknown key")
     version = data.get("version")
     if "version" not in data:

@@ -12,6 +12,7 @@ what learning needs, not GitHub's whole payload); the worker calls `handle_job`.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -58,8 +59,26 @@ class LearningJob:
         return job
 
 
-def is_homeostat_branch(branch: str | None) -> bool:
-    return bool(branch) and branch.startswith(BRANCH_PREFIX) and len(branch) > len(BRANCH_PREFIX)
+def is_homeostat_branch(branch: object) -> bool:
+    return isinstance(branch, str) and branch.startswith(BRANCH_PREFIX) and len(branch) > len(BRANCH_PREFIX)
+
+
+def _typed(value: Any, kind: type, what: str) -> Any:
+    """`value` when it has the type GitHub documents for it; InvalidJob otherwise.
+
+    A signed payload can still be malformed (a proxy, a replayed test delivery): wrong types are
+    refused with a 400 here instead of failing later as a 500 or a poisoned queue message.
+    """
+    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+        raise InvalidJob(f"payload field {what} must be a {kind.__name__}")
+    return value
+
+
+def _repo_name(payload: dict[str, Any]) -> str:
+    name = _typed(_typed(payload["repository"], dict, "repository")["full_name"], str, "repository.full_name")
+    if name.count("/") != 1 or not all(name.split("/")):
+        raise InvalidJob("payload field repository.full_name must be 'owner/name'")
+    return name
 
 
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
@@ -74,39 +93,52 @@ def job_from_webhook(event: str, payload: dict[str, Any]) -> LearningJob | None:
         if event == "pull_request":
             if payload.get("action") != "closed":
                 return None
-            pr = payload["pull_request"]
-            branch = pr["head"]["ref"]
+            pr = _typed(payload["pull_request"], dict, "pull_request")
+            branch = _typed(
+                _typed(pr["head"], dict, "pull_request.head")["ref"], str, "pull_request.head.ref"
+            )
             if not is_homeostat_branch(branch):
                 return None
             return LearningJob(
                 kind="pull_request_closed",
-                repo=payload["repository"]["full_name"],
+                repo=_repo_name(payload),
                 branch=branch,
-                pr_number=int(pr["number"]),
+                pr_number=_typed(pr["number"], int, "pull_request.number"),
                 merged=bool(pr.get("merged")),
             )
         if event in ("check_suite", "check_run"):
             if payload.get("action") != "completed":
                 return None
-            body = payload[event]
-            suite = body if event == "check_suite" else body.get("check_suite") or {}
-            branch = suite.get("head_branch")
+            body = _typed(payload[event], dict, event)
+            suite = (
+                body if event == "check_suite" else _typed(body["check_suite"], dict, "check_run.check_suite")
+            )
+            branch = suite.get("head_branch")  # null for a suite on no branch: not Homeostat's
+            if branch is not None:
+                _typed(branch, str, f"{event}.head_branch")
             if not is_homeostat_branch(branch):
                 return None
             prs = body.get("pull_requests") or suite.get("pull_requests") or []
+            if not isinstance(prs, list) or not all(isinstance(p, dict) for p in prs):
+                raise InvalidJob(f"payload field {event}.pull_requests must be a list of objects")
             summary = ""
             if event == "check_run":
                 output = body.get("output") or {}
                 summary = f"{body.get('name', 'check')}: {output.get('title') or ''} {output.get('summary') or ''}".strip()
+            conclusion = body.get("conclusion")
+            if conclusion is not None:
+                _typed(conclusion, str, f"{event}.conclusion")
             return LearningJob(
                 kind="check_completed",
-                repo=payload["repository"]["full_name"],
+                repo=_repo_name(payload),
                 branch=branch,
-                pr_number=int(prs[0]["number"]) if prs else None,
-                conclusion=body.get("conclusion"),
+                pr_number=_typed(prs[0]["number"], int, "pull_requests[0].number") if prs else None,
+                conclusion=conclusion,
                 summary=summary[:2000],
             )
-    except (KeyError, TypeError, ValueError) as exc:
+    except InvalidJob:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidJob(f"{event} payload is missing {exc}") from None
     return None
 
@@ -145,7 +177,7 @@ def handle_job(
             error_type=state.error_type,
             file_path=state.file_path,
             edits=state.edits,
-            diff=job.diff,
+            diff=job.diff or edits_diff(state.edits),
             repo=job.repo,
             now=now,
         )
@@ -163,6 +195,22 @@ def handle_job(
     outcome["result"] = "merged" if job.merged else "closed"
     logger.info("Learning job applied", extra=outcome)
     return outcome
+
+
+def edits_diff(edits) -> str:
+    """A unified diff of search/replace edits, for people reading a pattern (not for applying)."""
+    chunks = []
+    for edit in edits:
+        chunks.extend(
+            difflib.unified_diff(
+                edit.search.splitlines(keepends=True),
+                edit.replace.splitlines(keepends=True),
+                fromfile=f"a/{edit.path}",
+                tofile=f"b/{edit.path}",
+                lineterm="\n",
+            )
+        )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
 
 
 def _save(attempts: AttemptStore, state) -> None:

@@ -3,15 +3,31 @@
 Pure orchestration over the ports (ARCHITECTURE.md, "One repo run"). Every step that can fail
 for one fingerprint is recorded on the run record and the run goes on with the next one; an
 issue is either processed, skipped for a stated reason, or listed as deferred.
+
+Crash recovery (exactly-once effects). An attempt is claimed (attempts+1, lastResult pending,
+no PR number, backoff set) with a conditional write before anything else; the validated fix is
+recorded on it (edits, tier, cost; still pending, no PR) before any forge write; the PR number is
+recorded last, after the PR and the issue comments. A worker that dies in between leaves an
+"unfinished" attempt: pending with no PR number. The next run that meets one:
+- claimed less than CLAIM_LEASE ago: it may still be running; the issues are deferred;
+- an open PR on the fingerprint's branch whose state block names this attempt number: the PR
+  was written; post the issue comments (edited in place by marker, never repeated) and record
+  the PR number. No new attempt, no model call, no second PR;
+- otherwise the attempt died before its PR: run the same attempt number again (renewed claim,
+  optimistic lock), so the crash does not burn an attempt or a backoff. Forge writes are
+  idempotent (one branch per fingerprint, upsert by branch, comments by marker), so redoing
+  them cannot duplicate anything.
+The money reserved by a crashed run stays counted as spent (the safe side).
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from homeostat_core import attempts as attempt_rules
 from homeostat_core.config import RepoConfig
@@ -20,11 +36,13 @@ from homeostat_core.fixing.engine import apply_pattern, attempt_fix, max_attempt
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import (
+    AttemptState,
     ErrorFingerprint,
     ErrorReport,
     FixFailure,
     ForgeIssue,
     ProposedFix,
+    PullRequest,
     RunRecord,
 )
 from homeostat_core.observability import emit_run_metrics, logger, run_summary
@@ -45,6 +63,7 @@ from homeostat_core.ports import (
 from homeostat_core.report import (
     REJECTED_MARKER,
     UNPARSEABLE_MARKER,
+    parse_state_block,
     render_issue_comment,
     render_pr_body,
     render_pr_title,
@@ -53,6 +72,9 @@ from homeostat_core.report import (
 )
 
 UNPARSEABLE_LABEL = "homeostat-unparseable"
+# No worker can still be running an attempt claimed this long ago: the worker Lambda's timeout
+# (infra/worker.py, 900 s). SQS redelivers a failed message only after 6x that.
+CLAIM_LEASE = timedelta(minutes=15)
 REJECTED_LABEL = "homeostat-rejected"
 
 # Failure reasons that come from validating the model's (or a pattern's) edits: the issue gets a
@@ -152,6 +174,7 @@ def run_repo(
                 opened = _process_group(repo, group, ports, record, prs_opened, model_settings)
             except PortError as exc:
                 logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
+                _drop_unfinished_outcome(record, group)
                 _defer(record, group, f"error: {type(exc).__name__}: {exc}")
                 continue
             prs_opened += opened
@@ -168,6 +191,14 @@ def run_repo(
         logger.info("Repo run finished", extra={"summary": run_summary(record)})
         logger.remove_keys(["run_id", "repo"])
     return record
+
+
+def _drop_unfinished_outcome(record: RunRecord, group: _Group) -> None:
+    """The outcome _process_group started before it failed: the deferral replaces it."""
+    last = record.outcomes[-1] if record.outcomes else {}
+    if last.get("fingerprint") == group.fingerprint.id and "result" not in last:
+        record.outcomes.pop()
+        record.fingerprints_processed -= 1
 
 
 def _defer(record: RunRecord, group: _Group, reason: str) -> None:
@@ -223,12 +254,31 @@ def _process_group(
     record.fingerprints_processed += 1
 
     state = ports.attempts.get(repo.slug, fp.id)
-    if not attempt_rules.can_attempt(state, now):
+    resuming = False
+    existing = None
+    if attempt_rules.is_unfinished(state):
+        # Crash recovery (see the module docstring's rule).
+        if not attempt_rules.claim_expired(state, now, CLAIM_LEASE):
+            record.outcomes.pop()
+            record.fingerprints_processed -= 1
+            _defer(
+                record,
+                group,
+                f"attempt {state.attempts} is still running (claimed less than {CLAIM_LEASE} ago)",
+            )
+            return 0
+        existing = ports.forge.find_open_pr(repo, fp.id)
+        if existing is not None and _pr_is_from_attempt(existing, state):
+            _finish_recovered(repo, group, ports, record, outcome, state, existing)
+            return 0
+        resuming = True
+    elif not attempt_rules.can_attempt(state, now):
         record.cooldowns += 1
         outcome.update(result="cooldown", reason=attempt_rules.cooldown_reason(state, now))
         return 0
+    else:
+        existing = ports.forge.find_open_pr(repo, fp.id)
 
-    existing = ports.forge.find_open_pr(repo, fp.id)
     if existing is None and prs_opened >= repo.max_prs_per_run:
         record.outcomes.pop()
         record.fingerprints_processed -= 1
@@ -256,10 +306,14 @@ def _process_group(
             return 0
 
     try:
-        state = attempt_rules.begin_attempt(
-            ports.attempts, repo.slug, fp.id, now, error_type=fp.error_type, file_path=fp.file_path
-        )
-    except ConflictError:
+        if resuming:
+            state = attempt_rules.resume_attempt(ports.attempts, state, now)
+        else:
+            state = attempt_rules.begin_attempt(
+                ports.attempts, repo.slug, fp.id, now, error_type=fp.error_type, file_path=fp.file_path
+            )
+    except (ConflictError, attempt_rules.AttemptNotAllowed):
+        # AttemptNotAllowed: another worker claimed it between our read and begin_attempt's read
         if reserved:
             ports.budgets.settle_usd(repo.slug, day, reserved, 0.0)
         outcome.update(result="skipped", reason="another worker holds this attempt")
@@ -269,16 +323,22 @@ def _process_group(
     try:
         if fix is None:
             hint = match if match is not None and not should_auto_apply(match) else None
-            fix = attempt_fix(
-                group.report,
-                fp,
-                repo,
-                ports.forge,
-                ports.llm,
-                model_settings=model_settings,
-                pattern_hint=hint,
-                ci_failure=state.failure_summary,
-            )
+            try:
+                fix = attempt_fix(
+                    group.report,
+                    fp,
+                    repo,
+                    ports.forge,
+                    ports.llm,
+                    model_settings=model_settings,
+                    pattern_hint=hint,
+                    ci_failure=state.failure_summary,
+                )
+            except PortError as exc:
+                # A forge error after some model calls: those calls were still paid for (the
+                # engine tags the error with their cost); settle to that, not to zero.
+                cost = float(getattr(exc, "spent_usd", 0.0))
+                raise
             cost = fix.cost_usd
     finally:
         if reserved:
@@ -312,6 +372,18 @@ def _process_group(
 
     if fix.source == "pattern":
         record.pattern_hits += 1
+    # Record the fix before any side effect, still pending and without a PR: if the worker dies
+    # after the PR exists, the next run finishes this attempt from what is stored here.
+    state = attempt_rules.finish_attempt(
+        ports.attempts,
+        state,
+        result="pending",
+        pr_number=None,
+        tier=fix.tier,
+        cost_usd=fix.cost_usd,
+        pattern_id=fix.pattern_id,
+        edits=fix.edits,
+    )
     pr, created = ports.forge.upsert_pr(
         repo,
         fp.id,
@@ -357,3 +429,65 @@ def _process_group(
         costUsd=round(fix.cost_usd, 6),
     )
     return 1 if created else 0
+
+
+def _pr_is_from_attempt(pr: PullRequest, state: AttemptState) -> bool:
+    """The open PR was written by this (unfinished) attempt: its state block names the attempt
+    number and the attempt had recorded its edits before the PR was written."""
+    block = parse_state_block(pr.body) or {}
+    return bool(state.edits) and block.get("attempts") == state.attempts
+
+
+def _finish_recovered(
+    repo: RepoConfig,
+    group: _Group,
+    ports: Ports,
+    record: RunRecord,
+    outcome: dict,
+    state: AttemptState,
+    pr: PullRequest,
+) -> None:
+    """An attempt died after writing its PR: post the comments and record the PR, nothing more
+    (no new attempt, no model call, no second PR)."""
+    block = parse_state_block(pr.body) or {}
+    fix = ProposedFix(
+        edits=state.edits,
+        changes=(),
+        summary="",
+        source="pattern" if state.pattern_id else "ai",
+        tier=state.tier or 0,
+        model=str(block.get("model") or ""),
+        cost_usd=state.cost_usd,
+        pattern_id=state.pattern_id,
+        lines_changed=_lines_changed(state.edits),
+    )
+    for number in group.issue_numbers:
+        ports.forge.comment_on_issue(
+            repo,
+            number,
+            render_issue_comment(pr, group.fingerprint, fix),
+            issue_comment_marker(state.fingerprint_id),
+        )
+    attempt_rules.finish_attempt(
+        ports.attempts,
+        state,
+        result="pending",
+        pr_number=pr.number,
+        tier=state.tier,
+        cost_usd=state.cost_usd,
+        pattern_id=state.pattern_id,
+        edits=state.edits,
+    )
+    record.prs_updated += 1
+    outcome.update(
+        result="pr_recovered", pr=pr.number, reason=f"finished attempt {state.attempts} after a crash"
+    )
+
+
+def _lines_changed(edits) -> int:
+    """Added + removed lines of search/replace edits (what the issue comment reports)."""
+    total = 0
+    for edit in edits:
+        diff = difflib.ndiff(edit.search.splitlines(), edit.replace.splitlines())
+        total += sum(1 for line in diff if line[:2] in ("+ ", "- "))
+    return total

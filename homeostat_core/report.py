@@ -245,6 +245,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# GitHub closes the issue a closing keyword names when the PR (or its commit) is merged, and
+# notifies every @mention: text from a report must do neither ("Fixes #1", "cc @someone").
+_CLOSING_KEYWORD = re.compile(
+    r"\b(?:close|closes|closed|fix|fixes|fixed|resolve|resolves|resolved)\b"
+    r"(?=[\s:]*(?:[\w.-]+/[\w.-]+)?#\d|[\s:]*https?://)",
+    re.I,
+)
+_MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
+_ZERO_WIDTH = "\u200b"
+
+
 def _safe(text: str) -> str:
-    """Text from a report cannot close our code fences or forge a hidden marker."""
-    return text.replace("```", "'''").replace("<!--", "&lt;!--")
+    """Text from a report cannot close our code fences, forge a hidden marker, close an issue
+    on merge or mention anyone (a zero-width space breaks the keyword and the mention)."""
+    text = text.replace("```", "'''").replace("<!--", "&lt;!--")
+    text = _CLOSING_KEYWORD.sub(lambda m: m.group(0)[0] + _ZERO_WIDTH + m.group(0)[1:], text)
+    return _MENTION.sub("@" + _ZERO_WIDTH, text)

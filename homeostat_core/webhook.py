@@ -20,6 +20,88 @@ from homeostat_core.ports import JobQueue
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 SIGNATURE_PREFIX = "sha256="
+# GitHub's webhook event names (docs.github.com, "Webhook events and payloads"). Events Homeostat
+# does not use but GitHub may send (an App always gets installation events) are answered 202
+# "ignored"; a name GitHub never sends is a malformed request: 400.
+GITHUB_EVENTS = frozenset(
+    [
+        "branch_protection_configuration",
+        "branch_protection_rule",
+        "check_run",
+        "check_suite",
+        "code_scanning_alert",
+        "commit_comment",
+        "create",
+        "custom_property",
+        "custom_property_values",
+        "delete",
+        "dependabot_alert",
+        "deploy_key",
+        "deployment",
+        "deployment_protection_rule",
+        "deployment_review",
+        "deployment_status",
+        "discussion",
+        "discussion_comment",
+        "fork",
+        "github_app_authorization",
+        "gollum",
+        "installation",
+        "installation_repositories",
+        "installation_target",
+        "issue_comment",
+        "issue_dependencies",
+        "issues",
+        "label",
+        "marketplace_purchase",
+        "member",
+        "membership",
+        "merge_group",
+        "meta",
+        "milestone",
+        "org_block",
+        "organization",
+        "package",
+        "page_build",
+        "personal_access_token_request",
+        "ping",
+        "project",
+        "project_card",
+        "project_column",
+        "projects_v2",
+        "projects_v2_item",
+        "projects_v2_status_update",
+        "public",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "pull_request_review_thread",
+        "push",
+        "registry_package",
+        "release",
+        "repository",
+        "repository_advisory",
+        "repository_dispatch",
+        "repository_import",
+        "repository_ruleset",
+        "repository_vulnerability_alert",
+        "secret_scanning_alert",
+        "secret_scanning_alert_location",
+        "secret_scanning_scan",
+        "security_advisory",
+        "security_and_analysis",
+        "sponsorship",
+        "star",
+        "status",
+        "sub_issues",
+        "team",
+        "team_add",
+        "watch",
+        "workflow_dispatch",
+        "workflow_job",
+        "workflow_run",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +125,8 @@ def sign(secret: str, body: bytes) -> str:
 def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     if not secret or not header or not header.startswith(SIGNATURE_PREFIX):
         return False
-    return hmac.compare_digest(sign(secret, body), header)
+    # Compare bytes: compare_digest refuses str with non-ASCII characters (a TypeError → 500).
+    return hmac.compare_digest(sign(secret, body).encode(), header.encode("utf-8", errors="replace"))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -75,6 +158,8 @@ def receive_delivery(
     delivery_id = _header(headers, "X-GitHub-Delivery") or ""
     if not event or not delivery_id:
         return WebhookResponse(400, "missing X-GitHub-Event or X-GitHub-Delivery header")
+    if event not in GITHUB_EVENTS:
+        return WebhookResponse(400, "unknown X-GitHub-Event")
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):

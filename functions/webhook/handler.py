@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import cache
 
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -35,17 +38,46 @@ def _once():
     return lambda delivery_id, action: enqueue_once(key={"delivery": delivery_id}, action=action)
 
 
+def _raw_body(event) -> bytes | None:
+    """The request body as bytes (the signature is over bytes; a binary body is not UTF-8 text,
+    so Powertools' `decoded_body`, which decodes to str, would fail on it). None: not base64."""
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 @app.post("/")
 def receive() -> Response:
     event = app.current_event
-    body = event.decoded_body or ""
-    raw = body.encode() if isinstance(body, str) else body
+    raw = _raw_body(event)
+    if raw is None:
+        return Response(
+            status_code=400,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": "body is not valid base64"},
+        )
     settings = get_settings()
     result = receive_delivery(
         event.headers or {}, raw, secret=webhook_secret(settings), queue=job_queue(settings), once=_once()
     )
     return Response(
         status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.to_json()
+    )
+
+
+@app.not_found
+def not_found(exc: NotFoundError) -> Response:
+    # Registered explicitly: otherwise the catch-all handler below turns a GET into a 500.
+    wrong_method = app.current_event.http_method != "POST"
+    return Response(
+        status_code=405 if wrong_method else 404,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": "only POST / is served" if wrong_method else "not found"},
+        headers={"Allow": "POST"} if wrong_method else None,
     )
 
 

@@ -218,6 +218,9 @@ class ScriptedLlmServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Status, headers and body go out in small writes: without TCP_NODELAY each response
+            # waits ~40 ms for the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and demos read stdout
                 return

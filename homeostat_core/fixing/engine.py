@@ -3,7 +3,8 @@
 Per tier, `tries_per_tier` tries (default 2); every try after the first is told why the last one
 failed. Tier 1 asks the cheap model; tier 2 has the cheap model draft and the strong model review
 (and correct); tier 3 asks the strong model. Every call's usage is priced from the model settings.
-Forge errors while reading files propagate (the pipeline records them); model errors are tries.
+Forge errors while reading files propagate (the pipeline records them; a PortError raised after
+model calls carries their cost as `spent_usd`); model errors are tries.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from homeostat_core.models import (
     TokenUsage,
 )
 from homeostat_core.observability import logger
-from homeostat_core.ports import ChatModel, Forge, LlmError
+from homeostat_core.ports import ChatModel, Forge, LlmError, PortError
 
 # Engine-level reason codes (validation codes are in validation.REASON_CODES).
 NO_SOURCE = "no_source"
@@ -285,6 +286,16 @@ def attempt_fix(
     )
     run = _Run(ctx=ctx, repo_config=repo_config, settings=settings, llm=llm, read=reader)
     run.cheap_allowed = not plan.sensitive
+    try:
+        return _climb(run, plan, settings)
+    except PortError as exc:
+        # A forge error while validating (after model calls): tag it with what the calls cost,
+        # so the caller can settle the budget to the real spend instead of refunding it all.
+        exc.spent_usd = run.ledger.cost_usd  # type: ignore[attr-defined]
+        raise
+
+
+def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure:
     failures: list[str] = []
     last = _TryFailure("no_tier", "no tier could be tried")
     last_tier = 0

@@ -1,0 +1,153 @@
+"""209 seeded secrets in issue messages, breadcrumbs and source files, through the real loop.
+
+The scheduler's message goes through the real worker handler (moto server, local forge, the
+scripted model via the openai client). No secret may reach a model request (as recorded by the
+scripted server), a log line (everything the Powertools logger wrote), a PR title or body, or an
+issue comment. Run records are checked too, as a bonus sink.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import boto3
+
+from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
+from homeostat_core.adapters.sqs import SqsJobQueue
+from homeostat_core.config import HomeostatConfig
+from homeostat_core.jobs import schedule_runs
+from homeostat_core.local.runner import LocalStack
+from tests.reliability.harness import EXAMPLES, example_repo, figure, logger_issue
+from tests.unit.fixing.secrets_corpus import build_corpus
+
+ISSUES = 6
+
+
+def _source_file(k: int, secrets: list[str]) -> tuple[str, int]:
+    """A module whose failing function holds the secrets (so its whole body is the prompt's
+    source window); returns the text and the failing line."""
+    lines = [f"// settings loader {k}", f"export function load{k}(raw{k}) {{"]
+    for text in secrets:
+        lines.extend(f"  // {line}" for line in text.splitlines())
+    lines.append(f"  return JSON.parse(raw{k});")
+    failing = len(lines)
+    lines += ["}", ""]
+    return "\n".join(lines), failing
+
+
+def _plan(corpus):
+    """Spread the corpus over ISSUES issues: message, breadcrumbs or source of each."""
+    placed = {k: {"message": [], "crumbs": [], "source": []} for k in range(ISSUES)}
+    for i, (_kind, text, _secret) in enumerate(corpus):
+        k = i % ISSUES
+        where = "source" if "\n" in text else ("message", "crumbs", "crumbs", "source")[i // ISSUES % 4]
+        if where == "message" and len(placed[k]["message"]) >= 4:
+            where = "crumbs"
+        placed[k][where].append(text)
+    return placed
+
+
+def _script() -> dict:
+    rules = [
+        {
+            "name": f"leak{k}",
+            "contains": f"src/lib/leak{k}.js",
+            "content": json.dumps(
+                {
+                    "summary": f"Parse settings {k} only when present.",
+                    "edits": [
+                        {
+                            "path": f"src/lib/leak{k}.js",
+                            "search": f"  return JSON.parse(raw{k});",
+                            "replace": f"  return raw{k} ? JSON.parse(raw{k}) : {{}};",
+                        }
+                    ],
+                }
+            ),
+        }
+        for k in range(ISSUES)
+    ]
+    return {"rules": rules, "default": {"content": '{"summary": "no", "edits": []}'}}
+
+
+def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monkeypatch, captured_log):
+    corpus = build_corpus()
+    placed = _plan(corpus)
+    repo = example_repo("notebridge", max_prs_per_run=ISSUES, daily_budget_usd=50.0)
+    source = tmp_path / "source"
+    shutil.copytree(EXAMPLES / "repos" / "notebridge", source)
+    issues = []
+    for k, parts in placed.items():
+        text, line = _source_file(k, parts["source"])
+        (source / "src" / "lib" / f"leak{k}.js").write_text(text)
+        stack = (
+            "SyntaxError: Unexpected token\n    at JSON.parse (<anonymous>)\n"
+            f"    at load{k} (chrome-extension://hpoiebnmdefkcpbbhiegdgnhlmbmlbkn/src/lib/leak{k}.js:{line}:10)"
+        )
+        message = f"Unexpected token in settings {k}: " + " | ".join(parts["message"])
+        issues.append(
+            logger_issue(error_type="SyntaxError", message=message, stack=stack, breadcrumbs=parts["crumbs"])
+        )
+
+    with ScriptedLlmServer(_script()) as model:
+        monkeypatch.setenv("HOMEOSTAT_LLM_BASE_URL", model.base_url)
+        monkeypatch.setenv("DEEPSEEK_API_KEY", "scripted")
+        monkeypatch.setenv("OPENAI_API_KEY", "scripted")
+        with LocalStack(tmp_path / "state", env="test", echo=lambda _: None) as stack:
+            forge = stack.forge()
+            forge.seed_repo(repo, source)
+            numbers = [forge.add_issue(repo, i["title"], i["body"], i["labels"], i["author"]) for i in issues]
+            schedule_runs(
+                HomeostatConfig(version=1, repositories=(repo,)), "secrets-run", SqsJobQueue(stack.queue_url)
+            )
+            results = stack.drain()
+            prs = forge.list_prs(repo)
+            pr_texts = [forge.pr_record(repo, pr.number)["title"] + "\n" + pr.body for pr in prs]
+            comments = [c["body"] for n in numbers for c in forge.issue_comments(repo, n)]
+            runs_table = boto3.client("dynamodb").scan(TableName=_runs_table())["Items"]
+        log_text = (tmp_path / "state" / "homeostat.log").read_text() + captured_log.getvalue()
+
+    assert [r["failed"] for r in results] == [False]
+    assert len(prs) == ISSUES, "every issue became a PR, so PR bodies and comments were written"
+    assert len(model.requests) >= ISSUES
+    sinks = {
+        "model_requests": "\n".join(model.prompts()) + json.dumps([r["body"] for r in model.requests]),
+        "log_lines": log_text + log_text.replace('\\"', '"').replace("\\n", "\n"),
+        "pr_titles_and_bodies": "\n".join(pr_texts),
+        "issue_comments": "\n".join(comments),
+    }
+    # Each source-file secret really was in a prompt's source window (before scrubbing): the
+    # windows are whole functions, so the failing line and the secret comments go together.
+    assert all(f"src/lib/leak{k}.js" in sinks["model_requests"] for k in range(ISSUES))
+    # ... and every secret was in the inputs and got replaced on the way to the model
+    inputs = "\n".join(i["title"] + i["body"] for i in issues) + "".join(
+        (source / "src" / "lib" / f"leak{k}.js").read_text() for k in range(ISSUES)
+    )
+    assert all(secret in inputs for _kind, _text, secret in corpus)
+    redactions = "\n".join(model.prompts()).count("[REDACTED:")
+    assert redactions >= len(corpus), redactions
+    leaks = {
+        name: sorted({kind for kind, _t, secret in corpus if secret in text}) for name, text in sinks.items()
+    }
+    run_records = json.dumps(runs_table)
+    record_leaks = sorted({kind for kind, _t, secret in corpus if secret in run_records})
+    failures = sum(len(v) for v in leaks.values())
+    figure(
+        "secrets",
+        cases=len(corpus),
+        failures=failures,
+        sinks=len(sinks),
+        prs=len(prs),
+        model_requests=len(model.requests),
+        run_record_leaks=len(record_leaks),
+        redactions_in_prompts=redactions,
+    )
+    assert leaks == {name: [] for name in sinks}
+    assert record_leaks == []
+
+
+def _runs_table() -> str:
+    from homeostat_core.settings import get_settings
+
+    return get_settings().runs_table
