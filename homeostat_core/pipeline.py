@@ -171,13 +171,17 @@ def run_repo(
                 )
                 break
             try:
-                opened = _process_group(repo, group, ports, record, prs_opened, model_settings)
+                outcome = _process_group(repo, group, ports, record, prs_opened, model_settings)
+            except _Deferred as deferral:
+                _defer(record, group, deferral.reason)
+                continue
             except PortError as exc:
                 logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
-                _drop_unfinished_outcome(record, group)
                 _defer(record, group, f"error: {type(exc).__name__}: {exc}")
                 continue
-            prs_opened += opened
+            record.outcomes.append(outcome)
+            record.fingerprints_processed += 1
+            prs_opened += outcome["result"] == "pr_created"
     except PortError as exc:
         # Listing issues failed after the adapter's retries: record it; the message is not retried
         # forever (a FIFO message that keeps failing would block the group until the DLQ).
@@ -193,12 +197,12 @@ def run_repo(
     return record
 
 
-def _drop_unfinished_outcome(record: RunRecord, group: _Group) -> None:
-    """The outcome _process_group started before it failed: the deferral replaces it."""
-    last = record.outcomes[-1] if record.outcomes else {}
-    if last.get("fingerprint") == group.fingerprint.id and "result" not in last:
-        record.outcomes.pop()
-        record.fingerprints_processed -= 1
+class _Deferred(Exception):
+    """This fingerprint waits for a later run (budget, lease); the reason goes in the record."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _defer(record: RunRecord, group: _Group, reason: str) -> None:
@@ -240,8 +244,12 @@ def _parse_and_group(
 
 def _process_group(
     repo: RepoConfig, group: _Group, ports: Ports, record: RunRecord, prs_opened: int, model_settings
-) -> int:
-    """Handle one fingerprint; returns 1 when a new PR was opened."""
+) -> dict:
+    """Handle one fingerprint; returns its outcome (`result` says what happened).
+
+    Raises _Deferred when the fingerprint must wait for a later run. Counters that reflect work
+    really done (cost, tokens, PRs, rejections) are added to `record` as it happens.
+    """
     fp = group.fingerprint
     now = ports.clock.now()
     outcome: dict = {
@@ -250,8 +258,6 @@ def _process_group(
         "errorType": fp.error_type,
         "file": fp.file_path,
     }
-    record.outcomes.append(outcome)
-    record.fingerprints_processed += 1
 
     state = ports.attempts.get(repo.slug, fp.id)
     resuming = False
@@ -259,31 +265,21 @@ def _process_group(
     if attempt_rules.is_unfinished(state):
         # Crash recovery (see the module docstring's rule).
         if not attempt_rules.claim_expired(state, now, CLAIM_LEASE):
-            record.outcomes.pop()
-            record.fingerprints_processed -= 1
-            _defer(
-                record,
-                group,
-                f"attempt {state.attempts} is still running (claimed less than {CLAIM_LEASE} ago)",
+            raise _Deferred(
+                f"attempt {state.attempts} is still running (claimed less than {CLAIM_LEASE} ago)"
             )
-            return 0
         existing = ports.forge.find_open_pr(repo, fp.id)
         if existing is not None and _pr_is_from_attempt(existing, state):
-            _finish_recovered(repo, group, ports, record, outcome, state, existing)
-            return 0
+            return _finish_recovered(repo, group, ports, record, outcome, state, existing)
         resuming = True
     elif not attempt_rules.can_attempt(state, now):
         record.cooldowns += 1
-        outcome.update(result="cooldown", reason=attempt_rules.cooldown_reason(state, now))
-        return 0
+        return {**outcome, "result": "cooldown", "reason": attempt_rules.cooldown_reason(state, now)}
     else:
         existing = ports.forge.find_open_pr(repo, fp.id)
 
     if existing is None and prs_opened >= repo.max_prs_per_run:
-        record.outcomes.pop()
-        record.fingerprints_processed -= 1
-        _defer(record, group, f"max_prs_per_run={repo.max_prs_per_run} reached")
-        return 0
+        raise _Deferred(f"max_prs_per_run={repo.max_prs_per_run} reached")
 
     match = match_pattern(ports.patterns, fp)
     fix: ProposedFix | FixFailure | None = None
@@ -300,10 +296,7 @@ def _process_group(
         try:
             ports.budgets.reserve_usd(repo.slug, day, reserved, repo.daily_budget_usd)
         except BudgetExceeded:
-            record.outcomes.pop()
-            record.fingerprints_processed -= 1
-            _defer(record, group, f"daily_budget_usd={repo.daily_budget_usd} reached")
-            return 0
+            raise _Deferred(f"daily_budget_usd={repo.daily_budget_usd} reached") from None
 
     try:
         if resuming:
@@ -316,8 +309,7 @@ def _process_group(
         # AttemptNotAllowed: another worker claimed it between our read and begin_attempt's read
         if reserved:
             ports.budgets.settle_usd(repo.slug, day, reserved, 0.0)
-        outcome.update(result="skipped", reason="another worker holds this attempt")
-        return 0
+        return {**outcome, "result": "skipped", "reason": "another worker holds this attempt"}
 
     cost = 0.0
     try:
@@ -368,7 +360,7 @@ def _process_group(
                 ports.forge.comment_on_issue(
                     repo, number, render_rejected_comment(fix.reason, fix.detail), REJECTED_MARKER
                 )
-        return 0
+        return outcome
 
     if fix.source == "pattern":
         record.pattern_hits += 1
@@ -401,9 +393,34 @@ def _process_group(
             scrub=scrub,
         ),
     )
+    _link_pr(repo, group, ports, state, pr, fix)
+    if created:
+        record.prs_created += 1
+    else:
+        record.prs_updated += 1
+    return {
+        **outcome,
+        "result": "pr_created" if created else "pr_updated",
+        "pr": pr.number,
+        "source": fix.source,
+        "tier": fix.tier,
+        "model": fix.model,
+        "patternId": fix.pattern_id,
+        "costUsd": round(fix.cost_usd, 6),
+    }
+
+
+def _link_pr(
+    repo: RepoConfig, group: _Group, ports: Ports, state: AttemptState, pr: PullRequest, fix: ProposedFix
+) -> None:
+    """Comment on every issue of the group (edited in place by marker), then record the PR
+    number: written last, so an attempt with a PR number has nothing left to do."""
     for number in group.issue_numbers:
         ports.forge.comment_on_issue(
-            repo, number, render_issue_comment(pr, fp, fix), issue_comment_marker(fp.id)
+            repo,
+            number,
+            render_issue_comment(pr, group.fingerprint, fix),
+            issue_comment_marker(group.fingerprint.id),
         )
     attempt_rules.finish_attempt(
         ports.attempts,
@@ -415,20 +432,6 @@ def _process_group(
         pattern_id=fix.pattern_id,
         edits=fix.edits,
     )
-    if created:
-        record.prs_created += 1
-    else:
-        record.prs_updated += 1
-    outcome.update(
-        result="pr_created" if created else "pr_updated",
-        pr=pr.number,
-        source=fix.source,
-        tier=fix.tier,
-        model=fix.model,
-        patternId=fix.pattern_id,
-        costUsd=round(fix.cost_usd, 6),
-    )
-    return 1 if created else 0
 
 
 def _pr_is_from_attempt(pr: PullRequest, state: AttemptState) -> bool:
@@ -446,7 +449,7 @@ def _finish_recovered(
     outcome: dict,
     state: AttemptState,
     pr: PullRequest,
-) -> None:
+) -> dict:
     """An attempt died after writing its PR: post the comments and record the PR, nothing more
     (no new attempt, no model call, no second PR)."""
     block = parse_state_block(pr.body) or {}
@@ -461,27 +464,14 @@ def _finish_recovered(
         pattern_id=state.pattern_id,
         lines_changed=_lines_changed(state.edits),
     )
-    for number in group.issue_numbers:
-        ports.forge.comment_on_issue(
-            repo,
-            number,
-            render_issue_comment(pr, group.fingerprint, fix),
-            issue_comment_marker(state.fingerprint_id),
-        )
-    attempt_rules.finish_attempt(
-        ports.attempts,
-        state,
-        result="pending",
-        pr_number=pr.number,
-        tier=state.tier,
-        cost_usd=state.cost_usd,
-        pattern_id=state.pattern_id,
-        edits=state.edits,
-    )
+    _link_pr(repo, group, ports, state, pr, fix)
     record.prs_updated += 1
-    outcome.update(
-        result="pr_recovered", pr=pr.number, reason=f"finished attempt {state.attempts} after a crash"
-    )
+    return {
+        **outcome,
+        "result": "pr_recovered",
+        "pr": pr.number,
+        "reason": f"finished attempt {state.attempts} after a crash",
+    }
 
 
 def _lines_changed(edits) -> int:

@@ -74,6 +74,16 @@ class BudgetExceeded(PortError):
 # --- forge ------------------------------------------------------------------------------------
 
 
+def ensure_changes_allowed(repo: RepoConfig, changes: Sequence[FileChange]) -> None:
+    """What every Forge checks before writing: something to commit, all of it inside the repo's
+    path filters (again, even if a caller forgot). Raises before anything is written."""
+    if not changes:
+        raise ForgeError("upsert PR: no changes to commit")
+    refused = [change.path for change in changes if not repo.path_filters.allows(change.path)]
+    if refused:
+        raise PathNotAllowed(f"outside the path filters of {repo.slug}: {', '.join(refused)}")
+
+
 @runtime_checkable
 class Forge(Protocol):
     """Where code and issues live: GitHub in Lambda, git folders locally. Both behave the same."""

@@ -28,7 +28,7 @@ from urllib3 import Retry
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
-from homeostat_core.ports import BRANCH_PREFIX, ForgeError, PathNotAllowed, branch_for, pr_marker
+from homeostat_core.ports import BRANCH_PREFIX, ForgeError, branch_for, ensure_changes_allowed, pr_marker
 
 DEFAULT_BASE_URL = "https://api.github.com"
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
@@ -307,7 +307,7 @@ class GitHubForge:
         title: str,
         body: str,
     ) -> tuple[PullRequest, bool]:
-        _check_paths(repo, changes)
+        ensure_changes_allowed(repo, changes)
         marker = pr_marker(fingerprint_id)
         if marker not in body:
             body = f"{body}\n\n{marker}"
@@ -460,14 +460,6 @@ def summarize_checks(statuses: Sequence[dict[str, Any]], check_runs: Sequence[di
 
 def _short(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _check_paths(repo: RepoConfig, changes: Sequence[FileChange]) -> None:
-    if not changes:
-        raise ForgeError("upsert PR: no changes to commit")
-    refused = [c.path for c in changes if not repo.path_filters.allows(c.path)]
-    if refused:
-        raise PathNotAllowed(f"outside the path filters of {repo.slug}: {', '.join(refused)}")
 
 
 def _forge_error(what: str, exc: GithubException) -> ForgeError:

@@ -31,7 +31,7 @@ import yaml
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
-from homeostat_core.ports import ForgeError, PathNotAllowed, branch_for, pr_marker
+from homeostat_core.ports import ForgeError, branch_for, ensure_changes_allowed, pr_marker
 
 GIT_USER = ("Homeostat", "homeostat@localhost")
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
@@ -82,7 +82,7 @@ class LocalForge:
         body: str,
     ) -> tuple[PullRequest, bool]:
         self.api_calls += 1
-        _check_paths(repo, changes)
+        ensure_changes_allowed(repo, changes)
         marker = pr_marker(fingerprint_id)
         if marker not in body:
             body = f"{body}\n\n{marker}"
@@ -422,14 +422,6 @@ class LocalForge:
     @staticmethod
     def _write_json(path: Path, data: Any) -> None:
         _atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def _check_paths(repo: RepoConfig, changes: Sequence[FileChange]) -> None:
-    if not changes:
-        raise ForgeError("upsert PR: no changes to commit")
-    refused = [c.path for c in changes if not repo.path_filters.allows(c.path)]
-    if refused:
-        raise PathNotAllowed(f"outside the path filters of {repo.slug}: {', '.join(refused)}")
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:
