@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
-from tests.reliability.harness import EXAMPLES, fresh_settings, no_delayed_ack_stalls, one_request_at_a_time
+from tests.reliability.harness import EXAMPLES, no_delayed_ack_stalls
+from tests.support.moto_server import fresh_tables, serialized_moto_server
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    server._server.app = one_request_at_a_time(server._server.app)
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with serialized_moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
 def settings(moto_endpoint):
-    return fresh_settings(moto_endpoint)
+    return fresh_tables(moto_endpoint)
 
 
 @pytest.fixture

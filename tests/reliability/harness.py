@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from homeostat_core.adapters.dynamo import DynamoState, create_tables
+from homeostat_core.adapters.dynamo import DynamoState
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.adapters.openai_llm import OpenAIChatModel, static_key_provider
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
@@ -60,36 +58,10 @@ class ManualClock:
         self.current += delta
 
 
-def one_request_at_a_time(app):
-    """WSGI middleware: moto checks a condition and writes in plain Python, so concurrent
-    requests could both pass a check; DynamoDB applies conditional writes atomically."""
-    lock = threading.Lock()
-
-    def serialized(environ, start_response):
-        with lock:
-            return list(app(environ, start_response))
-
-    return serialized
-
-
 def no_delayed_ack_stalls(http_server) -> None:
     """The fakes write status, headers and body in separate small writes; with Nagle's algorithm
     on, each response waits for the client's delayed ACK (~40 ms). TCP_NODELAY removes the stall."""
     http_server.RequestHandlerClass.disable_nagle_algorithm = True
-
-
-def fresh_settings(endpoint: str) -> Settings:
-    suffix = uuid.uuid4().hex[:8]
-    settings = Settings(
-        env="test",
-        endpoint_url=endpoint,
-        attempts_table=f"attempts-{suffix}",
-        patterns_table=f"patterns-{suffix}",
-        runs_table=f"runs-{suffix}",
-        idempotency_table=f"idempotency-{suffix}",
-    )
-    create_tables(settings)
-    return settings
 
 
 def example_repo(name: str, **overrides: Any) -> RepoConfig:

@@ -208,7 +208,7 @@ class ReadThenWait:
 
 
 def fresh_tables(settings, _round: int):
-    from tests.reliability.harness import fresh_settings
+    from tests.support.moto_server import fresh_tables as fresh_settings
 
     return fresh_settings(settings.endpoint_url)
 
@@ -220,7 +220,7 @@ def fresh_tables(settings, _round: int):
 def local_stack(tmp_path):
     from homeostat_core.config import default_config_path, load_config
     from homeostat_core.local.runner import LocalStack
-    from tests.reliability.harness import one_request_at_a_time
+    from tests.support.moto_server import one_request_at_a_time
 
     with LocalStack(tmp_path / "state", env="test", echo=lambda _: None) as stack:
         stack._moto._server.app = one_request_at_a_time(stack._moto._server.app)
