@@ -152,6 +152,19 @@ def resume_attempt(store: AttemptStore, state: AttemptState, now: datetime) -> A
     return store.save(renewed)
 
 
+def release_attempt(store: AttemptStore, claimed: AttemptState, before: AttemptState | None) -> AttemptState:
+    """Give back an attempt that no model ever answered (outage, missing key): the stored state
+    returns to what it was before the claim, so an outage costs neither an attempt nor a backoff.
+    Optimistic locking (version) keeps a concurrent change from being overwritten."""
+    restored = before or AttemptState(
+        repo=claimed.repo,
+        fingerprint_id=claimed.fingerprint_id,
+        error_type=claimed.error_type,
+        file_path=claimed.file_path,
+    )
+    return store.save(dataclasses.replace(restored, version=claimed.version))
+
+
 def finish_attempt(
     store: AttemptStore,
     state: AttemptState,

@@ -79,6 +79,10 @@ REJECTED_LABEL = "homeostat-rejected"
 
 # Failure reasons that come from validating the model's (or a pattern's) edits: the issue gets a
 # `homeostat-rejected` label and one comment naming the reason.
+# A fix that failed only because no model answered (and so cost nothing) is not the
+# fingerprint's fault: the attempt is given back and the issues wait for the next run.
+MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
+
 REJECTION_REASONS = frozenset(
     {
         "no_source",  # the error's own files are unreadable or outside path_filters
@@ -298,6 +302,7 @@ def _process_group(
         except BudgetExceeded:
             raise _Deferred(f"daily_budget_usd={repo.daily_budget_usd} reached") from None
 
+    before_claim = state
     try:
         if resuming:
             state = attempt_rules.resume_attempt(ports.attempts, state, now)
@@ -338,6 +343,10 @@ def _process_group(
 
     record.cost_usd += fix.cost_usd
     record.tokens += fix.usage.total
+
+    if isinstance(fix, FixFailure) and fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
+        attempt_rules.release_attempt(ports.attempts, state, before_claim)
+        raise _Deferred(f"no model answered ({fix.reason}); the attempt was not counted")
 
     if isinstance(fix, FixFailure):
         attempt_rules.finish_attempt(

@@ -178,6 +178,7 @@ MODEL_FAULTS = {
     "429_transient": ([{"status": 429, "times": 1, "retry_after_ms": 5}], "pr"),
     "timeout_transient": ([{"delay_s": 1.0, "content": "late", "times": 1}], "pr"),
     "malformed_transient": ([{"malformed": True, "times": 1}], "pr"),
+    # no model ever answers: deferred, and the attempt is given back (an outage burns nothing)
     "5xx_persistent": ([{"status": 500}], "llm_server"),
     "timeout_persistent": ([{"delay_s": 1.0, "content": "late"}], "llm_timeout"),
 }
@@ -197,9 +198,13 @@ def test_model_faults_retry_or_fail_visibly_and_refund(tmp_path, settings, case)
     if expected == "pr":
         ok = ok and outcome["result"] == "pr_created"
     else:
-        ok = ok and outcome["result"] == "failed" and outcome["reason"] == expected
+        ok = ok and outcome["result"] == "deferred" and expected in outcome["reason"]
+        ok = ok and record.deferred_issues == world.issue_numbers
         # no call succeeded, so nothing was spent: the reservation was refunded in full
         ok = ok and world.spent_today() == 0
+        # and the attempt was given back: the next run may try again at once
+        state = world.state.attempts.get(record.repo, outcome["fingerprint"])
+        ok = ok and (state is None or (state.attempts == 0 and state.backoff_until is None))
     figure(f"faults_model[{case}]", cases=1, failures=int(not ok), result=outcome["result"])
     assert ok, outcome
 
