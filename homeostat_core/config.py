@@ -357,23 +357,26 @@ def parse_config(data: Any, source: str = "<config>") -> HomeostatConfig:
     return HomeostatConfig(version=version, repositories=tuple(repos))
 
 
-def load_config(path: str | Path) -> HomeostatConfig:
-    path = Path(path)
+def read_yaml_file(path: str | Path) -> Any:
+    """A YAML file's document; ConfigError(["file: where: reason"]) when it cannot be read."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{source}: (file): not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{source}: (file): cannot be read: {exc}"]) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([f"{source}: {where}: invalid YAML: {reason}"]) from None
-    return parse_config(data, source)
+
+
+def load_config(path: str | Path) -> HomeostatConfig:
+    return parse_config(read_yaml_file(path), str(path))
 
 
 def repo_from_json(data: dict[str, Any], source: str = "<message>") -> RepoConfig:

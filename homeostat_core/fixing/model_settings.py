@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
+from homeostat_core.config import ConfigError, read_yaml_file
 
 BASE_URL_ENV = "HOMEOSTAT_LLM_BASE_URL"
 MODELS_FILE_ENV = "HOMEOSTAT_MODELS_FILE"
@@ -217,19 +217,9 @@ def load_model_settings(
     if explicit or file.exists():
         source = str(file)
         try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ModelSettingsError([f"{source}: (file): not found"]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ModelSettingsError([f"{source}: (file): cannot be read: {exc}"]) from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-            raise ModelSettingsError(
-                [f"{source}: {where}: invalid YAML: {getattr(exc, 'problem', exc)}"]
-            ) from None
+            data = read_yaml_file(file)
+        except ConfigError as exc:
+            raise ModelSettingsError(exc.problems) from None
         settings = parse_model_settings(data, source)
     base_url = (environ.get(BASE_URL_ENV) or "").strip()
     return settings.with_base_url(base_url) if base_url else settings
