@@ -19,17 +19,14 @@ import posixpath
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache
 from typing import Any
-
-import tree_sitter
-import tree_sitter_javascript
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.fixing.edits import render_reply
 from homeostat_core.fixing.model_settings import ModelSettings
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.fixing.tiers import located_frames
+from homeostat_core.fixing.validation import parser_for
 from homeostat_core.models import ErrorFingerprint, ErrorReport, PatternMatch, StackFrame
 
 Messages = list[dict[str, str]]
@@ -113,24 +110,6 @@ class Window:
     enclosing: str | None = None  # "function" when the window is a whole function
 
 
-@cache
-def _parser_for(suffix: str) -> tree_sitter.Parser | None:
-    if suffix in (".js", ".mjs", ".cjs", ".jsx"):
-        return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
-    if suffix in (".ts", ".mts", ".cts", ".tsx"):
-        try:
-            import tree_sitter_typescript
-        except ImportError:
-            return None
-        grammar = (
-            tree_sitter_typescript.language_tsx()
-            if suffix == ".tsx"
-            else tree_sitter_typescript.language_typescript()
-        )
-        return tree_sitter.Parser(tree_sitter.Language(grammar))
-    return None
-
-
 class _FunctionFinder:
     """Enclosing-function ranges through tree-sitter, one parse per file."""
 
@@ -138,7 +117,7 @@ class _FunctionFinder:
         self._trees: dict[str, Any] = {}
 
     def range_for(self, path: str, text: str, line: int, max_lines: int) -> tuple[int, int] | None:
-        parser = _parser_for(posixpath.splitext(path)[1].lower())
+        parser = parser_for(posixpath.splitext(path)[1].lower())
         if parser is None or max_lines <= 0:
             return None
         if path not in self._trees:

@@ -224,7 +224,8 @@ def _json_guard(path: str, old: str, new: str) -> Rejection | None:
 
 
 @cache
-def _parser(suffix: str) -> tree_sitter.Parser | None:
+def parser_for(suffix: str) -> tree_sitter.Parser | None:
+    """A tree-sitter parser for a file suffix (JS/TS/TSX), or None when no grammar covers it."""
     if suffix in JS_SUFFIXES:
         return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
     if suffix in TS_SUFFIXES | TSX_SUFFIXES:
@@ -243,7 +244,7 @@ def _parser(suffix: str) -> tree_sitter.Parser | None:
 
 def syntax_problems(path: str, source: str) -> list[int] | None:
     """1-based lines of ERROR/MISSING nodes, or None when no grammar covers the file."""
-    parser = _parser(posixpath.splitext(path)[1].lower())
+    parser = parser_for(posixpath.splitext(path)[1].lower())
     if parser is None:
         return None
     tree = parser.parse(source.encode("utf-8"))
