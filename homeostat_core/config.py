@@ -118,6 +118,14 @@ class RepoConfig:
     sensitive_paths: tuple[str, ...] = DEFAULT_SENSITIVE_PATHS
     max_files_changed: int = 3
     max_lines_changed: int = 80
+    # PR lifecycle limits (docs/LIFECYCLE.md)
+    max_open_prs: int = 5
+    max_prs_per_day: int = 10
+    max_issue_comments_per_run: int = 20
+    reviewers: tuple[str, ...] = ()
+    ready_after_hours: float = 2.0
+    # Where patterns learned in other repositories may be applied at $0: same owner, all, none.
+    share_patterns: str = "owner"
 
     @property
     def owner(self) -> str:
@@ -136,7 +144,7 @@ class RepoConfig:
             "include": list(self.path_filters.include),
             "exclude": list(self.path_filters.exclude),
         }
-        for key in ("labels", "allowed_authors", "sensitive_paths"):
+        for key in ("labels", "allowed_authors", "sensitive_paths", "reviewers"):
             data[key] = list(data[key])
         return data
 
@@ -162,7 +170,14 @@ _OPTIONAL = {
     "sensitive_paths": DEFAULT_SENSITIVE_PATHS,
     "max_files_changed": 3,
     "max_lines_changed": 80,
+    "max_open_prs": 5,
+    "max_prs_per_day": 10,
+    "max_issue_comments_per_run": 20,
+    "reviewers": (),
+    "ready_after_hours": 2.0,
+    "share_patterns": "owner",
 }
+SHARE_PATTERNS = ("owner", "all", "none")
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
 _IGNORED = ("test_command", "confidence_threshold")
 
@@ -240,6 +255,18 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     max_prs = positive_int("max_prs_per_run")
     max_files = positive_int("max_files_changed", _OPTIONAL["max_files_changed"])
     max_lines = positive_int("max_lines_changed", _OPTIONAL["max_lines_changed"])
+    max_open_prs = positive_int("max_open_prs", _OPTIONAL["max_open_prs"])
+    max_prs_per_day = positive_int("max_prs_per_day", _OPTIONAL["max_prs_per_day"])
+    max_comments = positive_int("max_issue_comments_per_run", _OPTIONAL["max_issue_comments_per_run"])
+    reviewers = _str_list(raw["reviewers"], f"{key}.reviewers", problems) if "reviewers" in raw else ()
+    ready_after = raw.get("ready_after_hours", _OPTIONAL["ready_after_hours"])
+    if isinstance(ready_after, bool) or not isinstance(ready_after, int | float) or not _finite(ready_after):
+        problems.add(f"{key}.ready_after_hours", f"must be a number, got {type(ready_after).__name__}")
+    elif ready_after < 0:
+        problems.add(f"{key}.ready_after_hours", f"must be 0 or more, got {ready_after}")
+    share = raw.get("share_patterns", _OPTIONAL["share_patterns"])
+    if share not in SHARE_PATTERNS:
+        problems.add(f"{key}.share_patterns", f"must be one of {', '.join(SHARE_PATTERNS)}, got {share!r}")
 
     labels = _str_list(raw["labels"], f"{key}.labels", problems) if "labels" in raw else None
 
@@ -310,6 +337,12 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         sensitive_paths=sensitive,
         max_files_changed=max_files,
         max_lines_changed=max_lines,
+        max_open_prs=max_open_prs,
+        max_prs_per_day=max_prs_per_day,
+        max_issue_comments_per_run=max_comments,
+        reviewers=reviewers,
+        ready_after_hours=float(ready_after),
+        share_patterns=share,
     )
 
 

@@ -78,7 +78,7 @@ def run_message(body: dict[str, Any], *, ports, env: str, deadline=None) -> dict
 
     job = parse_message(body)
     if isinstance(job, RepoRunJob):
-        record = run_repo(job.repo, ports, deadline=deadline, run_id=job.run_id)
+        record = run_repo(job.repo, ports, deadline=deadline, run_id=job.run_id, env=env)
         return {
             "kind": "repo_run",
             "repo": record.repo,
@@ -87,5 +87,24 @@ def run_message(body: dict[str, Any], *, ports, env: str, deadline=None) -> dict
             "deferred": record.deferred_issues,
             "error": record.error,
         }
-    outcome = handle_job(job, attempts=ports.attempts, patterns=ports.patterns, clock=ports.clock, env=env)
+    repo = _configured_repo(job.repo)
+    if repo is None:
+        return {
+            "kind": "learning",
+            "repo": job.repo,
+            "outcome": {"result": "ignored", "why": "repo not configured"},
+        }
+    outcome = handle_job(job, ports=ports, repo=repo, env=env)
     return {"kind": "learning", "repo": job.repo, "outcome": outcome}
+
+
+def _configured_repo(slug: str) -> RepoConfig | None:
+    """The repository's config from the bundled repos.yml: learning acts only on configured repos."""
+    from homeostat_core.config import default_config_path, load_config
+    from homeostat_core.settings import get_settings
+
+    config = load_config(get_settings().repos_file or default_config_path())
+    for repo in config.repositories:
+        if repo.slug.lower() == slug.lower():
+            return repo
+    return None

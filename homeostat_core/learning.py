@@ -1,27 +1,37 @@
-"""Webhook-driven learning: what a merged, closed or CI-checked Homeostat PR teaches.
+"""Learning from verified facts: what happened to Homeostat's own PRs turns into transitions.
 
-The webhook handler turns a GitHub delivery into a small `LearningJob` (so the queue carries only
-what learning needs, not GitHub's whole payload); the worker calls `handle_job`.
-
-- pull_request closed on `homeostat/fix-<id>`: the attempt's lastResult becomes success (merged)
-  or failure (closed); a merged fix becomes a pattern (extractor; production only); a PR that came
-  from a pattern updates that pattern's success rate (learner; production only).
-- check_suite / check_run completed: testsPassed and lastResult on the attempt; a failure's
-  summary is kept and fed into the next attempt's prompt. Bookkeeping, so in every environment.
+A webhook delivery is only a hint that something changed (homeostat_core/webhook.py turns it into
+a small `LearningJob`); the facts come from the attempt store and from the forge, read with
+Homeostat's own credentials:
+- a PR counts only when its number is the one the attempt store recorded for a fingerprint, its
+  head repository is the base repository and its author is Homeostat (`forge.whoami()`);
+- a CI verdict counts only for the head commit Homeostat pushed (recorded as `head_sha`), and it is
+  the aggregate of every check and status on that commit, read from the forge, never one event's;
+- each fact is applied at most once: the lifecycle moves a fingerprint forward, and a replayed or
+  re-signed delivery finds it already there;
+- a pattern is extracted from what was actually merged, and only when the tests passed on the
+  merged head (the seed's success: merged ∧ testsPassed); production only.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, Literal
 
+from homeostat_core import lifecycle
+from homeostat_core.config import RepoConfig
+from homeostat_core.lifecycle import Stage, stage_of
+from homeostat_core.models import AttemptState, FileEdit, PullRequest
 from homeostat_core.observability import logger
+from homeostat_core.outcomes import Result
 from homeostat_core.patterns.extractor import extract_pattern
 from homeostat_core.patterns.learner import record_outcome
-from homeostat_core.ports import BRANCH_PREFIX, AttemptStore, Clock, ConflictError, PatternStore
 
-JobKind = Literal["pull_request_closed", "check_completed"]
+JobKind = Literal["pull_request_closed", "ci_completed"]
+# Stages in which a fingerprint has a PR whose end Homeostat has not recorded yet.
+_AWAITING_END = lifecycle.PR_OPEN | {Stage.ATTEMPT_FAILED}
 
 
 class InvalidJob(ValueError):
@@ -30,18 +40,14 @@ class InvalidJob(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LearningJob:
+    """What a webhook delivery claims; handle_job verifies it before anything changes."""
+
     kind: JobKind
     repo: str
-    branch: str
+    head_sha: str
     pr_number: int | None = None
-    merged: bool = False
-    conclusion: str | None = None  # success | failure | neutral | cancelled | timed_out | ...
-    summary: str = ""
-    diff: str = ""
-
-    @property
-    def fingerprint_id(self) -> str:
-        return self.branch.removeprefix(BRANCH_PREFIX)
+    head_repo: str = ""
+    author: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,149 +58,151 @@ class LearningJob:
             job = LearningJob(**data)
         except TypeError as exc:
             raise InvalidJob(f"learning job has unexpected fields: {exc}") from None
-        if job.kind not in ("pull_request_closed", "check_completed"):
+        if job.kind not in ("pull_request_closed", "ci_completed"):
             raise InvalidJob(f"unknown learning job kind {job.kind!r}")
-        if not is_homeostat_branch(job.branch):
-            raise InvalidJob(f"branch {job.branch!r} is not a Homeostat branch")
+        if job.kind == "pull_request_closed" and not isinstance(job.pr_number, int):
+            raise InvalidJob("pull_request_closed job needs pr_number")
+        if not isinstance(job.head_sha, str) or not job.head_sha:
+            raise InvalidJob("learning job needs head_sha")
         return job
 
 
-def is_homeostat_branch(branch: object) -> bool:
-    return isinstance(branch, str) and branch.startswith(BRANCH_PREFIX) and len(branch) > len(BRANCH_PREFIX)
-
-
-def _typed(value: Any, kind: type, what: str) -> Any:
-    """`value` when it has the type GitHub documents for it; InvalidJob otherwise.
-
-    A signed payload can still be malformed (a proxy, a replayed test delivery): wrong types are
-    refused with a 400 here instead of failing later as a 500 or a poisoned queue message.
-    """
-    if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
-        raise InvalidJob(f"payload field {what} must be a {kind.__name__}")
-    return value
-
-
-def _repo_name(payload: dict[str, Any]) -> str:
-    name = _typed(_typed(payload["repository"], dict, "repository")["full_name"], str, "repository.full_name")
-    if name.count("/") != 1 or not all(name.split("/")):
-        raise InvalidJob("payload field repository.full_name must be 'owner/name'")
-    return name
-
-
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
-
-
-def job_from_webhook(event: str, payload: dict[str, Any]) -> LearningJob | None:
-    """The learning job a GitHub delivery asks for, or None when it is not for Homeostat.
-
-    Raises InvalidJob when a relevant event lacks the fields learning needs.
-    """
-    try:
-        if event == "pull_request":
-            if payload.get("action") != "closed":
-                return None
-            pr = _typed(payload["pull_request"], dict, "pull_request")
-            branch = _typed(
-                _typed(pr["head"], dict, "pull_request.head")["ref"], str, "pull_request.head.ref"
-            )
-            if not is_homeostat_branch(branch):
-                return None
-            return LearningJob(
-                kind="pull_request_closed",
-                repo=_repo_name(payload),
-                branch=branch,
-                pr_number=_typed(pr["number"], int, "pull_request.number"),
-                merged=bool(pr.get("merged")),
-            )
-        if event in ("check_suite", "check_run"):
-            if payload.get("action") != "completed":
-                return None
-            body = _typed(payload[event], dict, event)
-            suite = (
-                body if event == "check_suite" else _typed(body["check_suite"], dict, "check_run.check_suite")
-            )
-            branch = suite.get("head_branch")  # null for a suite on no branch: not Homeostat's
-            if branch is not None:
-                _typed(branch, str, f"{event}.head_branch")
-            if not is_homeostat_branch(branch):
-                return None
-            prs = body.get("pull_requests") or suite.get("pull_requests") or []
-            if not isinstance(prs, list) or not all(isinstance(p, dict) for p in prs):
-                raise InvalidJob(f"payload field {event}.pull_requests must be a list of objects")
-            summary = ""
-            if event == "check_run":
-                output = body.get("output") or {}
-                summary = f"{body.get('name', 'check')}: {output.get('title') or ''} {output.get('summary') or ''}".strip()
-            conclusion = body.get("conclusion")
-            if conclusion is not None:
-                _typed(conclusion, str, f"{event}.conclusion")
-            return LearningJob(
-                kind="check_completed",
-                repo=_repo_name(payload),
-                branch=branch,
-                pr_number=_typed(prs[0]["number"], int, "pull_requests[0].number") if prs else None,
-                conclusion=conclusion,
-                summary=summary[:2000],
-            )
-    except InvalidJob:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidJob(f"{event} payload is missing {exc}") from None
-    return None
-
-
-def handle_job(
-    job: LearningJob, *, attempts: AttemptStore, patterns: PatternStore, clock: Clock, env: str
-) -> dict[str, Any]:
+def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[str, Any]:
     """Apply one learning job; returns what happened (for logs and the local demo)."""
-    now = clock.now()
-    state = attempts.get(job.repo, job.fingerprint_id)
+    if job.head_repo and job.head_repo.lower() != repo.slug.lower():
+        return _ignored(job, "the head repository is not the base repository")
+    if job.kind == "ci_completed":
+        return _ci_completed(job, ports, repo)
+    state = ports.attempts.find_by_pr(repo.slug, job.pr_number)
     if state is None:
-        logger.warning("No attempt for this Homeostat branch", extra={"repo": job.repo, "branch": job.branch})
-        return {"result": "unknown_fingerprint", "fingerprint": job.fingerprint_id}
+        return _ignored(job, "no fingerprint recorded this PR number")
+    pr = ports.forge.get_pr(repo, job.pr_number)
+    if pr is None or not is_own_pr(ports.forge, repo, pr):
+        return _ignored(job, "the PR is not Homeostat's own")
+    result = settle_closed_pr(ports, repo, state, pr, env=env, now=ports.clock.now())
+    if result is None:
+        return _ignored(job, f"already settled ({stage_of(state).value})")
+    return {"result": result.value, "fingerprint": state.fingerprint_id, "pr": pr.number}
 
-    if job.kind == "check_completed":
-        if job.conclusion in (None, "neutral", "skipped", "stale"):
-            return {"result": "ignored", "conclusion": job.conclusion}
-        passed = job.conclusion == "success"
-        updated = replace(
-            state,
-            tests_passed=passed,
-            last_result=state.last_result if passed else "failure",
-            failure_summary=None if passed else (job.summary or f"CI concluded {job.conclusion}"),
-        )
-        _save(attempts, updated)
-        return {"result": "tests_passed" if passed else "tests_failed", "fingerprint": state.fingerprint_id}
 
-    outcome: dict[str, Any] = {"fingerprint": state.fingerprint_id, "merged": job.merged}
-    _save(attempts, replace(state, last_result="success" if job.merged else "failure"))
-    if job.merged:
-        pattern = extract_pattern(
-            patterns,
+def is_own_pr(forge, repo: RepoConfig, pr: PullRequest) -> bool:
+    """Opened by Homeostat from a branch of the base repository itself."""
+    same_repo = (pr.head_repo or "").lower() == repo.slug.lower()
+    return same_repo and (pr.author or "").lower() == forge.whoami().lower()
+
+
+def _ignored(job: LearningJob, why: str) -> dict[str, Any]:
+    logger.info("Learning job ignored", extra={"why": why, "job": job.to_json()})
+    return {"result": "ignored", "why": why}
+
+
+def _ci_completed(job: LearningJob, ports, repo: RepoConfig) -> dict[str, Any]:
+    from homeostat_core.pipeline import apply_ci_verdict
+
+    states = [s for s in ports.attempts.list(repo.slug) if s.head_sha == job.head_sha]
+    if not states:
+        return _ignored(job, "not a head commit Homeostat pushed")
+    state = states[0]
+    verdict = ports.forge.get_check_results(repo, job.head_sha)
+    decided = apply_ci_verdict(ports, repo, state, verdict, ports.clock.now())
+    if decided is None:
+        return {"result": "undecided", "fingerprint": state.fingerprint_id, "ci": verdict.state}
+    return {"result": decided.value, "fingerprint": state.fingerprint_id, "ci": verdict.state}
+
+
+def settle_closed_pr(
+    ports, repo: RepoConfig, state: AttemptState, pr: PullRequest, *, env: str, now: datetime
+) -> Result | None:
+    """Homeostat's PR was merged or closed: move the fingerprint on and learn (once).
+
+    None when there is nothing to do (already settled, or not the PR this fingerprint recorded).
+    """
+    if pr.number != state.pr_number or pr.state == "open" or stage_of(state) not in _AWAITING_END:
+        return None
+    people_committed = bool(pr.head_sha) and pr.head_sha != state.head_sha
+    if not pr.merged:
+        ports.attempts.save(lifecycle.moved(state, Stage.CLOSED_BY_PERSON, closed_at=pr.closed_at or now))
+        if not people_committed:
+            ports.forge.delete_branch(repo, pr.branch)
+        _learn_outcome(ports, state, env=env, success=False, now=now)
+        return Result.CLOSED_BY_PERSON
+    tests_passed = ports.forge.get_check_results(repo, pr.head_sha).state == "success"
+    ports.attempts.save(
+        lifecycle.moved(state, Stage.MERGED, closed_at=pr.merged_at or now, tests_passed=tests_passed)
+    )
+    edits = merged_edits(ports.forge, repo, state, pr) if people_committed else state.edits
+    if tests_passed and edits:
+        extract_pattern(
+            ports.patterns,
             env=env,
             merged=True,
             fingerprint_id=state.fingerprint_id,
             error_type=state.error_type,
             file_path=state.file_path,
-            edits=state.edits,
-            diff=job.diff or edits_diff(state.edits),
-            repo=job.repo,
+            edits=edits,
+            diff=edits_diff(edits),
+            repo=repo.slug,
             now=now,
         )
-        outcome["extracted"] = pattern.pattern_id if pattern else None
-    if state.pattern_id:
-        # No CI report means no test failed: the repo may have no checks configured.
-        tests_passed = state.tests_passed is not False
-        learned = record_outcome(
-            patterns, state.pattern_id, env=env, merged=job.merged, tests_passed=tests_passed, now=now
+    else:
+        logger.info(
+            "pattern not extracted",
+            extra={"fingerprint": state.fingerprint_id, "tests_passed": tests_passed, "edits": bool(edits)},
         )
-        outcome["learned"] = {
-            "pattern": state.pattern_id,
-            "successRate": learned.success_rate if learned else None,
-        }
-    outcome["result"] = "merged" if job.merged else "closed"
-    logger.info("Learning job applied", extra=outcome)
-    return outcome
+    _learn_outcome(ports, state, env=env, success=tests_passed, now=now)
+    ports.forge.delete_branch(repo, pr.branch)
+    return Result.MERGED
+
+
+def _learn_outcome(ports, state: AttemptState, *, env: str, success: bool, now: datetime) -> None:
+    if state.pattern_id:
+        record_outcome(
+            ports.patterns, state.pattern_id, env=env, merged=success, tests_passed=success, now=now
+        )
+
+
+def merged_edits(forge, repo: RepoConfig, state: AttemptState, pr: PullRequest) -> tuple[FileEdit, ...]:
+    """People changed Homeostat's edits before merging: the merged version, as search/replace edits
+    against the file Homeostat started from; () when it cannot be expressed that way."""
+    edits = []
+    for path in dict.fromkeys(edit.path for edit in state.edits):
+        if not repo.path_filters.allows(path):
+            continue
+        ours = forge.read_file(repo, path, ref=state.head_sha)
+        merged = forge.read_file(repo, path, ref=pr.head_sha)
+        if ours is None or merged is None:
+            return ()
+        original = ours
+        for edit in (e for e in state.edits if e.path == path):
+            if original.count(edit.replace) != 1:
+                return ()
+            original = original.replace(edit.replace, edit.search, 1)
+        edit = _edit_between(path, original, merged)
+        if edit is not None:
+            edits.append(edit)
+    return tuple(edits)
+
+
+def _edit_between(path: str, before: str, after: str) -> FileEdit | None:
+    """One search/replace edit turning `before` into `after`: the changed lines, widened by context
+    lines until the search text occurs exactly once."""
+    if before == after:
+        return None
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    blocks = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    changed = [b for b in blocks if b[0] != "equal"]
+    start_old, end_old = changed[0][1], changed[-1][2]
+    start_new, end_new = changed[0][3], changed[-1][4]
+    while True:
+        search = "".join(old[start_old:end_old])
+        if search and before.count(search) == 1:
+            return FileEdit(path=path, search=search, replace="".join(new[start_new:end_new]))
+        if start_old == 0 and end_old == len(old):
+            return None
+        if start_old > 0:
+            start_old, start_new = start_old - 1, start_new - 1
+        if end_old < len(old):
+            end_old, end_new = end_old + 1, end_new + 1
 
 
 def edits_diff(edits) -> str:
@@ -211,20 +219,3 @@ def edits_diff(edits) -> str:
             )
         )
     return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
-
-
-def _save(attempts: AttemptStore, state) -> None:
-    try:
-        attempts.save(state)
-    except ConflictError:
-        # A repo run touched the attempt meanwhile; re-read and apply on top (once).
-        fresh = attempts.get(state.repo, state.fingerprint_id)
-        if fresh is not None:
-            attempts.save(
-                replace(
-                    fresh,
-                    last_result=state.last_result,
-                    tests_passed=state.tests_passed,
-                    failure_summary=state.failure_summary,
-                )
-            )

@@ -1,51 +1,70 @@
 """One repo run: eligible issues in, at most one PR per fingerprint out, a RunRecord back.
 
-Pure orchestration over the ports (ARCHITECTURE.md, "One repo run"). Every step that can fail
-for one fingerprint is recorded on the run record and the run goes on with the next one; an
-issue is either processed, skipped for a stated reason, or listed as deferred.
+Pure orchestration over the ports. A run first reconciles Homeostat's open PRs with what people
+did (closed issues, opt-outs, merges, closes), then takes each fingerprint through one handler
+chosen by its lifecycle stage (homeostat_core/lifecycle.py):
 
-Crash recovery (exactly-once effects). An attempt is claimed (attempts+1, lastResult pending,
-no PR number, backoff set) with a conditional write before anything else; the validated fix is
-recorded on it (edits, tier, cost; still pending, no PR) before any forge write; the PR number is
-recorded last, after the PR and the issue comments. A worker that dies in between leaves an
-"unfinished" attempt: pending with no PR number. The next run that meets one:
-- claimed less than CLAIM_LEASE ago: it may still be running; the issues are deferred;
-- an open PR on the fingerprint's branch whose state block names this attempt number: the PR
-  was written; post the issue comments (edited in place by marker, never repeated) and record
-  the PR number. No new attempt, no model call, no second PR;
-- otherwise the attempt died before its PR: run the same attempt number again (renewed claim,
-  optimistic lock), so the crash does not burn an attempt or a backoff. Forge writes are
-  idempotent (one branch per fingerprint, upsert by branch, comments by marker), so redoing
-  them cannot duplicate anything.
-The money reserved by a crashed run stays counted as spent (the safe side).
+- attempt (new, attempt failed, CI failed, re-opened): gate → limits → fix → record → publish;
+- recover (claimed, fix recorded): finish what a crashed worker started;
+- review (draft, ready, handed over): the PR waits for CI or people; no new attempt;
+- done (merged, given up): nothing to do.
+
+Each handler returns one FingerprintOutcome; the run record is derived from them (outcomes.tally).
+Any exception while handling one fingerprint becomes that fingerprint's recorded failure (the
+money settled at what was really spent, the attempt finished), and the run goes on.
+
+Crash recovery (exactly-once effects). An attempt is claimed with a conditional write before
+anything else; the validated fix is recorded (stage fix_recorded) before any forge write; the PR
+number and the pushed head commit are recorded last. A worker that dies in between leaves the row
+at claimed or fix_recorded. The next run that meets one:
+- claimed less than the claim lease ago: it may still be running; the issues are deferred;
+- Homeostat's own open PR whose state block names this attempt: the PR was written; record it and
+  post the issue comments (edited in place by marker, never repeated). No model call, no second PR;
+- fix recorded, no PR from this attempt: publish the recorded edits (no model call);
+- claimed, no fix recorded: run the same attempt number again (renewed claim).
 """
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from homeostat_core import attempts as attempt_rules
+from homeostat_core import lifecycle
+from homeostat_core.attempts import as_utc
+from homeostat_core.budget import BudgetReservation, reserve_pr
 from homeostat_core.config import RepoConfig
 from homeostat_core.fingerprint import fingerprint
 from homeostat_core.fixing.engine import apply_pattern, attempt_fix, max_attempt_cost_usd
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.intake import UnparseableIssue, parse_issue
+from homeostat_core.lifecycle import POLICY, Policy, Stage, stage_of
 from homeostat_core.models import (
     AttemptState,
     ErrorFingerprint,
     ErrorReport,
     FixFailure,
     ForgeIssue,
+    Pattern,
+    PatternMatch,
     ProposedFix,
     PullRequest,
     RunRecord,
 )
 from homeostat_core.observability import emit_run_metrics, logger, run_summary
+from homeostat_core.outcomes import (
+    GAVE_UP_LABEL,
+    MODEL_UNAVAILABLE_REASONS,
+    REJECTED_LABEL,
+    REJECTION_REASONS,
+    UNPARSEABLE_LABEL,
+    FingerprintOutcome,
+    Result,
+    tally,
+)
 from homeostat_core.patterns.matcher import match_pattern, should_auto_apply
 from homeostat_core.ports import (
     AttemptStore,
@@ -54,6 +73,7 @@ from homeostat_core.ports import (
     ChatModel,
     Clock,
     ConflictError,
+    ForeignCommits,
     Forge,
     PatternStore,
     PortError,
@@ -71,32 +91,9 @@ from homeostat_core.report import (
     render_unparseable_comment,
 )
 
-UNPARSEABLE_LABEL = "homeostat-unparseable"
-# No worker can still be running an attempt claimed this long ago: the worker Lambda's timeout
-# (infra/worker.py, 900 s). SQS redelivers a failed message only after 6x that.
-CLAIM_LEASE = timedelta(minutes=15)
-REJECTED_LABEL = "homeostat-rejected"
-
-# Failure reasons that come from validating the model's (or a pattern's) edits: the issue gets a
-# `homeostat-rejected` label and one comment naming the reason.
-# A fix that failed only because no model answered (and so cost nothing) is not the
-# fingerprint's fault: the attempt is given back and the issues wait for the next run.
-MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
-
-REJECTION_REASONS = frozenset(
-    {
-        "no_source",  # the error's own files are unreadable or outside path_filters
-        "path_filtered",
-        "forbidden_path",
-        "manifest_permissions",
-        "package_scripts",
-        "too_many_files",
-        "too_many_lines",
-        "syntax_error",
-        "binary_file",
-        "sensitive_path",
-    }
-)
+GAVE_UP_MARKER = "<!-- homeostat:gave-up -->"
+HANDED_OVER_MARKER = "<!-- homeostat:handed-over -->"
+CLOSED_MARKER = "<!-- homeostat:closed -->"
 
 
 @dataclass(frozen=True)
@@ -127,22 +124,56 @@ class Deadline:
         return Deadline(remaining_s=lambda: float("inf"), margin_s=0.0)
 
 
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 @dataclass
-class _Group:
+class Group:
     """Issues that share a fingerprint: one piece of work, one PR."""
 
     fingerprint: ErrorFingerprint
     report: ErrorReport
-    issues: list[ForgeIssue] = field(default_factory=list)
+    issues: list[ForgeIssue] = field(default_factory=list)  # the ones to work on
+    answered: list[ForgeIssue] = field(default_factory=list)  # labelled rejected / gave up already
 
     @property
-    def issue_numbers(self) -> list[int]:
-        return [issue.number for issue in self.issues]
+    def issue_numbers(self) -> tuple[int, ...]:
+        return tuple(issue.number for issue in self.issues)
+
+    def newest_report(self) -> datetime | None:
+        dates = [issue.created_at for issue in self.issues if issue.created_at is not None]
+        return max(dates) if dates else None
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+@dataclass
+class RunContext:
+    repo: RepoConfig
+    ports: Ports
+    deadline: Deadline
+    model_settings: object
+    policy: Policy
+    now: datetime
+    env: str
+    prs_opened: int = 0
+    open_prs: int = 0
+
+    @property
+    def attempts(self) -> AttemptStore:
+        return self.ports.attempts
+
+    @property
+    def forge(self) -> Forge:
+        return self.ports.forge
+
+
+class Deferred(Exception):
+    """This fingerprint waits for a later run; the reason goes in the record."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def run_repo(
@@ -152,46 +183,40 @@ def run_repo(
     deadline: Deadline | None = None,
     run_id: str | None = None,
     model_settings=None,
+    policy: Policy = POLICY,
+    env: str | None = None,
 ) -> RunRecord:
     """Process one repository's eligible issues and return (and save) its run record."""
-    deadline = deadline or Deadline.unlimited()
     started = time.monotonic()
     calls_before = ports.forge.api_calls
-    record = RunRecord(run_id=run_id or uuid.uuid4().hex[:12], repo=repo.slug, timestamp=ports.clock.now())
-    log = logger.append_keys
-    log(run_id=record.run_id, repo=repo.slug)
+    now = ports.clock.now()
+    record = RunRecord(run_id=run_id or uuid.uuid4().hex[:12], repo=repo.slug, timestamp=now)
+    ctx = RunContext(
+        repo, ports, deadline or Deadline.unlimited(), model_settings, policy, now, env or _env()
+    )
+    outcomes: list[FingerprintOutcome] = []
+    logger.append_keys(run_id=record.run_id, repo=repo.slug)
     try:
         issues = ports.forge.list_trigger_issues(repo)
         record.issues_seen = len(issues)
-        groups = _parse_and_group(repo, issues, ports, record)
-        prs_opened = 0
-        for index, group in enumerate(groups):
-            if deadline.near():
+        groups = _parse_and_group(ctx, issues, outcomes)
+        work = [g for g in groups if g.issues]
+        record.issues_processed = sum(len(g.issues) for g in work) + len(outcomes)
+        outcomes.extend(reconcile(ctx, groups))
+        for index, group in enumerate(work):
+            if ctx.deadline.near():
                 record.stopped_early = True
-                for later in groups[index:]:
-                    _defer(record, later, "deadline")
-                logger.warning(
-                    "Deadline near, leaving work for the next run", extra={"deferred": record.deferred_issues}
-                )
+                outcomes.extend(_deferred(g, "deadline") for g in work[index:])
+                logger.warning("Deadline near, leaving work for the next run")
                 break
-            try:
-                outcome = _process_group(repo, group, ports, record, prs_opened, model_settings)
-            except _Deferred as deferral:
-                _defer(record, group, deferral.reason)
-                continue
-            except PortError as exc:
-                logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
-                _defer(record, group, f"error: {type(exc).__name__}: {exc}")
-                continue
-            record.outcomes.append(outcome)
-            record.fingerprints_processed += 1
-            prs_opened += outcome["result"] == "pr_created"
+            outcomes.append(process_fingerprint(ctx, group))
     except PortError as exc:
         # Listing issues failed after the adapter's retries: record it; the message is not retried
-        # forever (a FIFO message that keeps failing would block the group until the DLQ).
+        # forever (a FIFO message that keeps failing would block its group until the DLQ).
         logger.exception("Repo run failed")
         record.error = f"{type(exc).__name__}: {exc}"
     finally:
+        tally(record, outcomes)
         record.latency_ms = int((time.monotonic() - started) * 1000)
         record.api_calls = ports.forge.api_calls - calls_before
         ports.runs.save(record)
@@ -201,292 +226,625 @@ def run_repo(
     return record
 
 
-class _Deferred(Exception):
-    """This fingerprint waits for a later run (budget, lease); the reason goes in the record."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+def _deferred(group: Group, reason: str) -> FingerprintOutcome:
+    return _outcome(group, Result.DEFERRED, reason=reason)
 
 
-def _defer(record: RunRecord, group: _Group, reason: str) -> None:
-    record.deferred_issues.extend(group.issue_numbers)
-    record.outcomes.append(
-        {
-            "fingerprint": group.fingerprint.id,
-            "issues": group.issue_numbers,
-            "result": "deferred",
-            "reason": reason,
-        }
+def _outcome(group: Group, result: Result, **fields) -> FingerprintOutcome:
+    fp = group.fingerprint
+    return FingerprintOutcome(
+        result=result,
+        issues=group.issue_numbers,
+        fingerprint=fp.id,
+        error_type=fp.error_type,
+        file=fp.file_path,
+        **fields,
     )
 
 
-def _parse_and_group(
-    repo: RepoConfig, issues: list[ForgeIssue], ports: Ports, record: RunRecord
-) -> list[_Group]:
-    groups: dict[str, _Group] = {}
+# --- intake -------------------------------------------------------------------------------------
+
+
+def _parse_and_group(ctx: RunContext, issues: list[ForgeIssue], outcomes: list) -> list[Group]:
+    """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up)
+    stay in their group only as evidence that the error is still reported; they get no new work."""
+    groups: dict[str, Group] = {}
     for issue in sorted(issues, key=lambda i: i.number):
-        if UNPARSEABLE_LABEL in issue.labels or REJECTED_LABEL in issue.labels:
-            continue  # already answered once; a human relabels to retry
-        record.issues_processed += 1
+        labels = {label.lower() for label in issue.labels}
+        if UNPARSEABLE_LABEL in labels:
+            continue  # already answered once; a person removes the label to retry
+        answered = bool(labels & {REJECTED_LABEL, GAVE_UP_LABEL})
         try:
             report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
         except UnparseableIssue as exc:
-            record.unparseable += 1
-            record.outcomes.append({"issues": [issue.number], "result": "unparseable", "reason": exc.reason})
-            logger.info("Unparseable issue", extra={"issue": issue.number, "reason": exc.reason})
-            ports.forge.add_labels(repo, issue.number, [UNPARSEABLE_LABEL])
-            ports.forge.comment_on_issue(
-                repo, issue.number, render_unparseable_comment(exc.reason), UNPARSEABLE_MARKER
-            )
+            if not answered:
+                outcomes.append(
+                    FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=exc.reason)
+                )
+                ctx.forge.add_labels(ctx.repo, issue.number, [UNPARSEABLE_LABEL])
+                ctx.forge.comment_on_issue(
+                    ctx.repo, issue.number, render_unparseable_comment(exc.reason), UNPARSEABLE_MARKER
+                )
             continue
         fp = fingerprint(report)
-        group = groups.setdefault(fp.id, _Group(fingerprint=fp, report=report))
-        group.issues.append(issue)
+        group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
+        if answered:
+            group.answered.append(issue)
+        else:
+            if not group.issues:
+                group.report = report
+            group.issues.append(issue)
     return list(groups.values())
 
 
-def _process_group(
-    repo: RepoConfig, group: _Group, ports: Ports, record: RunRecord, prs_opened: int, model_settings
-) -> dict:
-    """Handle one fingerprint; returns its outcome (`result` says what happened).
+# --- dispatcher ---------------------------------------------------------------------------------
 
-    Raises _Deferred when the fingerprint must wait for a later run. Counters that reflect work
-    really done (cost, tokens, PRs, rejections) are added to `record` as it happens.
+
+def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
+    """Run the handler for the fingerprint's stage; an exception becomes its recorded failure."""
+    state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
+    handler = HANDLERS[stage_of(state)]
+    try:
+        return handler(ctx, group, state)
+    except Deferred as deferral:
+        return _deferred(group, deferral.reason)
+    except Exception as exc:  # no single input kills a run
+        logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
+        return _record_error(ctx, group, exc)
+
+
+def _record_error(ctx: RunContext, group: Group, exc: Exception) -> FingerprintOutcome:
+    """Finish an attempt that an unexpected error interrupted, so it is not left pending."""
+    detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+    spent = float(getattr(exc, "spent_usd", 0.0) or 0.0)
+    try:
+        state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
+        if stage_of(state) in (Stage.CLAIMED, Stage.FIX_RECORDED):
+            ctx.attempts.save(
+                lifecycle.moved(state, Stage.ATTEMPT_FAILED, failure_summary=None, cost_usd=state.cost_usd)
+            )
+    except Exception:  # the store itself is failing: the lease recovers the attempt later
+        logger.exception("Could not record the failure", extra={"fingerprint": group.fingerprint.id})
+    return _outcome(group, Result.ERROR, reason="error", detail=detail, cost_usd=spent)
+
+
+# --- attempt ------------------------------------------------------------------------------------
+
+
+def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) -> FingerprintOutcome:
+    """new, attempt failed, CI failed, closed by a person / opted out (with a newer report)."""
+    stage = stage_of(state)
+    if stage in lifecycle.REOPENABLE:
+        newest = group.newest_report()
+        closed = state.closed_at
+        if closed is None or newest is None or as_utc(newest) <= as_utc(closed):
+            return _outcome(
+                group, Result.DONE, reason=f"{stage.value}: waiting for a report filed after the close"
+            )
+    if state is not None and state.attempts >= ctx.policy.max_attempts:
+        return give_up(ctx, group, state)
+    if state is not None and state.backoff_until and as_utc(ctx.now) < as_utc(state.backoff_until):
+        return _outcome(group, Result.COOLDOWN, reason=f"backoff until {state.backoff_until.isoformat()}")
+    if not _has_open_pr(state):
+        _check_new_pr_limits(ctx)
+    return _claim_and_fix(ctx, group, state, claim=lambda: _claim(ctx, group, state))
+
+
+def _claim_and_fix(
+    ctx: RunContext, group: Group, before: AttemptState | None, claim: Callable[[], AttemptState]
+) -> FingerprintOutcome:
+    """Pattern at $0 when one applies, else a model call paid from the day's budget; then publish.
+
+    Money is reserved before the claim and settled at what the calls really cost, whatever happens.
     """
-    fp = group.fingerprint
-    now = ports.clock.now()
-    outcome: dict = {
-        "fingerprint": fp.id,
-        "issues": group.issue_numbers,
-        "errorType": fp.error_type,
-        "file": fp.file_path,
-    }
-
-    state = ports.attempts.get(repo.slug, fp.id)
-    resuming = False
-    existing = None
-    if attempt_rules.is_unfinished(state):
-        # Crash recovery (see the module docstring's rule).
-        if not attempt_rules.claim_expired(state, now, CLAIM_LEASE):
-            raise _Deferred(
-                f"attempt {state.attempts} is still running (claimed less than {CLAIM_LEASE} ago)"
-            )
-        existing = ports.forge.find_open_pr(repo, fp.id)
-        if existing is not None and _pr_is_from_attempt(existing, state):
-            return _finish_recovered(repo, group, ports, record, outcome, state, existing)
-        resuming = True
-    elif not attempt_rules.can_attempt(state, now):
-        record.cooldowns += 1
-        return {**outcome, "result": "cooldown", "reason": attempt_rules.cooldown_reason(state, now)}
+    match = _pattern_for(ctx, group)
+    fix: ProposedFix | FixFailure | None = _pattern_fix(ctx, match)
+    if fix is not None:
+        claimed = claim()
     else:
-        existing = ports.forge.find_open_pr(repo, fp.id)
-
-    if existing is None and prs_opened >= repo.max_prs_per_run:
-        raise _Deferred(f"max_prs_per_run={repo.max_prs_per_run} reached")
-
-    match = match_pattern(ports.patterns, fp)
-    fix: ProposedFix | FixFailure | None = None
-    if match is not None and should_auto_apply(match):
-        fix = apply_pattern(match, repo, ports.forge)
-        if isinstance(fix, FixFailure):
-            logger.info("Pattern did not apply; asking a model", extra={"reason": fix.reason})
-            fix = None
-
-    reserved = 0.0
-    day = now.date()
-    if fix is None:
-        reserved = max_attempt_cost_usd(model_settings)
         try:
-            ports.budgets.reserve_usd(repo.slug, day, reserved, repo.daily_budget_usd)
+            with BudgetReservation(
+                ctx.ports.budgets,
+                ctx.repo.slug,
+                amount=max_attempt_cost_usd(ctx.model_settings),
+                cap=ctx.repo.daily_budget_usd,
+                now=ctx.now,
+            ) as money:
+                claimed = claim()
+                fix = _ask_model(ctx, group, claimed, match, money)
         except BudgetExceeded:
-            raise _Deferred(f"daily_budget_usd={repo.daily_budget_usd} reached") from None
-
-    before_claim = state
-    try:
-        if resuming:
-            state = attempt_rules.resume_attempt(ports.attempts, state, now)
-        else:
-            state = attempt_rules.begin_attempt(
-                ports.attempts, repo.slug, fp.id, now, error_type=fp.error_type, file_path=fp.file_path
-            )
-    except (ConflictError, attempt_rules.AttemptNotAllowed):
-        # AttemptNotAllowed: another worker claimed it between our read and begin_attempt's read
-        if reserved:
-            ports.budgets.settle_usd(repo.slug, day, reserved, 0.0)
-        return {**outcome, "result": "skipped", "reason": "another worker holds this attempt"}
-
-    cost = 0.0
-    try:
-        if fix is None:
-            hint = match if match is not None and not should_auto_apply(match) else None
-            try:
-                fix = attempt_fix(
-                    group.report,
-                    fp,
-                    repo,
-                    ports.forge,
-                    ports.llm,
-                    model_settings=model_settings,
-                    pattern_hint=hint,
-                    ci_failure=state.failure_summary,
-                )
-            except PortError as exc:
-                # A forge error after some model calls: those calls were still paid for (the
-                # engine tags the error with their cost); settle to that, not to zero.
-                cost = float(getattr(exc, "spent_usd", 0.0))
-                raise
-            cost = fix.cost_usd
-    finally:
-        if reserved:
-            ports.budgets.settle_usd(repo.slug, day, reserved, cost)
-
-    record.cost_usd += fix.cost_usd
-    record.tokens += fix.usage.total
-
-    if isinstance(fix, FixFailure) and fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
-        attempt_rules.release_attempt(ports.attempts, state, before_claim)
-        raise _Deferred(f"no model answered ({fix.reason}); the attempt was not counted")
-
+            raise Deferred(f"daily_budget_usd={ctx.repo.daily_budget_usd} reached") from None
     if isinstance(fix, FixFailure):
-        attempt_rules.finish_attempt(
-            ports.attempts,
-            state,
-            result="failure",
-            pr_number=None,
+        return _fix_failed(ctx, group, claimed, before, fix)
+    recorded = ctx.attempts.save(
+        lifecycle.moved(
+            claimed,
+            Stage.FIX_RECORDED,
             tier=fix.tier,
             cost_usd=fix.cost_usd,
-            pattern_id=None,
-            edits=(),
+            pattern_id=fix.pattern_id,
+            edits=fix.edits,
         )
-        outcome.update(
-            result="failed", reason=fix.reason, detail=fix.detail[:500], costUsd=round(fix.cost_usd, 6)
-        )
-        if fix.reason in REJECTION_REASONS:
-            record.validation_rejected += 1
-            for number in group.issue_numbers:
-                ports.forge.add_labels(repo, number, [REJECTED_LABEL])
-                ports.forge.comment_on_issue(
-                    repo, number, render_rejected_comment(fix.reason, fix.detail), REJECTED_MARKER
-                )
-        return outcome
+    )
+    return publish(ctx, group, recorded, fix)
 
-    if fix.source == "pattern":
-        record.pattern_hits += 1
-    # Record the fix before any side effect, still pending and without a PR: if the worker dies
-    # after the PR exists, the next run finishes this attempt from what is stored here.
-    state = attempt_rules.finish_attempt(
-        ports.attempts,
-        state,
-        result="pending",
-        pr_number=None,
-        tier=fix.tier,
-        cost_usd=fix.cost_usd,
-        pattern_id=fix.pattern_id,
-        edits=fix.edits,
+
+def _has_open_pr(state: AttemptState | None) -> bool:
+    return state is not None and state.pr_number is not None and state.closed_at is None
+
+
+def _check_new_pr_limits(ctx: RunContext) -> None:
+    repo = ctx.repo
+    if ctx.prs_opened >= repo.max_prs_per_run:
+        raise Deferred(f"max_prs_per_run={repo.max_prs_per_run} reached")
+    if ctx.open_prs >= repo.max_open_prs:
+        raise Deferred(f"max_open_prs={repo.max_open_prs} reached")
+    if ctx.ports.budgets.prs_opened(repo.slug, ctx.now.date()) >= repo.max_prs_per_day:
+        raise Deferred(f"max_prs_per_day={repo.max_prs_per_day} reached")
+
+
+def _pattern_for(ctx: RunContext, group: Group) -> PatternMatch | None:
+    return match_pattern(
+        ctx.ports.patterns, group.fingerprint, repo=ctx.repo.slug, share=ctx.repo.share_patterns
     )
-    pr, created = ports.forge.upsert_pr(
-        repo,
-        fp.id,
-        fix.changes,
-        render_pr_title(fp, group.report, scrub=scrub),
-        render_pr_body(
-            fingerprint=fp,
-            error=group.report,
-            attempt=state,
-            fix=fix,
-            next_backoff=state.backoff_until or now,
-            now=now,
-            issue_numbers=group.issue_numbers,
-            repo=repo,
-            scrub=scrub,
-        ),
+
+
+def _pattern_fix(ctx: RunContext, match: PatternMatch | None) -> ProposedFix | None:
+    if not should_auto_apply(match):
+        return None
+    fix = apply_pattern(match, ctx.repo, ctx.forge)
+    if isinstance(fix, FixFailure):
+        logger.info("Pattern did not apply; asking a model", extra={"reason": fix.reason})
+        return None
+    return fix
+
+
+def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> AttemptState:
+    """Attempt n+1, with one conditional write (ConflictError: another worker has it)."""
+    fp = group.fingerprint
+    before = state or AttemptState(repo=ctx.repo.slug, fingerprint_id=fp.id)
+    claimed = lifecycle.moved(
+        before,
+        Stage.CLAIMED,
+        attempts=before.attempts + 1,
+        last_attempt_at=ctx.now,
+        backoff_until=ctx.policy.backoff(before.attempts, ctx.now),
+        error_type=fp.error_type or before.error_type,
+        file_path=fp.file_path or before.file_path,
+        tests_passed=None,
+        closed_at=None if before.pr_number is None or _has_open_pr(before) else before.closed_at,
     )
-    _link_pr(repo, group, ports, state, pr, fix)
+    if stage_of(before) in lifecycle.REOPENABLE:
+        # a new occurrence after a close starts over: a fresh PR, a fresh count
+        claimed = dataclasses.replace(
+            claimed, attempts=1, backoff_until=ctx.policy.backoff(0, ctx.now), pr_number=None, head_sha=None
+        )
+    try:
+        if state is None:
+            return ctx.attempts.start_attempt(claimed, expected_attempts=0)
+        return ctx.attempts.save(claimed)
+    except ConflictError:
+        raise Deferred("another worker holds this attempt") from None
+
+
+def _ask_model(
+    ctx: RunContext,
+    group: Group,
+    claimed: AttemptState,
+    match: PatternMatch | None,
+    money: BudgetReservation,
+) -> ProposedFix | FixFailure:
+    hint = match if match is not None and not should_auto_apply(match) else None
+    try:
+        fix = attempt_fix(
+            group.report,
+            group.fingerprint,
+            ctx.repo,
+            ctx.forge,
+            ctx.ports.llm,
+            model_settings=ctx.model_settings,
+            pattern_hint=hint,
+            ci_failure=claimed.ci_summary or claimed.failure_summary,
+        )
+    except Exception as exc:
+        # Model calls made before the error were still paid for: settle to that, not to zero.
+        money.settle(float(getattr(exc, "spent_usd", 0.0)))
+        raise
+    money.settle(fix.cost_usd)
+    return fix
+
+
+def _fix_failed(
+    ctx: RunContext, group: Group, claimed: AttemptState, before: AttemptState | None, fix: FixFailure
+) -> FingerprintOutcome:
+    cost = {"cost_usd": fix.cost_usd, "tokens": fix.usage.total, "tier": fix.tier}
+    if fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
+        _restore(ctx, claimed, before)
+        raise Deferred(f"no model answered ({fix.reason}); the attempt was not counted")
+    last = claimed.attempts >= ctx.policy.max_attempts
+    failed = ctx.attempts.save(
+        lifecycle.moved(claimed, Stage.ATTEMPT_FAILED, cost_usd=fix.cost_usd, tier=fix.tier or claimed.tier)
+    )
+    rejected = fix.reason in REJECTION_REASONS
+    if rejected:
+        for number in _capped(ctx, group.issue_numbers):
+            ctx.forge.add_labels(ctx.repo, number, [REJECTED_LABEL])
+            ctx.forge.comment_on_issue(
+                ctx.repo, number, render_rejected_comment(fix.reason, fix.detail), REJECTED_MARKER
+            )
+    if last and not rejected:
+        give_up(ctx, group, failed)
+    return _outcome(
+        group,
+        Result.REJECTED if rejected else Result.FAILED,
+        reason=fix.reason,
+        detail=fix.detail[:500],
+        **cost,
+    )
+
+
+def _restore(ctx: RunContext, claimed: AttemptState, before: AttemptState | None) -> None:
+    """Give back an attempt that no model answered: the row returns to what it was before the
+    claim (optimistic locking keeps a concurrent change from being overwritten)."""
+    restored = before or AttemptState(repo=claimed.repo, fingerprint_id=claimed.fingerprint_id)
+    ctx.attempts.save(dataclasses.replace(restored, version=claimed.version))
+
+
+def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
+    """Write the recorded fix: a new draft PR, or a new commit on Homeostat's own open PR."""
+    iterating = _has_open_pr(state)
+    if not iterating:
+        try:
+            reserve_pr(ctx.ports.budgets, ctx.repo.slug, ctx.repo.max_prs_per_day, ctx.now)
+        except BudgetExceeded:
+            # The fix stays recorded: the next run publishes it without a model call.
+            raise Deferred(f"max_prs_per_day={ctx.repo.max_prs_per_day} reached") from None
+    fp = group.fingerprint
+    try:
+        pr, created = ctx.forge.upsert_pr(
+            ctx.repo,
+            fp.id,
+            fix.changes,
+            render_pr_title(fp, group.report, scrub=scrub),
+            render_pr_body(
+                fingerprint=fp,
+                error=group.report,
+                attempt=state,
+                fix=fix,
+                next_backoff=state.backoff_until or ctx.now,
+                now=ctx.now,
+                issue_numbers=group.issue_numbers,
+                repo=ctx.repo,
+                scrub=scrub,
+            ),
+            expected_head=state.head_sha if iterating else None,
+            draft=True,
+        )
+    except ForeignCommits:
+        return hand_over(ctx, group, state, fix)
     if created:
-        record.prs_created += 1
-    else:
-        record.prs_updated += 1
-    return {
-        **outcome,
-        "result": "pr_created" if created else "pr_updated",
-        "pr": pr.number,
-        "source": fix.source,
-        "tier": fix.tier,
-        "model": fix.model,
-        "patternId": fix.pattern_id,
-        "costUsd": round(fix.cost_usd, 6),
-    }
-
-
-def _link_pr(
-    repo: RepoConfig, group: _Group, ports: Ports, state: AttemptState, pr: PullRequest, fix: ProposedFix
-) -> None:
-    """Comment on every issue of the group (edited in place by marker), then record the PR
-    number: written last, so an attempt with a PR number has nothing left to do."""
-    for number in group.issue_numbers:
-        ports.forge.comment_on_issue(
-            repo,
-            number,
-            render_issue_comment(pr, group.fingerprint, fix),
-            issue_comment_marker(group.fingerprint.id),
+        ctx.prs_opened += 1
+        ctx.open_prs += 1
+    published = ctx.attempts.save(
+        lifecycle.moved(
+            state,
+            Stage.DRAFT,
+            pr_number=pr.number,
+            head_sha=pr.head_sha,
+            branch=pr.branch,
+            pr_opened_at=state.pr_opened_at if iterating and state.pr_opened_at else ctx.now,
+            ci_summary=None,
+            failure_summary=None,
         )
-    attempt_rules.finish_attempt(
-        ports.attempts,
-        state,
-        result="pending",
-        pr_number=pr.number,
+    )
+    _link_issues(ctx, group, pr, fix)
+    return _outcome(
+        group,
+        Result.PR_CREATED if created else Result.PR_UPDATED,
+        pr=pr.number,
+        source=fix.source,
         tier=fix.tier,
-        cost_usd=fix.cost_usd,
+        model=fix.model,
         pattern_id=fix.pattern_id,
-        edits=fix.edits,
+        cost_usd=fix.cost_usd,
+        tokens=fix.usage.total,
+        extra={"draft": pr.draft, "attempt": published.attempts},
     )
 
 
-def _pr_is_from_attempt(pr: PullRequest, state: AttemptState) -> bool:
-    """The open PR was written by this (unfinished) attempt: its state block names the attempt
-    number and the attempt had recorded its edits before the PR was written."""
-    block = parse_state_block(pr.body) or {}
-    return bool(state.edits) and block.get("attempts") == state.attempts
+def _capped(ctx: RunContext, numbers) -> Iterator[int]:
+    """At most max_issue_comments_per_run issues (the PR body lists them all), deadline-checked."""
+    for index, number in enumerate(numbers):
+        if index >= ctx.repo.max_issue_comments_per_run or ctx.deadline.near():
+            return
+        yield number
+
+
+def _link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFix) -> None:
+    """One comment per linked issue, edited in place by marker (never repeated)."""
+    body = render_issue_comment(pr, group.fingerprint, fix, opt_out_label=ctx.repo.opt_out_label)
+    for number in _capped(ctx, group.issue_numbers):
+        ctx.forge.comment_on_issue(ctx.repo, number, body, issue_comment_marker(group.fingerprint.id))
+
+
+def hand_over(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
+    """People committed on Homeostat's branch: leave the PR to them, say so once."""
+    ctx.attempts.save(lifecycle.moved(state, Stage.HANDED_OVER))
+    ctx.forge.comment_on_issue(
+        ctx.repo,
+        state.pr_number,
+        "Someone else has pushed commits to this branch, so Homeostat will not push to it again "
+        "and makes no further attempts on this error while this PR is open.\n",
+        HANDED_OVER_MARKER,
+    )
+    return _outcome(group, Result.HANDED_OVER, pr=state.pr_number, reason="people committed on the branch")
+
+
+def give_up(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """The last allowed attempt failed: close Homeostat's PR with a summary, label the issues."""
+    if stage_of(state) is not Stage.GIVEN_UP:
+        if _has_open_pr(state) and stage_of(state) is not Stage.HANDED_OVER:
+            ctx.forge.comment_on_issue(
+                ctx.repo,
+                state.pr_number,
+                f"Homeostat made {state.attempts} attempts at this error and none passed; closing "
+                "this PR. The linked issues are labelled `homeostat-gave-up`.\n",
+                GAVE_UP_MARKER,
+            )
+            ctx.forge.close_pr(ctx.repo, state.pr_number)
+            if state.branch:
+                ctx.forge.delete_branch(ctx.repo, state.branch)
+        ctx.attempts.save(lifecycle.moved(state, Stage.GIVEN_UP, closed_at=ctx.now))
+        for number in _capped(ctx, group.issue_numbers):
+            ctx.forge.add_labels(ctx.repo, number, [GAVE_UP_LABEL])
+    return _outcome(group, Result.GAVE_UP, reason=f"{state.attempts} attempts made", pr=state.pr_number)
+
+
+# --- recover ------------------------------------------------------------------------------------
+
+
+def handle_recover(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """claimed / fix recorded: a worker died mid-attempt (or is still running it)."""
+    if state.last_attempt_at and as_utc(ctx.now) < as_utc(state.last_attempt_at) + ctx.policy.claim_lease:
+        raise Deferred(f"attempt {state.attempts} is still running (claimed less than the lease ago)")
+    pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
+    if (
+        pr is not None
+        and state.edits
+        and (parse_state_block(pr.body) or {}).get("attempts") == state.attempts
+    ):
+        return _finish_recovered(ctx, group, state, pr)
+    if stage_of(state) is Stage.FIX_RECORDED:
+        fix = _recorded_fix(ctx, state)
+        if not isinstance(fix, FixFailure):
+            return publish(ctx, group, state, fix)
+
+    def resume() -> AttemptState:
+        # The same attempt number again: the crashed try does not count or burn a backoff.
+        renewed = lifecycle.moved(
+            state,
+            Stage.CLAIMED,
+            last_attempt_at=ctx.now,
+            backoff_until=ctx.policy.backoff(max(state.attempts - 1, 0), ctx.now),
+            tests_passed=None,
+        )
+        try:
+            return ctx.attempts.save(renewed)
+        except ConflictError:
+            raise Deferred("another worker holds this attempt") from None
+
+    return _claim_and_fix(ctx, group, state, claim=resume)
+
+
+def _recorded_fix(ctx: RunContext, state: AttemptState) -> ProposedFix | FixFailure:
+    """The attempt's recorded edits, validated against today's files (no model call)."""
+    pattern = Pattern(
+        pattern_id=state.pattern_id or "",
+        fingerprint_id=state.fingerprint_id,
+        error_type=state.error_type,
+        file_path=state.file_path,
+        edits=state.edits,
+    )
+    fix = apply_pattern(PatternMatch(pattern, 1.0, "exact"), ctx.repo, ctx.forge)
+    if isinstance(fix, FixFailure):
+        return fix
+    return dataclasses.replace(
+        fix,
+        source="pattern" if state.pattern_id else "ai",
+        pattern_id=state.pattern_id,
+        tier=state.tier or 0,
+        cost_usd=0.0,
+        summary="",
+    )
 
 
 def _finish_recovered(
-    repo: RepoConfig,
-    group: _Group,
-    ports: Ports,
-    record: RunRecord,
-    outcome: dict,
-    state: AttemptState,
-    pr: PullRequest,
-) -> dict:
-    """An attempt died after writing its PR: post the comments and record the PR, nothing more
-    (no new attempt, no model call, no second PR)."""
-    block = parse_state_block(pr.body) or {}
+    ctx: RunContext, group: Group, state: AttemptState, pr: PullRequest
+) -> FingerprintOutcome:
+    """An attempt died after writing its PR: record it and post the comments, nothing more."""
+    recorded = ctx.attempts.save(
+        lifecycle.moved(
+            state,
+            Stage.DRAFT,
+            pr_number=pr.number,
+            head_sha=pr.head_sha,
+            branch=pr.branch,
+            pr_opened_at=state.pr_opened_at or ctx.now,
+        )
+    )
     fix = ProposedFix(
-        edits=state.edits,
+        edits=recorded.edits,
         changes=(),
         summary="",
-        source="pattern" if state.pattern_id else "ai",
-        tier=state.tier or 0,
-        model=str(block.get("model") or ""),
-        cost_usd=state.cost_usd,
-        pattern_id=state.pattern_id,
-        lines_changed=_lines_changed(state.edits),
+        source="pattern" if recorded.pattern_id else "ai",
+        tier=recorded.tier or 0,
+        model=str((parse_state_block(pr.body) or {}).get("model") or ""),
+        cost_usd=recorded.cost_usd,
+        pattern_id=recorded.pattern_id,
+        lines_changed=sum(edit.replace.count("\n") + edit.search.count("\n") + 2 for edit in recorded.edits),
     )
-    _link_pr(repo, group, ports, state, pr, fix)
-    record.prs_updated += 1
-    return {
-        **outcome,
-        "result": "pr_recovered",
-        "pr": pr.number,
-        "reason": f"finished attempt {state.attempts} after a crash",
-    }
+    _link_issues(ctx, group, pr, fix)
+    return _outcome(
+        group, Result.PR_RECOVERED, pr=pr.number, reason=f"finished attempt {state.attempts} after a crash"
+    )
 
 
-def _lines_changed(edits) -> int:
-    """Added + removed lines of search/replace edits (what the issue comment reports)."""
-    total = 0
-    for edit in edits:
-        diff = difflib.ndiff(edit.search.splitlines(), edit.replace.splitlines())
-        total += sum(1 for line in diff if line[:2] in ("+ ", "- "))
-    return total
+# --- review -------------------------------------------------------------------------------------
+
+
+def handle_review(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """draft / ready / handed over: Homeostat's PR is open; it waits for CI or for people."""
+    stage = stage_of(state)
+    if stage is Stage.DRAFT and state.head_sha:
+        verdict = ctx.forge.get_check_results(ctx.repo, state.head_sha)
+        decided = apply_ci_verdict(ctx.ports, ctx.repo, state, verdict, ctx.now, ctx.policy)
+        if decided is not None:
+            return _outcome(group, decided, pr=state.pr_number, reason=verdict.summary[:200] or None)
+    reason = {
+        Stage.DRAFT: "draft PR waiting for CI",
+        Stage.READY: "PR ready, waiting for review",
+        Stage.HANDED_OVER: "PR left to the people who committed on it",
+    }[stage]
+    return _outcome(group, Result.WAITING, pr=state.pr_number, reason=reason)
+
+
+def apply_ci_verdict(
+    ports, repo: RepoConfig, state: AttemptState, verdict, now: datetime, policy: Policy = POLICY
+):
+    """A CI verdict on Homeostat's own head commit → ready / CI failed; None when undecided.
+
+    Called by the run (polling) and by the learning job (check events), so both agree.
+    """
+    stage = stage_of(state)
+    if verdict.state == "success" and stage in (Stage.DRAFT, Stage.CI_FAILED):
+        _mark_ready(ports, repo, state)
+        ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=True, ci_summary=None))
+        return Result.READY
+    if verdict.state == "none" and stage is Stage.DRAFT:
+        opened = state.pr_opened_at or state.last_attempt_at or now
+        if as_utc(now) - as_utc(opened) >= timedelta(hours=repo.ready_after_hours):
+            _mark_ready(ports, repo, state, note="No CI checks ran on this PR; it is ready for review.")
+            ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=None))
+            return Result.READY
+        return None
+    if verdict.state == "failure" and stage in (Stage.DRAFT, Stage.READY):
+        summary = scrub(verdict.summary or "CI failed")[: policy.ci_summary_chars]
+        ports.attempts.save(
+            lifecycle.moved(
+                state, Stage.CI_FAILED, tests_passed=False, ci_summary=summary, failure_summary=summary
+            )
+        )
+        return Result.FAILED
+    return None
+
+
+def _mark_ready(ports, repo: RepoConfig, state: AttemptState, note: str | None = None) -> None:
+    ports.forge.mark_ready(repo, state.pr_number)
+    if repo.reviewers:
+        ports.forge.request_reviewers(repo, state.pr_number, list(repo.reviewers))
+    if note:
+        ports.forge.comment_on_issue(repo, state.pr_number, note + "\n", "<!-- homeostat:no-ci -->")
+
+
+def handle_done(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    stage = stage_of(state)
+    if stage is Stage.MERGED:
+        return _outcome(group, Result.DONE, pr=state.pr_number, reason=f"fixed by PR #{state.pr_number}")
+    return _outcome(
+        group, Result.DONE, pr=state.pr_number, reason=f"{stage.value} after {state.attempts} attempts"
+    )
+
+
+HANDLERS: dict[Stage, Callable[[RunContext, Group, AttemptState | None], FingerprintOutcome]] = {
+    Stage.NEW: handle_attempt,
+    Stage.ATTEMPT_FAILED: handle_attempt,
+    Stage.CI_FAILED: handle_attempt,
+    Stage.CLOSED_BY_PERSON: handle_attempt,
+    Stage.OPTED_OUT: handle_attempt,
+    Stage.CLAIMED: handle_recover,
+    Stage.FIX_RECORDED: handle_recover,
+    Stage.DRAFT: handle_review,
+    Stage.READY: handle_review,
+    Stage.HANDED_OVER: handle_review,
+    Stage.MERGED: handle_done,
+    Stage.GIVEN_UP: handle_done,
+}
+
+
+# --- reconcile ----------------------------------------------------------------------------------
+
+
+def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
+    """Bring every fingerprint with a Homeostat PR in line with what people did since the last run.
+
+    - PR merged → merged (branch deleted, linked issues closed where the forge did not);
+    - PR closed unmerged by a person → closed_by_person (not attempted again until a newer report);
+    - PR open but no open, opted-in issue reports the error any more → PR closed, branch deleted.
+    """
+    from homeostat_core.learning import settle_closed_pr
+
+    reported = {g.fingerprint.id: g for g in groups}
+    own_open = {pr.number: pr for pr in ctx.forge.list_own_open_prs(ctx.repo)}
+    ctx.open_prs = len(own_open)
+    outcomes = []
+    for state in ctx.attempts.list(ctx.repo.slug):
+        if ctx.deadline.near():
+            break
+        if not _has_open_pr(state) or stage_of(state) in (Stage.CLAIMED, Stage.FIX_RECORDED):
+            continue
+        group = reported.get(state.fingerprint_id)
+        issues = group.issue_numbers if group else ()
+        try:
+            pr = own_open.get(state.pr_number) or ctx.forge.get_pr(ctx.repo, state.pr_number)
+            if pr is None:
+                continue
+            if pr.state != "open":
+                result = settle_closed_pr(ctx.ports, ctx.repo, state, pr, env=ctx.env, now=ctx.now)
+                if result is not None:
+                    if pr.merged and group is not None:
+                        for number in _capped(ctx, issues):
+                            ctx.forge.close_issue(ctx.repo, number)
+                    outcomes.append(
+                        FingerprintOutcome(
+                            result, issues=issues, fingerprint=state.fingerprint_id, pr=pr.number
+                        )
+                    )
+                continue
+            if group is None and stage_of(state) is not Stage.HANDED_OVER:
+                ctx.forge.comment_on_issue(
+                    ctx.repo,
+                    pr.number,
+                    "Every issue that reported this error is closed or opted out, so Homeostat is "
+                    "closing this PR and deleting its branch.\n",
+                    CLOSED_MARKER,
+                )
+                ctx.forge.close_pr(ctx.repo, pr.number)
+                ctx.forge.delete_branch(ctx.repo, pr.branch)
+                ctx.attempts.save(lifecycle.moved(state, Stage.OPTED_OUT, closed_at=ctx.now))
+                ctx.open_prs -= 1
+                outcomes.append(
+                    FingerprintOutcome(
+                        Result.CLOSED,
+                        fingerprint=state.fingerprint_id,
+                        pr=pr.number,
+                        reason="issues closed or opted out",
+                    )
+                )
+        except Exception as exc:  # one PR's trouble does not stop the run
+            logger.exception("Reconcile failed", extra={"fingerprint": state.fingerprint_id})
+            outcomes.append(
+                FingerprintOutcome(
+                    Result.ERROR,
+                    fingerprint=state.fingerprint_id,
+                    pr=state.pr_number,
+                    reason="reconcile",
+                    detail=f"{type(exc).__name__}: {str(exc)[:300]}",
+                )
+            )
+    return outcomes
+
+
+def _env() -> str:
+    from homeostat_core.settings import get_settings
+
+    return get_settings().env

@@ -90,6 +90,9 @@ def parse_model_reply(reply: str) -> ModelReply:
         data = json.loads(_json_text(reply), object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as exc:
         raise EditFormatError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        # a reply nested hundreds of levels deep: no edit list looks like that
+        raise EditFormatError("invalid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise EditFormatError("the JSON must be an object with summary and edits")
     if set(data) != {"summary", "edits"}:

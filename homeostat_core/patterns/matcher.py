@@ -26,15 +26,38 @@ def _rank(pattern: Pattern) -> tuple[float, int, float, str]:
     return (pattern.success_rate, pattern.use_count, last_used, pattern.pattern_id)
 
 
-def match_pattern(store: PatternStore, fingerprint: ErrorFingerprint) -> PatternMatch | None:
-    """The best usable pattern for `fingerprint`, or None (also for an empty library)."""
+def shared_with(pattern: Pattern, repo: str, share: str) -> bool | None:
+    """May `pattern` be applied at $0 in `repo`? True: yes; False: only as an example for the model;
+    None: not at all. `share` is the repo's share_patterns: owner (default), all or none.
+    A pattern with no recorded repository was imported by an operator: it is shared as `all`."""
+    if not repo or not pattern.repo or pattern.repo.lower() == repo.lower() or share == "all":
+        return True
+    if share == "none":
+        return None
+    return pattern.repo.split("/")[0].lower() == repo.split("/")[0].lower()
+
+
+def match_pattern(
+    store: PatternStore, fingerprint: ErrorFingerprint, *, repo: str = "", share: str = "owner"
+) -> PatternMatch | None:
+    """The best usable pattern for `fingerprint` in `repo`, or None (also for an empty library).
+
+    A pattern learned in a repository it is not shared with is offered as an example only: its
+    confidence is capped below the auto-apply threshold.
+    """
     exact = store.active_for_fingerprint(fingerprint.id)
     if exact is not None and _qualifies(exact):
-        return PatternMatch(pattern=exact, confidence=exact.success_rate, strategy="exact")
+        shared = shared_with(exact, repo, share)
+        if shared is not None:
+            confidence = exact.success_rate if shared else min(exact.success_rate, AUTO_APPLY_THRESHOLD)
+            return PatternMatch(pattern=exact, confidence=confidence, strategy="exact")
     candidates = [
         p
         for p in store.active_for_type_and_file(fingerprint.error_type, fingerprint.file_path)
-        if _qualifies(p) and p.error_type == fingerprint.error_type and p.file_path == fingerprint.file_path
+        if _qualifies(p)
+        and p.error_type == fingerprint.error_type
+        and p.file_path == fingerprint.file_path
+        and shared_with(p, repo, share) is not None
     ]
     if not candidates:
         return None

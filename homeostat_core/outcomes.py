@@ -1,0 +1,116 @@
+"""What happened to each fingerprint (or issue) in a repo run: one closed type, one place.
+
+The run record's counters, the EMF metrics, the report table and the JSON lines are all derived
+from these outcomes (`tally`), so no result string or reason code is written twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from homeostat_core.fixing.engine import NO_SOURCE, SENSITIVE_PATH
+from homeostat_core.fixing.validation import REASON_CODES
+from homeostat_core.models import RunRecord
+
+# Labels Homeostat puts on issues.
+UNPARSEABLE_LABEL = "homeostat-unparseable"
+REJECTED_LABEL = "homeostat-rejected"
+GAVE_UP_LABEL = "homeostat-gave-up"
+
+# A fix that failed only because no model answered (and so cost nothing) is not the
+# fingerprint's fault: the attempt is given back and the issues wait for the next run.
+MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
+# Validation codes that say the model's edits were unusable (not that a policy refused them).
+_MODEL_QUALITY = frozenset({"edit_not_found", "edit_ambiguous", "file_not_found", "no_edits", "no_change"})
+_MODEL_QUALITY |= {"parse_error"}
+# A policy refused the fix: the issues get REJECTED_LABEL and one comment naming the reason.
+REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_SOURCE, SENSITIVE_PATH}
+
+
+class Result(StrEnum):
+    PR_CREATED = "pr_created"
+    PR_UPDATED = "pr_updated"  # a new commit on Homeostat's own open PR (CI iteration)
+    PR_RECOVERED = "pr_recovered"  # a crashed attempt's PR finished
+    READY = "ready"  # CI passed (or none ran): marked ready for review
+    WAITING = "waiting"  # Homeostat's PR is open and waiting for CI or for people
+    HANDED_OVER = "handed_over"  # people committed on the branch: left to them
+    FAILED = "failed"  # no usable fix this attempt
+    REJECTED = "rejected"  # a policy refused the fix
+    GAVE_UP = "gave_up"
+    CLOSED = "closed"  # linked issues closed or opted out: PR closed, branch deleted
+    MERGED = "merged"
+    CLOSED_BY_PERSON = "closed_by_person"
+    DONE = "done"  # nothing left to do (fixed, given up, closed by a person with no newer report)
+    COOLDOWN = "cooldown"
+    DEFERRED = "deferred"  # waits for a later run (limits, budget, deadline, lease, outage)
+    SKIPPED = "skipped"  # another worker holds the attempt
+    UNPARSEABLE = "unparseable"
+    ERROR = "error"  # an unexpected error, recorded on the fingerprint; the run went on
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintOutcome:
+    result: Result
+    issues: tuple[int, ...] = ()
+    fingerprint: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    pr: int | None = None
+    error_type: str | None = None
+    file: str | None = None
+    source: str | None = None  # ai | pattern
+    tier: int | None = None
+    model: str | None = None
+    pattern_id: str | None = None
+    cost_usd: float = 0.0
+    tokens: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"result": self.result.value, "issues": list(self.issues)}
+        for key, value in (
+            ("fingerprint", self.fingerprint),
+            ("errorType", self.error_type),
+            ("file", self.file),
+            ("reason", self.reason),
+            ("detail", self.detail),
+            ("pr", self.pr),
+            ("source", self.source),
+            ("tier", self.tier),
+            ("model", self.model),
+            ("patternId", self.pattern_id),
+        ):
+            if value is not None:
+                data[key] = value
+        if self.cost_usd:
+            data["costUsd"] = round(self.cost_usd, 6)
+        data.update(self.extra)
+        return data
+
+
+_COUNTERS: dict[str, frozenset[Result]] = {
+    "prs_created": frozenset({Result.PR_CREATED}),
+    "prs_updated": frozenset({Result.PR_UPDATED, Result.PR_RECOVERED}),
+    "cooldowns": frozenset({Result.COOLDOWN}),
+    "unparseable": frozenset({Result.UNPARSEABLE}),
+    "validation_rejected": frozenset({Result.REJECTED}),
+}
+# Outcomes about a fingerprint that was looked at this run (not deferred, not an issue-level one).
+_PROCESSED = frozenset(Result) - {Result.DEFERRED, Result.UNPARSEABLE}
+
+
+def tally(record: RunRecord, outcomes: list[FingerprintOutcome]) -> RunRecord:
+    """Fill the record's counters and outcome list from the outcomes (the only place that does)."""
+    record.outcomes = [outcome.to_json() for outcome in outcomes]
+    for attr, results in _COUNTERS.items():
+        setattr(record, attr, sum(1 for o in outcomes if o.result in results))
+    record.fingerprints_processed = sum(1 for o in outcomes if o.result in _PROCESSED and o.fingerprint)
+    record.pattern_hits = sum(
+        1 for o in outcomes if o.source == "pattern" and o.result in (Result.PR_CREATED, Result.PR_UPDATED)
+    )
+    record.cost_usd = sum(o.cost_usd for o in outcomes)
+    record.tokens = sum(o.tokens for o in outcomes)
+    record.deferred_issues = [n for o in outcomes if o.result is Result.DEFERRED for n in o.issues]
+    return record
