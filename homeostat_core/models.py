@@ -6,13 +6,14 @@ from DynamoDB items, GitHub objects and model responses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 MAX_ATTEMPTS = 3
 COOLDOWN_HOURS = 24
+MAX_APPLIED_FACTS = 50  # webhook fact keys an AttemptState remembers
 
 
 class Source(StrEnum):
@@ -223,6 +224,31 @@ class AttemptState:
     edits: tuple[FileEdit, ...] = ()
     error_type: str = ""
     file_path: str = ""
+    # lifecycle (issue 12); every default is what a row written before these fields loads as
+    stage: str = ""  # the lifecycle stage name; "" = a row written before stages existed
+    head_sha: str | None = None  # the commit Homeostat last pushed to its PR branch
+    branch: str | None = None  # the PR's head branch actually used
+    pr_opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    ci_summary: str | None = None  # scrubbed text of the failing checks
+    applied_facts: tuple[str, ...] = ()  # webhook facts already applied (oldest first, at most 50)
+    fingerprint_version: str = ""
+    occurrence_after: datetime | None = None  # only an issue filed after this re-opens work
+
+    def __post_init__(self) -> None:
+        # Bounded, so a long-lived row never outgrows an item; the newest facts are the ones
+        # a redelivered webhook can still carry.
+        if not isinstance(self.applied_facts, tuple) or len(self.applied_facts) > MAX_APPLIED_FACTS:
+            object.__setattr__(self, "applied_facts", tuple(self.applied_facts)[-MAX_APPLIED_FACTS:])
+
+    def has_applied(self, fact_key: str) -> bool:
+        return fact_key in self.applied_facts
+
+    def with_applied(self, fact_key: str) -> AttemptState:
+        """This state with `fact_key` recorded as applied (once; the oldest dropped past 50)."""
+        if fact_key in self.applied_facts:
+            return self
+        return replace(self, applied_facts=(*self.applied_facts, fact_key))
 
 
 PatternStatus = Literal["active", "retired"]
@@ -241,7 +267,8 @@ class Pattern:
     created_at: datetime | None = None
     last_used_at: datetime | None = None
     status: PatternStatus = "active"
-    repo: str = ""
+    repo: str = ""  # the repository whose merged PR it was learned from
+    fingerprint_version: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
+    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -28,10 +27,23 @@ from pynamodb.exceptions import PutError, PynamoDBException, TableError, UpdateE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from homeostat_core.adapters.state_values import (
+    check_pr_cap,
+    check_usd_reservation,
+    money,
+    pr_cap_reached,
+    run_record_from_json,
+    run_record_to_json,
+    type_file_key,
+    usd_cap_passed,
+    usd_headroom,
+    usd_settle_delta,
+    within,
+)
 from homeostat_core.attempts import as_utc, parse_utc_iso, to_utc_iso
 from homeostat_core.models import AttemptState, FileEdit, Pattern, RunRecord
 from homeostat_core.patterns.extractor import pattern_id_for
-from homeostat_core.ports import BudgetExceeded, ConflictError, PortError
+from homeostat_core.ports import ConflictError, PortError
 from homeostat_core.settings import Settings
 
 RUN_TTL = timedelta(days=90)
@@ -104,6 +116,16 @@ def make_models(settings: Settings) -> Models:
             "edits": JSONAttribute(null=True),
             "errorType": UnicodeAttribute(null=True),
             "filePath": UnicodeAttribute(null=True),
+            # lifecycle (issue 12): absent on items written before, which load with the defaults
+            "stage": UnicodeAttribute(null=True),
+            "headSha": UnicodeAttribute(null=True),
+            "branch": UnicodeAttribute(null=True),
+            "prOpenedAt": IsoUtcAttribute(null=True),
+            "closedAt": IsoUtcAttribute(null=True),
+            "ciSummary": UnicodeAttribute(null=True),
+            "appliedFacts": ListAttribute(of=UnicodeAttribute, null=True),
+            "fingerprintVersion": UnicodeAttribute(null=True),
+            "occurrenceAfter": IsoUtcAttribute(null=True),
         },
     )
     pattern = type(
@@ -124,6 +146,7 @@ def make_models(settings: Settings) -> Models:
             "lastUsedAt": IsoUtcAttribute(null=True),
             "status": UnicodeAttribute(default="active"),
             "repo": UnicodeAttribute(null=True),
+            "fingerprintVersion": UnicodeAttribute(null=True),
             "by_fingerprint": _index(BY_FINGERPRINT, "fingerprintId"),
             "by_type_and_file": _index(BY_TYPE_AND_FILE, "typeFile"),
         },
@@ -205,11 +228,6 @@ def _lost_race(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == _CONDITION_FAILED
 
 
-def _number(value: float) -> float:
-    """A float with a short decimal form, so DynamoDB stores 0.3 and not 0.30000000000000004."""
-    return float(Decimal(repr(float(value))).quantize(Decimal("0.000001")).normalize())
-
-
 # --- attempts -------------------------------------------------------------------------------
 
 
@@ -278,7 +296,7 @@ def _attempt_to_item(model: type[Model], state: AttemptState) -> Model:
         lastResult=state.last_result,
         prNumber=state.pr_number,
         tier=state.tier,
-        costUsd=_number(state.cost_usd),
+        costUsd=money(state.cost_usd),
         **versioned,
         patternId=state.pattern_id,
         testsPassed=state.tests_passed,
@@ -286,6 +304,15 @@ def _attempt_to_item(model: type[Model], state: AttemptState) -> Model:
         edits=[edit.to_json() for edit in state.edits] if state.edits else None,
         errorType=state.error_type or None,
         filePath=state.file_path or None,
+        stage=state.stage or None,
+        headSha=state.head_sha or None,
+        branch=state.branch or None,
+        prOpenedAt=state.pr_opened_at,
+        closedAt=state.closed_at,
+        ciSummary=state.ci_summary or None,
+        appliedFacts=list(state.applied_facts) or None,
+        fingerprintVersion=state.fingerprint_version or None,
+        occurrenceAfter=state.occurrence_after,
     )
 
 
@@ -307,15 +334,19 @@ def _attempt_from_item(item: Model) -> AttemptState:
         edits=tuple(FileEdit.from_json(edit) for edit in item.edits or ()),
         error_type=item.errorType or "",
         file_path=item.filePath or "",
+        stage=item.stage or "",
+        head_sha=item.headSha or None,
+        branch=item.branch or None,
+        pr_opened_at=item.prOpenedAt,
+        closed_at=item.closedAt,
+        ci_summary=item.ciSummary or None,
+        applied_facts=tuple(item.appliedFacts or ()),
+        fingerprint_version=item.fingerprintVersion or "",
+        occurrence_after=item.occurrenceAfter,
     )
 
 
 # --- patterns -------------------------------------------------------------------------------
-
-
-def type_file_key(error_type: str, file_path: str) -> str:
-    """The byTypeAndFile index key: errorType + "#" + filePath."""
-    return f"{error_type}#{file_path}"
 
 
 @_typed_errors
@@ -377,12 +408,13 @@ def _pattern_to_item(model: type[Model], pattern: Pattern) -> Model:
         filePath=pattern.file_path or None,
         edits=[edit.to_json() for edit in pattern.edits],
         diff=pattern.diff or None,
-        successRate=_number(pattern.success_rate),
+        successRate=money(pattern.success_rate),
         useCount=pattern.use_count,
         createdAt=pattern.created_at,
         lastUsedAt=pattern.last_used_at,
         status=pattern.status,
         repo=pattern.repo or None,
+        fingerprintVersion=pattern.fingerprint_version or None,
     )
 
 
@@ -400,6 +432,7 @@ def _pattern_from_item(item: Model) -> Pattern:
         last_used_at=item.lastUsedAt,
         status=item.status or "active",
         repo=item.repo or "",
+        fingerprint_version=item.fingerprintVersion or "",
     )
 
 
@@ -424,13 +457,10 @@ class DynamoBudgetStore:
         return datetime(day.year, day.month, day.day, tzinfo=UTC) + BUDGET_TTL
 
     def reserve_usd(self, repo: str, day: date, amount: float, cap: float) -> None:
-        if amount < 0:
-            raise ValueError(f"a reservation must be >= 0, got {amount}")
-        if amount > cap:
-            raise BudgetExceeded(f"{repo} {day}: ${amount:.4f} is more than the daily cap ${cap:.4f}")
+        check_usd_reservation(repo, day, amount, cap)
         spent = self._model.spentUsd
-        amount = _number(amount)
-        headroom = float(Decimal(repr(float(cap))) - Decimal(repr(amount)))
+        amount = money(amount)
+        headroom = usd_headroom(amount, cap)
         try:
             # Check and add in one UpdateItem, so concurrent reservations can never overshoot.
             self._item(repo, day).update(
@@ -439,13 +469,11 @@ class DynamoBudgetStore:
             )
         except UpdateError as exc:
             if _lost_race(exc):
-                raise BudgetExceeded(
-                    f"{repo} {day}: reserving ${amount:.4f} would pass the daily cap ${cap:.4f}"
-                ) from exc
+                raise usd_cap_passed(repo, day, amount, cap) from exc
             raise
 
     def settle_usd(self, repo: str, day: date, reserved: float, actual: float) -> None:
-        delta = _number(float(Decimal(repr(float(actual))) - Decimal(repr(float(reserved)))))
+        delta = usd_settle_delta(reserved, actual)
         if delta == 0:
             return
         self._item(repo, day).update(
@@ -460,8 +488,7 @@ class DynamoBudgetStore:
         return float(item.spentUsd or 0)
 
     def reserve_pr(self, repo: str, day: date, cap: int) -> None:
-        if cap < 1:
-            raise BudgetExceeded(f"{repo} {day}: PR cap is {cap}")
+        check_pr_cap(repo, day, cap)
         opened = self._model.prsOpened
         try:
             self._item(repo, day).update(
@@ -470,7 +497,7 @@ class DynamoBudgetStore:
             )
         except UpdateError as exc:
             if _lost_race(exc):
-                raise BudgetExceeded(f"{repo} {day}: {cap} PRs already opened today") from exc
+                raise pr_cap_reached(repo, day, cap) from exc
             raise
 
     def prs_opened(self, repo: str, day: date) -> int:
@@ -512,7 +539,7 @@ class DynamoRunStore:
         else:
             items = self._model.query(_run_pk(repo), range_key_condition=self._sk_range(since, until))
         records = [run_record_from_json(item.record) for item in items]
-        records = [r for r in records if _within(r.timestamp, since, until)]
+        records = [r for r in records if within(r.timestamp, since, until)]
         return sorted(records, key=lambda r: (as_utc(r.timestamp), r.repo, r.run_id))
 
     def _sk_range(self, since: datetime | None, until: datetime | None):
@@ -525,25 +552,6 @@ class DynamoRunStore:
         if until:
             return sk <= to_utc_iso(until) + "~"
         return None
-
-
-def _within(moment: datetime, since: datetime | None, until: datetime | None) -> bool:
-    moment = as_utc(moment)
-    return (since is None or moment >= as_utc(since)) and (until is None or moment <= as_utc(until))
-
-
-def run_record_to_json(record: RunRecord) -> dict[str, Any]:
-    data = dataclasses.asdict(record)
-    data["timestamp"] = to_utc_iso(record.timestamp)
-    # outcomes are free-form dicts from the pipeline; make them JSON-safe without failing
-    return json.loads(json.dumps(data, default=str))
-
-
-def run_record_from_json(data: dict[str, Any]) -> RunRecord:
-    known = {f.name for f in dataclasses.fields(RunRecord)}
-    values = {key: value for key, value in data.items() if key in known}
-    values["timestamp"] = parse_utc_iso(values["timestamp"])
-    return RunRecord(**values)
 
 
 # --- bundle ---------------------------------------------------------------------------------
