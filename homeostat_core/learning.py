@@ -28,6 +28,7 @@ from homeostat_core.observability import logger
 from homeostat_core.outcomes import Result
 from homeostat_core.patterns.extractor import extract_pattern
 from homeostat_core.patterns.learner import record_outcome
+from homeostat_core.ports import own_pull_request
 
 JobKind = Literal["pull_request_closed", "ci_completed"]
 # Stages in which a fingerprint has a PR whose end Homeostat has not recorded yet.
@@ -77,18 +78,12 @@ def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[s
     if state is None:
         return _ignored(job, "no fingerprint recorded this PR number")
     pr = ports.forge.get_pr(repo, job.pr_number)
-    if pr is None or not is_own_pr(ports.forge, repo, pr):
+    if pr is None or not own_pull_request(pr, repo.slug, ports.forge.whoami()):
         return _ignored(job, "the PR is not Homeostat's own")
     result = settle_closed_pr(ports, repo, state, pr, env=env, now=ports.clock.now())
     if result is None:
         return _ignored(job, f"already settled ({stage_of(state).value})")
     return {"result": result.value, "fingerprint": state.fingerprint_id, "pr": pr.number}
-
-
-def is_own_pr(forge, repo: RepoConfig, pr: PullRequest) -> bool:
-    """Opened by Homeostat from a branch of the base repository itself."""
-    same_repo = (pr.head_repo or "").lower() == repo.slug.lower()
-    return same_repo and (pr.author or "").lower() == forge.whoami().lower()
 
 
 def _ignored(job: LearningJob, why: str) -> dict[str, Any]:

@@ -570,7 +570,7 @@ def _link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFi
 def hand_over(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
     """People committed on Homeostat's branch: leave the PR to them, say so once."""
     ctx.attempts.save(lifecycle.moved(state, Stage.HANDED_OVER))
-    ctx.forge.comment_on_issue(
+    ctx.forge.comment_on_pr(
         ctx.repo,
         state.pr_number,
         "Someone else has pushed commits to this branch, so Homeostat will not push to it again "
@@ -584,7 +584,7 @@ def give_up(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOu
     """The last allowed attempt failed: close Homeostat's PR with a summary, label the issues."""
     if stage_of(state) is not Stage.GIVEN_UP:
         if _has_open_pr(state) and stage_of(state) is not Stage.HANDED_OVER:
-            ctx.forge.comment_on_issue(
+            ctx.forge.comment_on_pr(
                 ctx.repo,
                 state.pr_number,
                 f"Homeostat made {state.attempts} attempts at this error and none passed; closing "
@@ -743,7 +743,7 @@ def _mark_ready(ports, repo: RepoConfig, state: AttemptState, note: str | None =
     if repo.reviewers:
         ports.forge.request_reviewers(repo, state.pr_number, list(repo.reviewers))
     if note:
-        ports.forge.comment_on_issue(repo, state.pr_number, note + "\n", "<!-- homeostat:no-ci -->")
+        ports.forge.comment_on_pr(repo, state.pr_number, note + "\n", "<!-- homeostat:no-ci -->")
 
 
 def handle_done(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
@@ -811,7 +811,7 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
                     )
                 continue
             if group is None and stage_of(state) is not Stage.HANDED_OVER:
-                ctx.forge.comment_on_issue(
+                ctx.forge.comment_on_pr(
                     ctx.repo,
                     pr.number,
                     "Every issue that reported this error is closed or opted out, so Homeostat is "

@@ -1,0 +1,96 @@
+"""The lifecycle table: legal moves, refused moves, and stages of rows written before stages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from homeostat_core.lifecycle import (
+    ALLOWED,
+    IllegalTransition,
+    Stage,
+    can_move,
+    derive_stage,
+    moved,
+    stage_of,
+)
+from homeostat_core.models import AttemptState, FileEdit
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+EDIT = (FileEdit("src/a.js", "x", "y"),)
+
+
+def row(**fields) -> AttemptState:
+    return AttemptState(repo="acme/ext", fingerprint_id="abc123", **fields)
+
+
+def test_every_stage_has_a_row_in_the_table():
+    assert set(ALLOWED) == set(Stage)
+
+
+@pytest.mark.parametrize("terminal", [Stage.MERGED, Stage.GIVEN_UP])
+def test_terminal_stages_allow_no_move(terminal):
+    # Given a fingerprint that is merged or given up
+    state = row(stage=terminal.value)
+    # Then every move is refused with a named error
+    for target in Stage:
+        with pytest.raises(IllegalTransition) as refused:
+            moved(state, target)
+        assert terminal.value in str(refused.value) and target.value in str(refused.value)
+
+
+def test_open_pr_stages_never_go_back_to_a_fresh_attempt():
+    # A draft or ready PR waits for CI or people: "cooldown over" is not a reason to attempt again
+    for stage in (Stage.DRAFT, Stage.READY, Stage.HANDED_OVER):
+        assert not can_move(row(stage=stage.value), Stage.CLAIMED)
+
+
+def test_only_ci_failure_or_a_failed_attempt_leads_to_an_iteration():
+    sources = {stage for stage, targets in ALLOWED.items() if Stage.CLAIMED in targets}
+    assert sources == {
+        Stage.NEW,
+        Stage.CLAIMED,
+        Stage.FIX_RECORDED,
+        Stage.ATTEMPT_FAILED,
+        Stage.CI_FAILED,
+        Stage.CLOSED_BY_PERSON,
+        Stage.OPTED_OUT,
+    }
+
+
+def test_handed_over_can_only_end():
+    assert ALLOWED[Stage.HANDED_OVER] == {Stage.MERGED, Stage.CLOSED_BY_PERSON, Stage.OPTED_OUT}
+
+
+def test_moved_keeps_the_seeds_last_result_in_step():
+    state = moved(row(stage="draft", pr_number=4), Stage.CI_FAILED, tests_passed=False)
+    assert (state.stage, state.last_result, state.tests_passed) == ("ci_failed", "failure", False)
+    assert moved(state, Stage.READY).last_result == "pending"
+
+
+@pytest.mark.parametrize(
+    "fields,expected",
+    [
+        ({}, Stage.NEW),
+        ({"attempts": 1, "last_result": "pending"}, Stage.CLAIMED),
+        ({"attempts": 1, "last_result": "pending", "edits": EDIT}, Stage.FIX_RECORDED),
+        ({"attempts": 1, "last_result": "pending", "edits": EDIT, "pr_number": 3}, Stage.READY),
+        ({"attempts": 1, "last_result": "pending", "pr_number": 3, "tests_passed": False}, Stage.CI_FAILED),
+        ({"attempts": 1, "last_result": "failure", "pr_number": 3, "tests_passed": False}, Stage.CI_FAILED),
+        ({"attempts": 1, "last_result": "failure", "pr_number": 3}, Stage.CLOSED_BY_PERSON),
+        ({"attempts": 1, "last_result": "failure"}, Stage.ATTEMPT_FAILED),
+        ({"attempts": 3, "last_result": "failure"}, Stage.GIVEN_UP),
+        ({"attempts": 1, "last_result": "success", "pr_number": 3}, Stage.MERGED),
+    ],
+)
+def test_rows_written_before_stages_get_a_derived_stage(fields, expected):
+    state = row(**fields)
+    assert derive_stage(state) is expected
+    assert stage_of(state) is expected
+
+
+def test_a_stored_stage_wins_over_the_legacy_fields_and_an_unknown_one_falls_back():
+    assert stage_of(row(stage="ready", last_result="failure")) is Stage.READY
+    assert stage_of(row(stage="from-the-future", last_result="success")) is Stage.MERGED
+    assert stage_of(None) is Stage.NEW
