@@ -98,6 +98,7 @@ class ForgeIssue:
     url: str = ""
     state: str = "open"
     created_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,15 +134,25 @@ class PullRequest:
     merged: bool = False
     body: str = ""
     head_sha: str = ""
+    # who opened it and from where: a PR is Homeostat's own only when author == Forge.whoami()
+    # and head_repo is the base repository ("owner/name")
+    author: str = ""
+    head_repo: str = ""
+    draft: bool = False
+    merge_commit_sha: str | None = None
+    closed_at: datetime | None = None
+    merged_at: datetime | None = None
 
 
-CheckState = Literal["success", "failure", "pending"]
+# "none": no check run and no commit status at all on that commit
+CheckState = Literal["success", "failure", "pending", "none"]
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     state: CheckState
     summary: str = ""
+    checks: int = 0  # check runs + commit statuses seen on the commit
 
 
 # --- fixing ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ record or skip without knowing about HTTP libraries or boto3.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
@@ -25,11 +26,31 @@ from homeostat_core.models import (
 )
 
 BRANCH_PREFIX = "homeostat/fix-"
+DEFAULT_BOT_LOGIN = "homeostat[bot]"
+# GitHub refuses an issue/PR body or comment longer than this (422 "body is too long").
+MAX_BODY_CHARS = 65_536
+# How far upsert_pr looks for a free branch name when strangers hold `branch_for(id)`.
+MAX_BRANCH_SUFFIX = 20
 
 
 def branch_for(fingerprint_id: str) -> str:
-    """The deterministic head branch of the one PR a fingerprint may have."""
+    """The preferred head branch of the one PR a fingerprint may have.
+
+    When someone else holds that name, the forge uses `<branch>-2`, `-3`, …; `is_branch_for`
+    recognizes all of them.
+    """
     return f"{BRANCH_PREFIX}{fingerprint_id}"
+
+
+def is_branch_for(branch: str, fingerprint_id: str) -> bool:
+    base = branch_for(fingerprint_id)
+    return branch == base or re.fullmatch(re.escape(base) + r"-[0-9]+", branch) is not None
+
+
+def branch_candidates(fingerprint_id: str) -> list[str]:
+    """`branch_for(id)`, then `-2`, `-3`, … in the order a forge tries them."""
+    base = branch_for(fingerprint_id)
+    return [base, *(f"{base}-{n}" for n in range(2, MAX_BRANCH_SUFFIX + 1))]
 
 
 def pr_marker(fingerprint_id: str) -> str:
@@ -38,6 +59,46 @@ def pr_marker(fingerprint_id: str) -> str:
 
 def issue_comment_marker(fingerprint_id: str) -> str:
     return f"<!-- homeostat:issue-comment={fingerprint_id} -->"
+
+
+def fit_body(body: str, marker: str | None = None, limit: int = MAX_BODY_CHARS) -> str:
+    """A PR body or comment that GitHub accepts: `marker` appended when missing (and kept when
+    the text is cut), the rest truncated with a note so the whole stays within `limit` chars."""
+    body = body or ""
+    tail = ""
+    if marker:
+        if body.endswith(marker):
+            body = body[: -len(marker)].rstrip("\n")
+        elif marker in body:
+            body = body.replace(marker, "").rstrip("\n")
+        tail = f"\n\n{marker}"
+    if len(body) + len(tail) <= limit:
+        return body + tail
+    note_template = "\n\n… (truncated: {} characters left out to stay within GitHub's 65,536-character limit)"
+    note = note_template.format(len(body))  # long enough for any count below
+    keep = limit - len(tail) - len(note)
+    return body[:keep] + note_template.format(len(body) - keep) + tail
+
+
+def own_pull_request(pr: PullRequest, repo_slug: str, login: str) -> bool:
+    """Homeostat's own PR: opened by `login` from a branch of the base repository itself."""
+    return pr.head_repo.lower() == repo_slug.lower() and pr.author.lower() == login.lower()
+
+
+def check_verdict(failing: Sequence[str], pending: Sequence[str], total: int) -> CheckResult:
+    """One verdict for a commit from all its checks (both forges): failure when any failed,
+    pending while any runs, none when nothing reported at all, success otherwise."""
+    if failing:
+        return CheckResult("failure", _short("failing: " + "; ".join(failing)), total)
+    if pending:
+        return CheckResult("pending", _short("pending: " + ", ".join(pending)), total)
+    if total == 0:
+        return CheckResult("none", "no checks or statuses reported on this commit", 0)
+    return CheckResult("success", f"{total} checks passed", total)
+
+
+def _short(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -53,6 +114,24 @@ class ForgeError(PortError):
 
 class PathNotAllowed(ForgeError):
     """An edit outside the repo's path filters reached the forge; nothing was written."""
+
+
+class ForeignCommits(ForgeError):
+    """Homeostat's branch does not end at the commit Homeostat last pushed (someone else
+    committed, or the caller did not say what it pushed): nothing was written."""
+
+    def __init__(self, branch: str, branch_head: str | None, expected_head: str | None):
+        self.branch = branch
+        self.branch_head = branch_head
+        self.expected_head = expected_head
+        super().__init__(
+            f"{branch} is at {branch_head or 'nothing'}, not at Homeostat's last push "
+            f"{expected_head or '(none recorded)'}: leaving it to people"
+        )
+
+
+class NotOwnPullRequest(ForgeError):
+    """A write to a PR Homeostat did not open (another author, or a fork); nothing was written."""
 
 
 class LlmError(PortError):
@@ -86,19 +165,46 @@ def ensure_changes_allowed(repo: RepoConfig, changes: Sequence[FileChange]) -> N
 
 @runtime_checkable
 class Forge(Protocol):
-    """Where code and issues live: GitHub in Lambda, git folders locally. Both behave the same."""
+    """Where code and issues live: GitHub in Lambda, git folders locally. Both behave the same.
+
+    Trust: a PR is Homeostat's own only when its author is `whoami()` and its head repository is
+    the base repository (`own_pull_request`). Every write to a PR refuses (NotOwnPullRequest) a
+    PR that is not its own; `find_open_pr` and `list_own_open_prs` never return one.
+    """
 
     api_calls: int
 
-    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
-        """Open issues with the trigger label, from allowed authors, without the opt-out label."""
+    def whoami(self) -> str:
+        """The login Homeostat acts as (resolved once, then cached); its commits carry it."""
         ...
+
+    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
+        """Open issues with the trigger label, from allowed authors, without the opt-out label.
+        Also the start of a repo run: per-run caches (open PRs, base head) are dropped."""
+        ...
+
+    def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
+        """Any state, labels and closed_at; None when there is no such issue."""
+        ...
+
+    def close_issue(self, repo: RepoConfig, number: int) -> None: ...
 
     def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
         """File text at `ref` (default: the repo's branch); None when it does not exist."""
         ...
 
-    def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None: ...
+    def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
+        """Homeostat's own open PR for the fingerprint (marker in the body or branch
+        `is_branch_for`); never someone else's PR, whatever its branch name."""
+        ...
+
+    def list_own_open_prs(self, repo: RepoConfig) -> list[PullRequest]:
+        """Every open PR that is Homeostat's own (one listing per run)."""
+        ...
+
+    def get_pr(self, repo: RepoConfig, number: int) -> PullRequest | None:
+        """A PR in any state (anyone's); None when there is no such PR."""
+        ...
 
     def upsert_pr(
         self,
@@ -107,20 +213,56 @@ class Forge(Protocol):
         changes: Sequence[FileChange],
         title: str,
         body: str,
+        *,
+        expected_head: str | None = None,
+        draft: bool = True,
     ) -> tuple[PullRequest, bool]:
-        """Commit `changes` on `branch_for(fingerprint_id)` and open or update its PR.
+        """Commit `changes` on the fingerprint's branch (rebuilt on the base head) and open or
+        update Homeostat's own PR. Returns (pr, created); pr.head_sha is the commit just pushed
+        and pr.branch the branch actually used.
 
-        Returns (pr, created). Refuses (PathNotAllowed) any change outside repo.path_filters.
+        - Own open PR: its branch moves only when its head is `expected_head` (what Homeostat
+          last pushed); otherwise ForeignCommits, nothing written.
+        - No own PR: `branch_for(id)` or, when someone else holds it (a foreign open PR on that
+          branch name, or a branch whose head commit Homeostat did not create), the first free
+          `-2`, `-3`, …; a leftover branch whose head Homeostat created is reused.
+        - New PRs are drafts when `draft`; a repository without drafts gets a normal PR
+          (pr.draft False).
+        Refuses (PathNotAllowed) any change outside repo.path_filters.
         """
         ...
 
+    def mark_ready(self, repo: RepoConfig, number: int) -> None:
+        """Take Homeostat's own draft PR out of draft (no-op when it is not a draft)."""
+        ...
+
+    def request_reviewers(self, repo: RepoConfig, number: int, reviewers: Sequence[str]) -> None:
+        """Ask users (or `org/team`) to review Homeostat's own PR."""
+        ...
+
+    def close_pr(self, repo: RepoConfig, number: int) -> None:
+        """Close Homeostat's own PR unmerged."""
+        ...
+
+    def delete_branch(self, repo: RepoConfig, branch: str) -> None:
+        """Delete a Homeostat branch (`homeostat/fix-…` only); already gone is fine."""
+        ...
+
     def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
-        """Post a comment, or edit the earlier one carrying `marker` instead of repeating it."""
+        """Post a comment, or edit the earlier one carrying `marker` instead of repeating it.
+        The body is kept within MAX_BODY_CHARS (`fit_body`)."""
+        ...
+
+    def comment_on_pr(self, repo: RepoConfig, number: int, body: str, marker: str) -> None:
+        """`comment_on_issue` on Homeostat's own PR; NotOwnPullRequest for anyone else's."""
         ...
 
     def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None: ...
 
-    def get_check_results(self, repo: RepoConfig, pr_number: int) -> CheckResult: ...
+    def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
+        """Every check run (all apps, all pages) and commit status on the commit `head_sha`,
+        as one verdict (`check_verdict`)."""
+        ...
 
 
 # --- model ------------------------------------------------------------------------------------
@@ -212,17 +354,26 @@ __all__ = [
     "ChatModel",
     "Clock",
     "ConflictError",
+    "DEFAULT_BOT_LOGIN",
     "FileEdit",
+    "ForeignCommits",
     "Forge",
     "JobQueue",
     "ForgeError",
     "LlmError",
+    "MAX_BODY_CHARS",
+    "NotOwnPullRequest",
     "PathFilters",
     "PathNotAllowed",
     "PatternStore",
     "PortError",
     "RunStore",
+    "branch_candidates",
     "branch_for",
+    "check_verdict",
+    "fit_body",
+    "is_branch_for",
     "issue_comment_marker",
+    "own_pull_request",
     "pr_marker",
 ]

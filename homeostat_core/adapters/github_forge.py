@@ -1,9 +1,12 @@
 """The Forge port over GitHub's REST API, through PyGithub 2.x.
 
 - Commits go through the Git Data API only (tree → commit → ref): no clone, no git binary.
-- One PR per fingerprint: head branch `homeostat/fix-<id>`, found with
-  `GET /pulls?state=open&head=owner:branch` (never the search API), updated rather than duplicated,
-  and a branch left by a crash before its PR existed is reused.
+- One PR per fingerprint: head branch `homeostat/fix-<id>` (or `-2`, `-3`, … when someone else
+  holds that name), found in one listing of the repo's open PRs per run (never the search API),
+  updated rather than duplicated, and a branch left by a crash before its PR existed is reused.
+- Trust: a PR is Homeostat's own only when its author is `whoami()` (GET /user, once) and its
+  head repository is the base repository; no other PR is ever returned as ours or written to.
+  Homeostat's branch moves only from the commit it last pushed (`expected_head`).
 - Retries with backoff on 5xx, 429 and rate-limit 403s (PyGithub's GithubRetry honours
   Retry-After and x-ratelimit-reset).
 - Issue listing is a conditional request (If-None-Match); an idle repo answers 304, which
@@ -16,8 +19,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, MutableMapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,11 +31,26 @@ from urllib3 import Retry
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
-from homeostat_core.ports import BRANCH_PREFIX, ForgeError, branch_for, ensure_changes_allowed, pr_marker
+from homeostat_core.ports import (
+    BRANCH_PREFIX,
+    ForeignCommits,
+    ForgeError,
+    NotOwnPullRequest,
+    branch_candidates,
+    check_verdict,
+    ensure_changes_allowed,
+    fit_body,
+    is_branch_for,
+    own_pull_request,
+    pr_marker,
+)
 
 DEFAULT_BASE_URL = "https://api.github.com"
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
 FAILING_STATUSES = frozenset({"failure", "error"})
+RULES_REFUSAL = "Repository rule violations found"
+MARK_READY = "markPullRequestReadyForReview"
+MAX_ANNOTATIONS = 5
 RETRY_STATUSES = (429, *range(500, 600))  # GithubRetry adds 403 (rate limits) itself
 RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
 
@@ -127,8 +145,15 @@ class _Base:
     tree_sha: str
 
 
+class _BranchExists(Exception):
+    """POST git/refs answered 422 "Reference already exists"."""
+
+
 class GitHubForge:
     """Forge port implementation for github.com or GitHub Enterprise (`base_url`)."""
+
+    # Who Homeostat is: resolved by whoami() once per instance (an App sets "<slug>[bot]").
+    _login: str | None = None
 
     def __init__(
         self,
@@ -167,10 +192,10 @@ class GitHubForge:
         self._per_page = per_page
         self._comment_counts: dict[tuple[str, int], int] = {}
         # Per-run caches, reset by list_trigger_issues (the start of a repo run): the repo's open
-        # Homeostat PRs by branch (one listing instead of one lookup per fingerprint) and the base
+        # PRs, anyone's, by number (one listing instead of one lookup per fingerprint) and the base
         # branch head (our own PRs never move it). Repo runs are serialized, and a PR opened
-        # meanwhile by someone else is adopted on the 422 "already exists" answer.
-        self._open_prs: dict[str, dict[str, PullRequest]] = {}
+        # meanwhile by a racing run is adopted on the 422 "already exists" answer.
+        self._open_prs: dict[str, dict[int, PullRequest]] = {}
         self._bases: dict[str, _Base] = {}
         self._pr_labels: dict[tuple[str, int], set[str]] = {}
 
@@ -197,6 +222,13 @@ class GitHubForge:
     def api_calls(self) -> int:
         return self._counter.count
 
+    # --- identity ----------------------------------------------------------------------------
+
+    def whoami(self) -> str:
+        if self._login is None:
+            self._login = self._request("who am I", "GET", "/user")["login"]
+        return self._login
+
     # --- issues ------------------------------------------------------------------------------
 
     def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
@@ -208,15 +240,24 @@ class GitHubForge:
         self._bases.pop(repo.slug, None)
         raw_issues = self._conditional_list(f"/repos/{repo.slug}/issues", params, key)
         allowed = {a.lower() for a in repo.allowed_authors}
+        opt_out = repo.opt_out_label.lower()
         issues = []
         for raw in raw_issues:
             self._comment_counts[(repo.slug, raw["number"])] = raw["comments"]
-            if raw["is_pull"] or repo.opt_out_label in raw["labels"]:
+            if raw["is_pull"] or opt_out in {label.lower() for label in raw["labels"]}:
                 continue
             if allowed and raw["author"].lower() not in allowed:
                 continue
             issues.append(_issue_from_cache(raw))
         return issues
+
+    def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
+        data = self._get_or_none("read issue", f"/repos/{repo.slug}/issues/{number}")
+        return _issue_from_cache(_issue_for_cache(data)) if data is not None else None
+
+    def close_issue(self, repo: RepoConfig, number: int) -> None:
+        url = f"/repos/{repo.slug}/issues/{number}"
+        self._request("close issue", "PATCH", url, {"state": "closed", "state_reason": "completed"})
 
     def _conditional_list(self, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
         cached = self._etag_cache.get(key)
@@ -243,8 +284,7 @@ class GitHubForge:
         return issues
 
     def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
+        body = fit_body(body, marker)
         issue = self._repo(repo).get_issue(issue_number)
         known = self._comment_counts.get((repo.slug, issue_number))
         if known != 0:  # 0 comments at listing time: nothing to look through
@@ -255,6 +295,10 @@ class GitHubForge:
                     return
         self._call("create comment", issue.create_comment, body)
         self._comment_counts[(repo.slug, issue_number)] = (known or 0) + 1
+
+    def comment_on_pr(self, repo: RepoConfig, number: int, body: str, marker: str) -> None:
+        self._own_pull(repo, number, "comment on PR")
+        self.comment_on_issue(repo, number, body, marker)
 
     def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None:
         if not labels:
@@ -285,17 +329,32 @@ class GitHubForge:
     # --- pull requests -----------------------------------------------------------------------
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
-        return self._open_pr_index(repo).get(branch_for(fingerprint_id))
+        marker = pr_marker(fingerprint_id)
+        for pr in self.list_own_open_prs(repo):
+            if marker in pr.body or is_branch_for(pr.branch, fingerprint_id):
+                return pr
+        return None
 
-    def _open_pr_index(self, repo: RepoConfig) -> dict[str, PullRequest]:
+    def list_own_open_prs(self, repo: RepoConfig) -> list[PullRequest]:
+        me = self.whoami()
+        return [pr for pr in self._open_pr_index(repo).values() if own_pull_request(pr, repo.slug, me)]
+
+    def get_pr(self, repo: RepoConfig, number: int) -> PullRequest | None:
+        data = self._get_or_none("read PR", f"/repos/{repo.slug}/pulls/{number}")
+        return _pull_from_json(data) if data is not None else None
+
+    def _open_pr_index(self, repo: RepoConfig) -> dict[int, PullRequest]:
+        """Every open PR of the repo (anyone's, forks included), listed once per run."""
         index = self._open_prs.get(repo.slug)
         if index is None:
-            pulls = self._repo(repo).get_pulls(state="open")
+            pulls = self._get_pages(
+                "list PRs", f"/repos/{repo.slug}/pulls", {"state": "open", "per_page": self._per_page}
+            )
             index = {}
-            for pull in self._call("list PRs", lambda: list(pulls)):
-                if pull.head.ref.startswith(BRANCH_PREFIX):
-                    index[pull.head.ref] = _pull_model(pull)
-                    self._pr_labels[(repo.slug, pull.number)] = {label.name for label in pull.labels}
+            for data in pulls:
+                pr = index[data["number"]] = _pull_from_json(data)
+                if pr.branch.startswith(BRANCH_PREFIX):
+                    self._pr_labels[(repo.slug, pr.number)] = {lb["name"] for lb in data.get("labels") or []}
             self._open_prs[repo.slug] = index
         return index
 
@@ -306,25 +365,90 @@ class GitHubForge:
         changes: Sequence[FileChange],
         title: str,
         body: str,
+        *,
+        expected_head: str | None = None,
+        draft: bool = True,
     ) -> tuple[PullRequest, bool]:
         ensure_changes_allowed(repo, changes)
-        marker = pr_marker(fingerprint_id)
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
+        body = fit_body(body, pr_marker(fingerprint_id))
         existing = self.find_open_pr(repo, fingerprint_id)
-        branch = branch_for(fingerprint_id)
-        base = self._base(repo)
-        commit_sha = self._commit(repo, base, changes, title)
-        self._move_branch(repo, branch, commit_sha, exists=existing is not None)
         if existing is not None:
-            pr = self._edit_pr(repo, existing.number, title, body)
-            created = False
+            # Never over people's commits: the branch must still end at Homeostat's last push.
+            head = self._branch_head(repo, existing.branch)
+            if expected_head is None or head != expected_head:
+                raise ForeignCommits(existing.branch, head, expected_head)
+            commit_sha = self._commit(repo, self._base(repo), changes, title)
+            self._request(
+                "update branch",
+                "PATCH",
+                f"/repos/{repo.slug}/git/refs/heads/{existing.branch}",
+                {"sha": commit_sha, "force": True},  # rebuilt on the base head: not a fast-forward
+            )
+            pr, created = self._edit_pr(repo, existing.number, title, body), False
         else:
-            pr, created = self._open_pr(repo, fingerprint_id, branch, title, body)
+            commit_sha = self._commit(repo, self._base(repo), changes, title)
+            branch = self._push_new_branch(repo, fingerprint_id, commit_sha, expected_head)
+            pr, created = self._open_pr(repo, fingerprint_id, branch, title, body, draft)
         self._ensure_pr_labels(repo, pr.number)
-        result = PullRequest(pr.number, pr.url, branch, "open", False, body, commit_sha)
-        self._open_pr_index(repo)[branch] = result
+        result = replace(pr, body=body, head_sha=commit_sha, state="open")
+        self._open_pr_index(repo)[result.number] = result
         return result, created
+
+    def _push_new_branch(
+        self, repo: RepoConfig, fingerprint_id: str, commit_sha: str, expected_head: str | None
+    ) -> str:
+        """Point the first branch name nobody else holds at `commit_sha`; returns its name.
+
+        Held: an open PR by anyone else on that name (from any repository), or an existing
+        branch whose head commit Homeostat did not write. A leftover branch ending at Homeostat's
+        own commit (a crash before its PR existed) is reused.
+        """
+        me = self.whoami()
+        foreign = {
+            pr.branch for pr in self._open_pr_index(repo).values() if not own_pull_request(pr, repo.slug, me)
+        }
+        for candidate in branch_candidates(fingerprint_id):
+            if candidate in foreign:
+                continue
+            try:
+                self._create_branch(repo, candidate, commit_sha)
+                return candidate
+            except _BranchExists:
+                head = self._branch_head(repo, candidate)
+                if head is None or not (head == expected_head or self._commit_is_own(repo, head)):
+                    continue
+            self._request(
+                "update branch",
+                "PATCH",
+                f"/repos/{repo.slug}/git/refs/heads/{candidate}",
+                {"sha": commit_sha, "force": True},
+            )
+            return candidate
+        raise ForgeError(f"upsert PR: every branch name for {fingerprint_id} is held by someone else")
+
+    def _create_branch(self, repo: RepoConfig, branch: str, sha: str) -> None:
+        url = f"/repos/{repo.slug}/git/refs"
+        try:
+            self._requester.requestJsonAndCheck(
+                "POST", url, input={"ref": f"refs/heads/{branch}", "sha": sha}
+            )
+        except GithubException as exc:
+            if exc.status == 422 and "already exists" in _message(exc).lower():
+                raise _BranchExists(branch) from None
+            raise _forge_error("create branch", exc) from None
+        except RequestException as exc:
+            raise ForgeError(f"create branch: {type(exc).__name__}") from None
+
+    def _branch_head(self, repo: RepoConfig, branch: str) -> str | None:
+        data = self._get_or_none("read branch", f"/repos/{repo.slug}/git/ref/heads/{branch}")
+        return data["object"]["sha"] if data is not None else None
+
+    def _commit_is_own(self, repo: RepoConfig, sha: str) -> bool:
+        """Written by Homeostat: GitHub maps both its author and its committer to our login."""
+        data = self._request("read commit", "GET", f"/repos/{repo.slug}/commits/{sha}")
+        me = self.whoami().lower()
+        logins = [((data.get(role) or {}).get("login") or "").lower() for role in ("author", "committer")]
+        return logins == [me, me]
 
     def _base(self, repo: RepoConfig) -> _Base:
         base = self._bases.get(repo.slug)
@@ -359,46 +483,38 @@ class GitHubForge:
         )
         return commit["sha"]
 
-    def _move_branch(self, repo: RepoConfig, branch: str, sha: str, *, exists: bool) -> None:
-        update_url = f"/repos/{repo.slug}/git/refs/heads/{branch}"
-        if not exists:
-            try:
-                self._requester.requestJsonAndCheck(
-                    "POST", f"/repos/{repo.slug}/git/refs", input={"ref": f"refs/heads/{branch}", "sha": sha}
-                )
-                return
-            except GithubException as exc:
-                if exc.status != 422:  # 422: the branch survived an earlier crash; move it
-                    raise _forge_error("create branch", exc) from None
-            except RequestException as exc:
-                raise ForgeError(f"create branch: {type(exc).__name__}") from None
-        # Always rebuilt on the base head, so moving the branch is a force update.
-        self._request("update branch", "PATCH", update_url, {"sha": sha, "force": True})
-
     def _open_pr(
-        self, repo: RepoConfig, fingerprint_id: str, branch: str, title: str, body: str
+        self, repo: RepoConfig, fingerprint_id: str, branch: str, title: str, body: str, draft: bool
     ) -> tuple[PullRequest, bool]:
+        url = f"/repos/{repo.slug}/pulls"
+        payload = {"base": repo.branch, "head": branch, "title": title, "body": body, "draft": draft}
         try:
-            pull = self._repo(repo).create_pull(base=repo.branch, head=branch, title=title, body=body)
-            self._pr_labels[(repo.slug, pull.number)] = set()
-            return _pull_model(pull), True
+            try:
+                _, data = self._requester.requestJsonAndCheck("POST", url, input=payload)
+            except GithubException as exc:
+                if not (draft and exc.status == 422 and "draft" in str(exc.data).lower()):
+                    raise
+                # This repository's plan has no draft PRs: open a normal one (pr.draft says so).
+                _, data = self._requester.requestJsonAndCheck("POST", url, input={**payload, "draft": False})
+            self._pr_labels[(repo.slug, data["number"])] = set()
+            return _pull_from_json(data), True
         except GithubException as exc:
             if exc.status != 422 or "already exists" not in str(exc.data):
                 raise _forge_error("open PR", exc) from None
         except RequestException as exc:
             raise ForgeError(f"open PR: {type(exc).__name__}") from None
-        # A retried POST (or a racing run) already opened it: adopt that one.
+        # A retried POST (or a racing run) already opened it: adopt that one if it is ours.
         self._open_prs.pop(repo.slug, None)
         existing = self.find_open_pr(repo, fingerprint_id)
-        if existing is None:
-            raise ForgeError("open PR: GitHub reports a PR for the branch but none is open")
+        if existing is None or existing.branch != branch:
+            raise ForgeError(f"open PR: GitHub reports a PR for {branch} but Homeostat has none open")
         return self._edit_pr(repo, existing.number, title, body), False
 
     def _edit_pr(self, repo: RepoConfig, number: int, title: str, body: str) -> PullRequest:
         data = self._request(
             "update PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"title": title, "body": body}
         )
-        return PullRequest(number=number, url=data.get("html_url", ""), branch=data["head"]["ref"], body=body)
+        return _pull_from_json(data)
 
     def _ensure_pr_labels(self, repo: RepoConfig, number: int) -> None:
         present = self._pr_labels.get((repo.slug, number))
@@ -407,13 +523,115 @@ class GitHubForge:
             self.add_labels(repo, number, missing)
             self._pr_labels[(repo.slug, number)] = (present or set()) | set(missing)
 
+    def _own_pull(self, repo: RepoConfig, number: int, what: str) -> dict[str, Any]:
+        """The PR's current JSON, read fresh; NotOwnPullRequest unless it is Homeostat's own."""
+        data = self._get_or_none(what, f"/repos/{repo.slug}/pulls/{number}")
+        if data is None:
+            raise ForgeError(f"{what}: no PR #{number} in {repo.slug}")
+        if not own_pull_request(_pull_from_json(data), repo.slug, self.whoami()):
+            raise NotOwnPullRequest(f"{what}: #{number} is not a Homeostat PR; not touching it")
+        return data
+
+    def mark_ready(self, repo: RepoConfig, number: int) -> None:
+        data = self._own_pull(repo, number, "mark ready")
+        if not data.get("draft"):
+            return
+        # REST cannot take a PR out of draft; GraphQL's mutation is the only way.
+        self._call(
+            "mark ready",
+            self._requester.graphql_named_mutation,
+            MARK_READY,
+            {"pullRequestId": data["node_id"]},
+            "pullRequest { isDraft }",
+        )
+        cached = self._open_prs.get(repo.slug, {}).get(number)
+        if cached is not None:
+            self._open_prs[repo.slug][number] = replace(cached, draft=False)
+
+    def request_reviewers(self, repo: RepoConfig, number: int, reviewers: Sequence[str]) -> None:
+        data = self._own_pull(repo, number, "request reviewers")
+        author = ((data.get("user") or {}).get("login") or "").lower()
+        users = [r for r in reviewers if "/" not in r and r.lower() != author]  # GitHub refuses the author
+        teams = [r.split("/", 1)[1] for r in reviewers if "/" in r]
+        if not users and not teams:
+            return
+        self._request(
+            "request reviewers",
+            "POST",
+            f"/repos/{repo.slug}/pulls/{number}/requested_reviewers",
+            {"reviewers": users, "team_reviewers": teams},
+        )
+
+    def close_pr(self, repo: RepoConfig, number: int) -> None:
+        data = self._own_pull(repo, number, "close PR")
+        if data["state"] == "open":
+            self._request("close PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"state": "closed"})
+        self._open_prs.get(repo.slug, {}).pop(number, None)
+
+    def delete_branch(self, repo: RepoConfig, branch: str) -> None:
+        if not branch.startswith(BRANCH_PREFIX):
+            raise ForgeError(f"delete branch: {branch} is not a Homeostat branch")
+        try:
+            self._requester.requestJsonAndCheck("DELETE", f"/repos/{repo.slug}/git/refs/heads/{branch}")
+        except GithubException as exc:
+            if exc.status not in (404, 422):  # already gone
+                raise _forge_error("delete branch", exc) from None
+        except RequestException as exc:
+            raise ForgeError(f"delete branch: {type(exc).__name__}") from None
+
     # --- checks ------------------------------------------------------------------------------
 
-    def get_check_results(self, repo: RepoConfig, pr_number: int) -> CheckResult:
-        head = self._request("read PR", "GET", f"/repos/{repo.slug}/pulls/{pr_number}")["head"]["sha"]
-        status = self._request("read status", "GET", f"/repos/{repo.slug}/commits/{head}/status")
-        runs = self._request("read check runs", "GET", f"/repos/{repo.slug}/commits/{head}/check-runs")
-        return summarize_checks(status.get("statuses", []), runs.get("check_runs", []))
+    def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
+        commit = f"/repos/{repo.slug}/commits/{head_sha}"
+        params = {"per_page": self._per_page}
+        runs = self._get_pages("read check runs", f"{commit}/check-runs", params, key="check_runs")
+        statuses = self._get_pages("read statuses", f"{commit}/status", params, key="statuses")
+        return summarize_checks(statuses, runs, annotations=lambda run: self._annotations(repo, run))
+
+    def _annotations(self, repo: RepoConfig, run: dict[str, Any]) -> list[str]:
+        """Titles of a failed run's first annotations (for runs with no output summary)."""
+        url = f"/repos/{repo.slug}/check-runs/{run['id']}/annotations"
+        _, data = self._call(
+            "read annotations", self._requester.requestJsonAndCheck, "GET", url, parameters={"per_page": 5}
+        )
+        return [
+            (a.get("title") or (a.get("message") or "").split("\n", 1)[0] or a.get("path") or "").strip()
+            for a in (data or [])[:MAX_ANNOTATIONS]
+        ]
+
+    # --- paging and reads ----------------------------------------------------------------------
+
+    def _get_pages(
+        self, what: str, url: str, params: dict[str, Any] | None = None, *, key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged listing, following GitHub's `Link: <…>; rel="next"` headers."""
+        items: list[dict[str, Any]] = []
+        next_url: str | None = url
+        first = True
+        while next_url:
+            headers, data = self._call(
+                what,
+                self._requester.requestJsonAndCheck,
+                "GET",
+                next_url,
+                parameters=params if first else None,
+            )
+            first = False
+            page = (data or {}).get(key) if key else data
+            items.extend(page or [])
+            next_url = _next_link(_header(headers, "link"))
+        return items
+
+    def _get_or_none(self, what: str, url: str) -> dict[str, Any] | None:
+        try:
+            _, data = self._requester.requestJsonAndCheck("GET", url)
+            return data
+        except GithubException as exc:
+            if exc.status in (404, 410):
+                return None
+            raise _forge_error(what, exc) from None
+        except RequestException as exc:
+            raise ForgeError(f"{what}: {type(exc).__name__}") from None
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -435,36 +653,58 @@ class GitHubForge:
             raise ForgeError(f"{what}: {type(exc).__name__}") from None
 
 
-def summarize_checks(statuses: Sequence[dict[str, Any]], check_runs: Sequence[dict[str, Any]]) -> CheckResult:
-    """Combined status + check runs → one state; the summary names what failed or is pending."""
+def summarize_checks(
+    statuses: Sequence[dict[str, Any]],
+    check_runs: Sequence[dict[str, Any]],
+    annotations: Callable[[dict[str, Any]], list[str]] | None = None,
+) -> CheckResult:
+    """Every commit status and every check run of one commit → one verdict (`check_verdict`).
+
+    A failed run is described by its output summary; without one (GitHub sends null), by its
+    name, conclusion and the titles of its annotations (`annotations(run) -> list[str]`).
+    """
     failing = [
         f"{s['context']}: {s.get('description') or s['state']}"
         for s in statuses
         if s["state"] in FAILING_STATUSES
     ]
-    failing += [
-        f"{r['name']}: {((r.get('output') or {}).get('summary') or r['conclusion'])}"
-        for r in check_runs
-        if r.get("status") == "completed" and r.get("conclusion") in FAILING_CONCLUSIONS
-    ]
-    if failing:
-        return CheckResult("failure", _short("failing: " + "; ".join(failing)))
+    for run in check_runs:
+        if run.get("status") != "completed" or run.get("conclusion") not in FAILING_CONCLUSIONS:
+            continue
+        output = run.get("output") or {}
+        summary = (output.get("summary") or "").strip()
+        if not summary:
+            count = output.get("annotations_count") or 0
+            summary = f"{run['conclusion']}, {count} annotation{'' if count == 1 else 's'}"
+            titles = [t for t in (annotations(run) if annotations and count else []) if t]
+            if titles:
+                summary += ": " + "; ".join(titles)
+        failing.append(f"{run['name']}: {summary}")
     pending = [s["context"] for s in statuses if s["state"] == "pending"]
     pending += [r["name"] for r in check_runs if r.get("status") != "completed"]
-    if pending:
-        return CheckResult("pending", _short("pending: " + ", ".join(pending)))
-    if not statuses and not check_runs:
-        return CheckResult("pending", "no checks reported yet")
-    return CheckResult("success", f"{len(statuses) + len(check_runs)} checks passed")
+    return check_verdict(failing, pending, len(statuses) + len(check_runs))
 
 
-def _short(text: str, limit: int = 500) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _message(exc: GithubException) -> str:
+    return (exc.data.get("message") if isinstance(exc.data, dict) else None) or ""
+
+
+def _header(headers: dict[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
 
 
 def _forge_error(what: str, exc: GithubException) -> ForgeError:
-    message = exc.data.get("message") if isinstance(exc.data, dict) else None
-    return ForgeError(f"{what}: HTTP {exc.status} {message or ''}".rstrip())
+    message = _message(exc)
+    if exc.status == 422 and RULES_REFUSAL.lower() in message.lower():
+        # A ruleset (branch naming, creation/update restrictions, required signatures …).
+        rules = " ".join(message.replace(RULES_REFUSAL, "", 1).split())
+        if isinstance(exc.data, dict) and exc.data.get("errors"):
+            rules = " ".join([rules, *(str(e.get("message", e)) for e in exc.data["errors"])]).strip()
+        return ForgeError(f"{what}: repository rules refused the push: {rules or 'no rule named'}")
+    return ForgeError(f"{what}: HTTP {exc.status} {message}".rstrip())
 
 
 def _json_list(status: int, body: str) -> list[dict[str, Any]]:
@@ -495,11 +735,11 @@ def _issue_for_cache(item: dict[str, Any]) -> dict[str, Any]:
         "created_at": item.get("created_at"),
         "comments": item.get("comments", 0),
         "is_pull": "pull_request" in item,
+        "closed_at": item.get("closed_at"),
     }
 
 
 def _issue_from_cache(raw: dict[str, Any]) -> ForgeIssue:
-    created = raw.get("created_at")
     return ForgeIssue(
         number=raw["number"],
         title=raw["title"],
@@ -508,17 +748,29 @@ def _issue_from_cache(raw: dict[str, Any]) -> ForgeIssue:
         author=raw["author"],
         url=raw["url"],
         state=raw["state"],
-        created_at=datetime.fromisoformat(created.replace("Z", "+00:00")) if created else None,
+        created_at=_as_datetime(raw.get("created_at")),
+        closed_at=_as_datetime(raw.get("closed_at")),  # absent in caches written before it existed
     )
 
 
-def _pull_model(pull: github.PullRequest.PullRequest) -> PullRequest:
+def _pull_from_json(data: dict[str, Any]) -> PullRequest:
+    head = data.get("head") or {}
     return PullRequest(
-        number=pull.number,
-        url=pull.html_url,
-        branch=pull.head.ref,
-        state=pull.state,
-        merged=pull.merged_at is not None,  # list responses carry merged_at, not merged
-        body=pull.body or "",
-        head_sha=pull.head.sha,
+        number=data["number"],
+        url=data.get("html_url", ""),
+        branch=head.get("ref", ""),
+        state=data.get("state", "open"),
+        merged=bool(data.get("merged")) or data.get("merged_at") is not None,  # lists carry merged_at only
+        body=data.get("body") or "",  # GitHub sends null for an empty body
+        head_sha=head.get("sha", ""),
+        author=(data.get("user") or {}).get("login", ""),
+        head_repo=(head.get("repo") or {}).get("full_name", ""),  # null when the fork was deleted
+        draft=bool(data.get("draft")),
+        merge_commit_sha=data.get("merge_commit_sha"),
+        closed_at=_as_datetime(data.get("closed_at")),
+        merged_at=_as_datetime(data.get("merged_at")),
     )
+
+
+def _as_datetime(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -3,15 +3,22 @@
 Layout under `root/<owner>/<name>/`:
 
     repo/                 a git repository (git CLI), the repo's branch checked out
-    issues/<n>.md         YAML front matter (number, title, labels, author, state) + the body
-    pulls/<n>.json        number, branch, title, body, state, merged, labels, head_sha, base
+    issues/<n>.md         YAML front matter (number, title, labels, author, state, closed_at) + body
+    pulls/<n>.json        number, branch, title, body, state, merged, labels, head_sha, base,
+                          author, head_repo, draft, requested_reviewers, merge_commit_sha,
+                          closed_at, merged_at
     comments/<n>.json     [{id, body}] for issue or PR n
-    checks/<n>.json       {state, summary} for PR n (optional; pending when absent)
+    checks/<sha>.json     {check name: {conclusion, summary}} for one commit (CI results)
 
 It behaves like the GitHub adapter for every port operation: same branch names and marker, one
-PR per fingerprint, commits built on the base head without touching the work tree (a temporary
-index, like GitHub's tree → commit → ref), the same path-filter refusal. `api_calls` counts port
+PR per fingerprint, the same trust rule (a PR is Homeostat's own only when its author is
+`login` and its head repository is the repo itself), commits built on the base head without
+touching the work tree (a temporary index, like GitHub's tree → commit → ref) with `login` as
+git author and committer, drafts, the same path-filter refusal. `api_calls` counts port
 operations. Issue and PR numbers share one sequence per repo, as on GitHub.
+
+People act through the local-only helpers: `commit_as`, `open_pr_as`, `close_pr_as`,
+`merge_pr` (which closes the issues the PR body says it fixes, as GitHub does), `set_check`.
 """
 
 from __future__ import annotations
@@ -31,30 +38,56 @@ import yaml
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
-from homeostat_core.ports import ForgeError, branch_for, ensure_changes_allowed, pr_marker
+from homeostat_core.ports import (
+    BRANCH_PREFIX,
+    DEFAULT_BOT_LOGIN,
+    ForeignCommits,
+    ForgeError,
+    NotOwnPullRequest,
+    branch_candidates,
+    check_verdict,
+    ensure_changes_allowed,
+    fit_body,
+    is_branch_for,
+    own_pull_request,
+    pr_marker,
+)
 
-GIT_USER = ("Homeostat", "homeostat@localhost")
+MAINTAINER = ("maintainer", "maintainer@localhost")  # the seed commit and `merge_pr`'s merges
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
-CHECK_STATES = ("success", "failure", "pending")
+# GitHub's closing keywords ("Fixes #12", "closes: #3"); see docs "Linking a pull request to an issue"
+CLOSING_REFERENCE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#([0-9]+)\b", re.IGNORECASE)
+PASSING_CONCLUSIONS = ("success", "neutral", "skipped")
+FAILING_CONCLUSIONS = ("failure", "timed_out", "cancelled", "action_required", "startup_failure")
+CHECK_CONCLUSIONS = (*PASSING_CONCLUSIONS, *FAILING_CONCLUSIONS, "pending")
 
 
 class LocalForge:
-    """Forge port on the local disk; also the demo's way to add issues, merge and set checks."""
+    """Forge port on the local disk; also the demo's way to add issues, merge and set checks.
 
-    def __init__(self, root: Path):
+    `login`: who Homeostat is here (its PRs' author, its commits' author and committer).
+    `drafts`: False behaves like a GitHub plan without draft PRs (new PRs open ready).
+    """
+
+    def __init__(self, root: Path, *, login: str = DEFAULT_BOT_LOGIN, drafts: bool = True):
         self.root = Path(root).resolve()
         self.api_calls = 0
+        self.login = login
+        self.drafts = drafts
 
     # --- port operations ---------------------------------------------------------------------
+
+    def whoami(self) -> str:
+        return self.login
 
     def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
         self.api_calls += 1
         allowed = {a.lower() for a in repo.allowed_authors}
+        trigger, opt_out = repo.trigger_label.lower(), repo.opt_out_label.lower()
         issues = []
         for issue in self._issues(repo):
-            if issue["state"] != "open" or repo.trigger_label not in issue["labels"]:
-                continue
-            if repo.opt_out_label in issue["labels"]:
+            labels = {label.lower() for label in issue["labels"]}
+            if issue["state"] != "open" or trigger not in labels or opt_out in labels:
                 continue
             if allowed and issue["author"].lower() not in allowed:
                 continue
@@ -63,6 +96,15 @@ class LocalForge:
             issues.append(self._issue_model(repo, issue))
         return issues
 
+    def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
+        self.api_calls += 1
+        path = self._dir(repo) / "issues" / f"{number}.md"
+        return self._issue_model(repo, self._parse_issue(path)) if path.exists() else None
+
+    def close_issue(self, repo: RepoConfig, number: int) -> None:
+        self.api_calls += 1
+        self.set_issue_state(repo, number, "closed")
+
     def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
         self.api_calls += 1
         result = self._git(repo, "show", f"{ref or repo.branch}:{path}", check=False)
@@ -70,7 +112,20 @@ class LocalForge:
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
         self.api_calls += 1
-        record = self._open_pull_for(repo, branch_for(fingerprint_id))
+        record = self._own_open_pull_for(repo, fingerprint_id)
+        return self._pull_model(repo, record) if record else None
+
+    def list_own_open_prs(self, repo: RepoConfig) -> list[PullRequest]:
+        self.api_calls += 1
+        return [
+            pr
+            for pr in (self._pull_model(repo, r) for r in self._pull_records(repo))
+            if pr.state == "open" and own_pull_request(pr, repo.slug, self.login)
+        ]
+
+    def get_pr(self, repo: RepoConfig, number: int) -> PullRequest | None:
+        self.api_calls += 1
+        record = self._read_json(self._dir(repo) / "pulls" / f"{number}.json", None)
         return self._pull_model(repo, record) if record else None
 
     def upsert_pr(
@@ -80,30 +135,67 @@ class LocalForge:
         changes: Sequence[FileChange],
         title: str,
         body: str,
+        *,
+        expected_head: str | None = None,
+        draft: bool = True,
     ) -> tuple[PullRequest, bool]:
         self.api_calls += 1
         ensure_changes_allowed(repo, changes)
-        marker = pr_marker(fingerprint_id)
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
-        branch = branch_for(fingerprint_id)
-        commit = self._commit_on_base(repo, changes, title)
-        # Rebuilt on the base head each time, so the branch moves by force (a branch left by a
-        # crash before its PR existed is simply moved and reused).
-        self._git(repo, "update-ref", f"refs/heads/{branch}", commit)
-        record = self._open_pull_for(repo, branch)
-        created = record is None
-        if record is None:
-            record = self._create_pull_record(repo, branch, title, body)
+        body = fit_body(body, pr_marker(fingerprint_id))
+        record = self._own_open_pull_for(repo, fingerprint_id)
+        if record is not None:
+            branch = record["branch"]
+            head = self.branch_sha(repo, branch)
+            if expected_head is None or head != expected_head:
+                raise ForeignCommits(branch, head, expected_head)
+            commit = self._commit_on_base(repo, changes, title)
+            # compare-and-swap: the branch moves only if it still ends at what Homeostat pushed
+            moved = self._git(repo, "update-ref", f"refs/heads/{branch}", commit, head, check=False)
+            if moved.returncode != 0:
+                raise ForeignCommits(branch, self.branch_sha(repo, branch), expected_head)
+            created = False
+        else:
+            branch, leftover = self._free_branch(repo, fingerprint_id, expected_head)
+            commit = self._commit_on_base(repo, changes, title)
+            # a leftover branch (a crash before its PR existed) ends at Homeostat's own commit
+            self._git(repo, "update-ref", f"refs/heads/{branch}", commit, *([leftover] if leftover else []))
+            record = self._create_pull_record(repo, branch, title, body, draft=draft and self.drafts)
+            created = True
         record.update(title=title, body=body, head_sha=commit)
         record["labels"] = list(dict.fromkeys([*record["labels"], *repo.labels]))
-        self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)
+        self._save_pull(repo, record)
         return self._pull_model(repo, record), created
+
+    def mark_ready(self, repo: RepoConfig, number: int) -> None:
+        self.api_calls += 1
+        record = self._own_pull_record(repo, number, "mark ready")
+        record["draft"] = False
+        self._save_pull(repo, record)
+
+    def request_reviewers(self, repo: RepoConfig, number: int, reviewers: Sequence[str]) -> None:
+        self.api_calls += 1
+        record = self._own_pull_record(repo, number, "request reviewers")
+        wanted = [r for r in reviewers if r.lower() != record.get("author", "").lower()]
+        record["requested_reviewers"] = list(dict.fromkeys([*record.get("requested_reviewers", []), *wanted]))
+        self._save_pull(repo, record)
+
+    def close_pr(self, repo: RepoConfig, number: int) -> None:
+        self.api_calls += 1
+        record = self._own_pull_record(repo, number, "close PR")
+        if record["state"] == "open":
+            record.update(state="closed", closed_at=_now().isoformat())
+            self._save_pull(repo, record)
+
+    def delete_branch(self, repo: RepoConfig, branch: str) -> None:
+        self.api_calls += 1
+        if not branch.startswith(BRANCH_PREFIX):
+            raise ForgeError(f"delete branch: {branch} is not a Homeostat branch")
+        if self.branch_sha(repo, branch) is not None:
+            self._git(repo, "update-ref", "-d", f"refs/heads/{branch}")
 
     def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
         self.api_calls += 1
-        if marker not in body:
-            body = f"{body}\n\n{marker}"
+        body = fit_body(body, marker)
         self._require_number(repo, issue_number)
         path = self._dir(repo) / "comments" / f"{issue_number}.json"
         comments = self._read_json(path, [])
@@ -112,8 +204,12 @@ class LocalForge:
                 comment["body"] = body
                 break
         else:
-            comments.append({"id": self._next_comment_id(repo), "body": body})
+            comments.append({"id": self._next_comment_id(repo), "body": body, "author": self.login})
         self._write_json(path, comments)
+
+    def comment_on_pr(self, repo: RepoConfig, number: int, body: str, marker: str) -> None:
+        self._own_pull_record(repo, number, "comment on PR")
+        self.comment_on_issue(repo, number, body, marker)
 
     def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None:
         self.api_calls += 1
@@ -127,13 +223,16 @@ class LocalForge:
         issue["labels"] = list(dict.fromkeys([*issue["labels"], *labels]))
         self._write_issue(repo, issue)
 
-    def get_check_results(self, repo: RepoConfig, pr_number: int) -> CheckResult:
+    def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
         self.api_calls += 1
-        self._pull_record(repo, pr_number)
-        data = self._read_json(self._dir(repo) / "checks" / f"{pr_number}.json", None)
-        if data is None:
-            return CheckResult("pending", "no checks reported yet")
-        return CheckResult(data["state"], data.get("summary", ""))
+        checks = self._read_json(self._checks_path(repo, head_sha), {})
+        failing = [
+            f"{name}: {c.get('summary') or c['conclusion']}"
+            for name, c in sorted(checks.items())
+            if c["conclusion"] in FAILING_CONCLUSIONS
+        ]
+        pending = [name for name, c in sorted(checks.items()) if c["conclusion"] == "pending"]
+        return check_verdict(failing, pending, len(checks))
 
     # --- local-only helpers (demo, CLI, tests) ----------------------------------------------
 
@@ -147,8 +246,8 @@ class LocalForge:
         for folder in ("issues", "pulls", "comments", "checks"):
             (base / folder).mkdir(parents=True, exist_ok=True)
         self._git(repo, "init", "--quiet", f"--initial-branch={repo.branch}")
-        self._git(repo, "config", "user.name", GIT_USER[0])
-        self._git(repo, "config", "user.email", GIT_USER[1])
+        self._git(repo, "config", "user.name", MAINTAINER[0])
+        self._git(repo, "config", "user.email", MAINTAINER[1])
         self._git(repo, "config", "commit.gpgsign", "false")
         self._git(repo, "add", "--all")
         self._git(repo, "commit", "--quiet", "--allow-empty", "-m", "Initial commit")
@@ -175,15 +274,63 @@ class LocalForge:
             "state": "open",
             "created_at": now,
             "updated_at": now,
+            "closed_at": None,
             "body": body,
         }
         self._write_issue(repo, issue)
         return number
 
+    def commit_as(
+        self,
+        repo: RepoConfig,
+        branch: str,
+        author: str,
+        changes: Sequence[FileChange],
+        message: str = "A change by a person",
+    ) -> str:
+        """A person commits `changes` onto `branch` (created from the base when missing)."""
+        parent = self.branch_sha(repo, branch) or self._base_sha(repo)
+        commit = self._commit_tree(repo, parent, changes, message, author)
+        self._git(repo, "update-ref", f"refs/heads/{branch}", commit)
+        return commit
+
+    def open_pr_as(
+        self,
+        repo: RepoConfig,
+        author: str,
+        branch: str,
+        title: str = "A change",
+        body: str = "",
+        *,
+        head_repo: str | None = None,
+    ) -> int:
+        """A person opens a PR from `branch` of the repo itself or, with `head_repo`, of a fork."""
+        head_repo = head_repo or repo.slug
+        head_sha = ""
+        if head_repo == repo.slug:
+            head_sha = self.branch_sha(repo, branch) or ""
+            if not head_sha:
+                raise ForgeError(f"open PR: no branch {branch} in {repo.slug}")
+        record = self._create_pull_record(
+            repo, branch, title, body, draft=False, author=author, head_repo=head_repo, head_sha=head_sha
+        )
+        return record["number"]
+
+    def close_pr_as(self, repo: RepoConfig, number: int, login: str = MAINTAINER[0]) -> PullRequest:
+        """A person closes a PR (anyone's) without merging it."""
+        record = self._pull_record(repo, number)
+        if record["state"] == "open":
+            record.update(state="closed", closed_at=_now().isoformat(), closed_by=login)
+            self._save_pull(repo, record)
+        return self._pull_model(repo, record)
+
     def merge_pr(self, repo: RepoConfig, number: int) -> PullRequest:
+        """A maintainer merges (git merge --no-ff); issues the body closes ("Fixes #n") close."""
         record = self._pull_record(repo, number)
         if record["state"] != "open":
             raise ForgeError(f"PR #{number} is {record['state']}")
+        if record.get("head_repo", repo.slug) != repo.slug:
+            raise ForgeError(f"PR #{number} comes from a fork; the local forge merges only its own branches")
         self._git(repo, "checkout", "--quiet", record["base"])
         merged = self._git(
             repo,
@@ -198,28 +345,37 @@ class LocalForge:
         if merged.returncode != 0:
             self._git(repo, "merge", "--abort", check=False)
             raise ForgeError(f"PR #{number} does not merge cleanly: {merged.stderr.strip()}")
-        record.update(state="closed", merged=True)
-        self._write_json(self._dir(repo) / "pulls" / f"{number}.json", record)
-        return self._pull_model(repo, record)
-
-    def close_pr(self, repo: RepoConfig, number: int) -> PullRequest:
-        record = self._pull_record(repo, number)
-        record["state"] = "closed"
-        self._write_json(self._dir(repo) / "pulls" / f"{number}.json", record)
-        return self._pull_model(repo, record)
-
-    def set_check_result(self, repo: RepoConfig, pr_number: int, state: str, summary: str = "") -> None:
-        if state not in CHECK_STATES:
-            raise ValueError(f"check state must be one of {CHECK_STATES}, got {state!r}")
-        self._pull_record(repo, pr_number)
-        self._write_json(
-            self._dir(repo) / "checks" / f"{pr_number}.json", {"state": state, "summary": summary}
+        now = _now().isoformat()
+        record.update(
+            state="closed",
+            merged=True,
+            merged_at=now,
+            closed_at=now,
+            head_sha=self.branch_sha(repo, record["branch"]) or record["head_sha"],
+            merge_commit_sha=self._base_sha(repo),
         )
+        self._save_pull(repo, record)
+        if record["base"] == repo.branch:  # like GitHub: only merges into the default branch close
+            for issue_number in sorted({int(n) for n in CLOSING_REFERENCE.findall(record["body"])}):
+                path = self._dir(repo) / "issues" / f"{issue_number}.md"
+                if path.exists() and self._parse_issue(path)["state"] == "open":
+                    self.set_issue_state(repo, issue_number, "closed")
+        return self._pull_model(repo, record)
+
+    def set_check(self, repo: RepoConfig, sha: str, name: str, conclusion: str, summary: str = "") -> None:
+        """CI reports check `name` on commit `sha`: a conclusion, or "pending" while it runs."""
+        if conclusion not in CHECK_CONCLUSIONS:
+            raise ValueError(f"check conclusion must be one of {CHECK_CONCLUSIONS}, got {conclusion!r}")
+        if self._git(repo, "cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+            raise ForgeError(f"{repo.slug}: no commit {sha}")
+        path = self._checks_path(repo, sha)
+        checks = self._read_json(path, {})
+        checks[name] = {"conclusion": conclusion, "summary": summary}
+        self._write_json(path, checks)
 
     def list_prs(self, repo: RepoConfig, state: str = "all") -> list[PullRequest]:
-        """PRs by number; `state` is open, closed or all."""
-        records = [self._read_json(p, {}) for p in (self._dir(repo) / "pulls").glob("*.json")]
-        records = [r for r in records if state == "all" or r["state"] == state]
+        """PRs by number (anyone's); `state` is open, closed or all."""
+        records = [r for r in self._pull_records(repo) if state == "all" or r["state"] == state]
         return [self._pull_model(repo, r) for r in sorted(records, key=lambda r: r["number"])]
 
     def pr_record(self, repo: RepoConfig, number: int) -> dict[str, Any]:
@@ -244,9 +400,16 @@ class LocalForge:
         result = self._git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
         return result.stdout.strip() or None
 
+    def commit_author(self, repo: RepoConfig, sha: str) -> tuple[str, str]:
+        """(author name, committer name) of a commit."""
+        out = self._git(repo, "log", "-1", "--format=%an%x00%cn", sha).stdout.strip()
+        author, _, committer = out.partition("\x00")
+        return author, committer
+
     def set_issue_state(self, repo: RepoConfig, number: int, state: str) -> None:
         issue = self._issue(repo, number)
-        issue.update(state=state, updated_at=_now())
+        now = _now()
+        issue.update(state=state, updated_at=now, closed_at=now if state == "closed" else None)
         self._write_issue(repo, issue)
 
     # --- storage -----------------------------------------------------------------------------
@@ -277,18 +440,48 @@ class LocalForge:
             raise ForgeError(f"git {args[0]} failed: {result.stderr.strip()}")
         return result
 
+    def _base_sha(self, repo: RepoConfig) -> str:
+        return self._git(repo, "rev-parse", f"refs/heads/{repo.branch}").stdout.strip()
+
     def _commit_on_base(self, repo: RepoConfig, changes: Sequence[FileChange], message: str) -> str:
-        base = self._git(repo, "rev-parse", f"refs/heads/{repo.branch}").stdout.strip()
+        return self._commit_tree(repo, self._base_sha(repo), changes, message, self.login)
+
+    def _commit_tree(
+        self, repo: RepoConfig, parent: str, changes: Sequence[FileChange], message: str, login: str
+    ) -> str:
+        """One commit on `parent` with `changes`, by `login`, built in a temporary index."""
         with tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
-            self._git(repo, "read-tree", base, env=env)
+            self._git(repo, "read-tree", parent, env=env)
             for change in changes:
                 blob = self._git(repo, "hash-object", "-w", "--stdin", stdin=change.content).stdout.strip()
                 self._git(
                     repo, "update-index", "--add", "--cacheinfo", f"100644,{blob},{change.path}", env=env
                 )
             tree = self._git(repo, "write-tree", env=env).stdout.strip()
-        return self._git(repo, "commit-tree", tree, "-p", base, "-m", message).stdout.strip()
+        email = f"{login}@users.noreply.localhost"
+        identity = {
+            "GIT_AUTHOR_NAME": login,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": login,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        return self._git(repo, "commit-tree", tree, "-p", parent, "-m", message, env=identity).stdout.strip()
+
+    def _free_branch(
+        self, repo: RepoConfig, fingerprint_id: str, expected_head: str | None
+    ) -> tuple[str, str | None]:
+        """(branch, its current head or None): the first candidate nobody else holds."""
+        foreign = {r["branch"] for r in self._pull_records(repo) if r["state"] == "open"}
+        for candidate in branch_candidates(fingerprint_id):
+            if candidate in foreign:  # open own PRs were handled by the caller
+                continue
+            head = self.branch_sha(repo, candidate)
+            if head is None:
+                return candidate, None
+            if head == expected_head or self.commit_author(repo, head) == (self.login, self.login):
+                return candidate, head
+        raise ForgeError(f"upsert PR: every branch name for {fingerprint_id} is held by someone else")
 
     def _issues(self, repo: RepoConfig) -> list[dict[str, Any]]:
         folder = self._dir(repo) / "issues"
@@ -313,12 +506,13 @@ class LocalForge:
             "state": str(meta.get("state", "open")),
             "created_at": _as_datetime(meta.get("created_at")) or stamp,
             "updated_at": _as_datetime(meta.get("updated_at")) or stamp,
+            "closed_at": _as_datetime(meta.get("closed_at")),
             "body": body,
         }
 
     def _write_issue(self, repo: RepoConfig, issue: dict[str, Any]) -> None:
         meta = {k: issue[k] for k in ("number", "title", "labels", "author", "state")}
-        for key in ("created_at", "updated_at"):
+        for key in ("created_at", "updated_at", "closed_at"):
             value = issue.get(key)
             meta[key] = value.isoformat() if isinstance(value, datetime) else value
         text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + issue["body"]
@@ -367,14 +561,31 @@ class LocalForge:
             raise ForgeError(f"{repo.slug}: no PR #{number}")
         return record
 
-    def _open_pull_for(self, repo: RepoConfig, branch: str) -> dict[str, Any] | None:
-        for path in (self._dir(repo) / "pulls").glob("*.json"):
-            record = self._read_json(path, {})
-            if record.get("branch") == branch and record.get("state") == "open":
+    def _pull_records(self, repo: RepoConfig) -> list[dict[str, Any]]:
+        return [self._read_json(p, {}) for p in (self._dir(repo) / "pulls").glob("*.json")]
+
+    def _own_pull_record(self, repo: RepoConfig, number: int, what: str) -> dict[str, Any]:
+        record = self._pull_record(repo, number)
+        if not own_pull_request(self._pull_model(repo, record), repo.slug, self.login):
+            raise NotOwnPullRequest(f"{what}: #{number} is not a Homeostat PR; not touching it")
+        return record
+
+    def _own_open_pull_for(self, repo: RepoConfig, fingerprint_id: str) -> dict[str, Any] | None:
+        marker = pr_marker(fingerprint_id)
+        for record in sorted(self._pull_records(repo), key=lambda r: r["number"]):
+            pr = self._pull_model(repo, record)
+            if pr.state != "open" or not own_pull_request(pr, repo.slug, self.login):
+                continue
+            if marker in pr.body or is_branch_for(pr.branch, fingerprint_id):
                 return record
         return None
 
-    def _create_pull_record(self, repo: RepoConfig, branch: str, title: str, body: str) -> dict[str, Any]:
+    def _save_pull(self, repo: RepoConfig, record: dict[str, Any]) -> None:
+        self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)
+
+    def _create_pull_record(
+        self, repo: RepoConfig, branch: str, title: str, body: str, **fields: Any
+    ) -> dict[str, Any]:
         record = {
             "number": self._next_number(repo),
             "branch": branch,
@@ -385,11 +596,24 @@ class LocalForge:
             "labels": [],
             "head_sha": "",
             "base": repo.branch,
+            "author": self.login,
+            "head_repo": repo.slug,
+            "draft": False,
+            "requested_reviewers": [],
+            "merge_commit_sha": None,
+            "closed_at": None,
+            "merged_at": None,
+            "created_at": _now().isoformat(),
         }
-        self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)
+        record.update(fields)
+        self._save_pull(repo, record)
         return record
 
     def _pull_model(self, repo: RepoConfig, record: dict[str, Any]) -> PullRequest:
+        head_repo = record.get("head_repo", repo.slug)
+        head_sha = record["head_sha"]
+        if record["state"] == "open" and head_repo == repo.slug:  # like GitHub: the branch's head now
+            head_sha = self.branch_sha(repo, record["branch"]) or head_sha
         return PullRequest(
             number=record["number"],
             url=(self._dir(repo) / "pulls" / f"{record['number']}.json").as_uri(),
@@ -397,8 +621,20 @@ class LocalForge:
             state=record["state"],
             merged=record["merged"],
             body=record["body"],
-            head_sha=record["head_sha"],
+            head_sha=head_sha,
+            # records written before identity existed were all Homeostat's own
+            author=record.get("author", self.login),
+            head_repo=head_repo,
+            draft=bool(record.get("draft", False)),
+            merge_commit_sha=record.get("merge_commit_sha"),
+            closed_at=_as_datetime(record.get("closed_at")),
+            merged_at=_as_datetime(record.get("merged_at")),
         )
+
+    def _checks_path(self, repo: RepoConfig, sha: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{7,64}", sha or ""):
+            raise ForgeError(f"{repo.slug}: {sha!r} is not a commit SHA")
+        return self._dir(repo) / "checks" / f"{sha}.json"
 
     def _issue_model(self, repo: RepoConfig, issue: dict[str, Any]) -> ForgeIssue:
         return ForgeIssue(
@@ -410,6 +646,7 @@ class LocalForge:
             url=(self._dir(repo) / "issues" / f"{issue['number']}.md").as_uri(),
             state=issue["state"],
             created_at=issue["created_at"],
+            closed_at=issue.get("closed_at"),
         )
 
     @staticmethod

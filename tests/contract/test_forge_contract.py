@@ -100,7 +100,9 @@ def test_upsert_creates_once_then_updates_the_same_pr(forge_harness: Harness, fo
     h.push_to_base({"README.md": "# widget v2\n"})
     forge.list_trigger_issues(h.repo)
     found = forge.find_open_pr(h.repo, FID)
-    pr2, created2 = forge.upsert_pr(h.repo, FID, _fix("two"), "fix: TypeError in app.js (2)", "second body")
+    pr2, created2 = forge.upsert_pr(
+        h.repo, FID, _fix("two"), "fix: TypeError in app.js (2)", "second body", expected_head=pr.head_sha
+    )
 
     # Then the same PR is updated: new head on the new base, new body, no duplicate
     assert found is not None and found.number == pr.number
@@ -173,15 +175,17 @@ def test_labels_added_to_issue(forge_harness: Harness, forge):
 
 
 @pytest.mark.parametrize("state", ["success", "failure", "pending"])
-def test_check_results_reported(forge_harness: Harness, forge, state):
+def test_check_results_reported_by_head_sha(forge_harness: Harness, forge, state):
     h = forge_harness
     pr, _ = forge.upsert_pr(h.repo, FID, _fix(), "fix", "body")
-    assert forge.get_check_results(h.repo, pr.number).state == "pending"  # nothing reported yet
+    nothing = forge.get_check_results(h.repo, pr.head_sha)
+    assert (nothing.state, nothing.checks) == ("none", 0)  # no check and no status at all
 
-    h.set_checks(pr.number, state, "2 tests failed in app.test.js")
-    result = forge.get_check_results(h.repo, pr.number)
+    h.set_checks(pr.head_sha, state, "2 tests failed in app.test.js")
+    result = forge.get_check_results(h.repo, pr.head_sha)
 
     assert result.state == state
+    assert result.checks == 2
     if state == "failure":
         assert "tests" in result.summary and "2 tests failed" in result.summary
 

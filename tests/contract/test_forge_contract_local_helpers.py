@@ -68,13 +68,39 @@ def test_closed_pr_is_not_reused(seeded: LocalForge):
     assert [p.state for p in seeded.list_prs(REPO)] == ["closed", "open"]
 
 
-def test_check_results_and_validation(seeded: LocalForge):
+def test_checks_are_stored_per_commit_and_validated(seeded: LocalForge):
     pr, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
-    seeded.set_check_result(REPO, pr.number, "failure", "tests: 1 failed")
-    assert seeded.get_check_results(REPO, pr.number).summary == "tests: 1 failed"
+    seeded.set_check(REPO, pr.head_sha, "tests", "failure", "1 failed")
+    seeded.set_check(REPO, pr.head_sha, "lint", "success")
+    seeded.set_check(REPO, pr.head_sha, "tests", "failure", "2 failed")  # a re-run replaces its own result
+    result = seeded.get_check_results(REPO, pr.head_sha)
+    assert (result.state, result.summary, result.checks) == ("failure", "failing: tests: 2 failed", 2)
+    base = seeded.branch_sha(REPO, "main")
+    assert seeded.get_check_results(REPO, base).state == "none"  # another commit has its own checks
     with pytest.raises(ValueError):
-        seeded.set_check_result(REPO, pr.number, "green")
+        seeded.set_check(REPO, pr.head_sha, "tests", "green")
     with pytest.raises(ForgeError):
-        seeded.get_check_results(REPO, 999)
+        seeded.set_check(REPO, "0" * 40, "tests", "success")
+    with pytest.raises(ForgeError):
+        seeded.get_check_results(REPO, "../../etc/passwd")
     with pytest.raises(ForgeError):
         seeded.comment_on_issue(REPO, 999, "x", "<!-- m -->")
+
+
+def test_homeostat_commits_carry_its_login_and_people_commit_as_themselves(seeded: LocalForge):
+    pr, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    assert seeded.commit_author(REPO, pr.head_sha) == ("homeostat[bot]", "homeostat[bot]")
+    sha = seeded.commit_as(REPO, pr.branch, "alice", [FileChange("src/app.js", "y\n")])
+    assert seeded.commit_author(REPO, sha) == ("alice", "alice")
+    assert seeded.read_file(REPO, "src/app.js", ref=pr.branch) == "y\n"
+    custom = LocalForge(seeded.root, login="fixer-bot")
+    assert custom.whoami() == "fixer-bot"
+    assert custom.find_open_pr(REPO, "abc") is None  # homeostat[bot]'s PR is not fixer-bot's
+
+
+def test_person_closing_a_pr_is_recorded(seeded: LocalForge):
+    pr, _ = seeded.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    closed = seeded.close_pr_as(REPO, pr.number, "alice")
+    assert (closed.state, closed.merged, closed.closed_at is not None) == ("closed", False, True)
+    assert seeded.pr_record(REPO, pr.number)["closed_by"] == "alice"
+    assert seeded.find_open_pr(REPO, "abc") is None

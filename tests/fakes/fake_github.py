@@ -14,11 +14,21 @@ as it parses github.com. Only the endpoints Homeostat uses exist; anything else 
 Faults: `inject(status, count, headers, message=..., method=..., path_contains=...)` answers the
 next `count` matching requests with that error (500s, 429 + Retry-After, secondary-rate-limit
 403s). Every request is recorded in `calls` (method, path, query, status).
+
+Like GitHub it pages with `Link` headers (30 per page by default, at most 100), sends null for
+empty bodies, refuses commits without a message and tree entries without mode/type (422), serves
+files over 1 MB from the contents API with `encoding: "none"` (the blob API has them), refuses
+ref writes that match a ruleset (`add_ruleset`, 422 "Repository rule violations found"),
+refuses drafts where the plan has none (`add_repo(..., drafts=False)`), and answers the GraphQL
+mutation `markPullRequestReadyForReview`. People act through `push_commit(author=...)`,
+`add_pull(...)` (a PR by anyone, from a fork with `head_repo`) and `merge_pr` (which closes the
+issues the PR body says it fixes, on the default branch).
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import json
 import re
@@ -28,13 +38,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
 DOCS = "https://docs.github.com/rest"
 FAILING_CONCLUSIONS = {"failure", "timed_out", "cancelled", "action_required", "startup_failure"}
+CONTENTS_LIMIT = 1024 * 1024  # the contents API leaves files above 1 MB to the blob API
+RULES_REFUSAL = "Repository rule violations found"
+CLOSING_REFERENCE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#([0-9]+)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +88,9 @@ class _Repo:
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rulesets: list[tuple[str, str]] = field(default_factory=list)  # (ref glob, refusal)
+    drafts: bool = True
+    parent: str | None = None  # set on forks
     next_number: int = 1
 
     @property
@@ -184,15 +200,78 @@ class FakeGitHub:
 
     # --- test-side setup and inspection -----------------------------------------------------
 
-    def add_repo(self, slug: str, branch: str = "main", files: dict[str, str] | None = None) -> None:
+    def add_repo(
+        self, slug: str, branch: str = "main", files: dict[str, str] | None = None, *, drafts: bool = True
+    ) -> None:
         with self._lock:
-            repo = _Repo(slug=slug, id=self._new_id(), default_branch=branch)
+            repo = _Repo(slug=slug, id=self._new_id(), default_branch=branch, drafts=drafts)
             self._repos[slug] = repo
             tree = self._store_tree(
                 repo, {p: self._store_blob(repo, c.encode()) for p, c in (files or {}).items()}
             )
-            commit = self._store_commit(repo, tree, [], "Initial commit")
+            commit = self._store_commit(repo, tree, [], "Initial commit", author=repo.owner)
             repo.refs[f"refs/heads/{branch}"] = commit
+
+    def add_ruleset(
+        self, slug: str, ref_glob: str, refusal: str = "Cannot create ref due to creations being restricted."
+    ) -> None:
+        """A repository ruleset: creating or updating a ref matching `ref_glob` gets GitHub's 422."""
+        with self._lock:
+            self._repos[slug].rulesets.append((ref_glob, refusal))
+
+    def add_pull(
+        self,
+        slug: str,
+        branch: str,
+        author: str,
+        *,
+        title: str = "A change",
+        body: str | None = None,
+        head_repo: str | None = None,
+        files: dict[str, str] | None = None,
+        draft: bool = False,
+    ) -> int:
+        """Someone opens a PR from `branch` of `slug` itself or of the fork `head_repo` (created
+        on first use); with `files`, `author` first commits them onto that branch."""
+        with self._lock:
+            base = self._repos[slug]
+            head_slug = head_repo or slug
+            if head_slug not in self._repos:
+                self._repos[head_slug] = _Repo(
+                    slug=head_slug, id=self._new_id(), default_branch=base.default_branch, parent=slug
+                )
+                head = self._repos[head_slug]
+                head.blobs, head.trees, head.commits = (
+                    base.blobs,
+                    base.trees,
+                    base.commits,
+                )  # a fork shares objects
+                head.refs[f"refs/heads/{base.default_branch}"] = base.refs[
+                    f"refs/heads/{base.default_branch}"
+                ]
+            head = self._repos[head_slug]
+            ref = f"refs/heads/{branch}"
+            if files or ref not in head.refs:
+                head.refs.setdefault(ref, head.refs[f"refs/heads/{base.default_branch}"])
+                if files:
+                    self.push_commit(head_slug, branch, files, "A change", author=author)
+            number = self._new_issue(base, title, body or "", [], author, "open")
+            base.issues[number]["is_pull"] = True
+            base.pulls[number] = {
+                "number": number,
+                "id": self._new_id(),
+                "head": branch,
+                "base": base.default_branch,
+                "head_repo": head_slug,
+                "draft": draft,
+                "requested_reviewers": [],
+            }
+            return number
+
+    def close_pull(self, slug: str, number: int) -> None:
+        """A person closes a PR without merging it."""
+        with self._lock:
+            self._repos[slug].issues[number].update(state="closed", closed_at=_now(), updated_at=_now())
 
     def add_issue(
         self,
@@ -275,16 +354,38 @@ class FakeGitHub:
             blob = tree.get(path) if tree is not None else None
             return repo.blobs[blob].decode() if blob else None
 
-    def push_commit(self, slug: str, branch: str, files: dict[str, str], message: str = "Change") -> str:
-        """Someone else pushes to `branch` (moves the base under an open PR)."""
+    def push_commit(
+        self,
+        slug: str,
+        branch: str,
+        files: dict[str, str],
+        message: str = "Change",
+        *,
+        author: str = "octocat",
+        parent_branch: str | None = None,
+    ) -> str:
+        """`author` pushes a commit onto `branch` (created from `parent_branch` when missing)."""
         with self._lock:
             repo = self._repos[slug]
-            parent = repo.refs[f"refs/heads/{branch}"]
+            parent = (
+                repo.refs.get(f"refs/heads/{branch}")
+                or repo.refs[f"refs/heads/{parent_branch or repo.default_branch}"]
+            )
             tree = dict(repo.trees[repo.commits[parent]["tree"]])
             tree.update({p: self._store_blob(repo, c.encode()) for p, c in files.items()})
-            sha = self._store_commit(repo, self._store_tree(repo, tree), [parent], message)
+            sha = self._store_commit(repo, self._store_tree(repo, tree), [parent], message, author=author)
             repo.refs[f"refs/heads/{branch}"] = sha
             return sha
+
+    def pull(self, slug: str, number: int) -> dict[str, Any]:
+        """A PR as GET /pulls/<n> answers it."""
+        with self._lock:
+            repo = self._repos[slug]
+            return self._pull_json(repo, repo.pulls[number])
+
+    def commit_author(self, slug: str, sha: str) -> str:
+        with self._lock:
+            return self._repos[slug].commits[sha]["author"]
 
     def merge_pr(self, slug: str, number: int) -> str:
         with self._lock:
@@ -294,13 +395,22 @@ class FakeGitHub:
             head_sha = repo.refs[f"refs/heads/{pr['head']}"]
             tree = repo.commits[head_sha]["tree"]
             merge = self._store_commit(
-                repo, tree, [repo.refs[base_ref], head_sha], f"Merge pull request #{number}"
+                repo,
+                tree,
+                [repo.refs[base_ref], head_sha],
+                f"Merge pull request #{number}",
+                author=repo.owner,
             )
             repo.refs[base_ref] = merge
             pr.update(
                 state="closed", merged=True, merged_at=_now(), merge_commit_sha=merge, head_sha=head_sha
             )
             repo.issues[number].update(state="closed", closed_at=_now(), updated_at=_now())
+            if pr["base"] == repo.default_branch:  # GitHub closes linked issues on the default branch
+                for linked in {int(n) for n in CLOSING_REFERENCE.findall(repo.issues[number]["body"] or "")}:
+                    issue = repo.issues.get(linked)
+                    if issue is not None and not issue["is_pull"] and issue["state"] == "open":
+                        issue.update(state="closed", closed_at=_now(), updated_at=_now())
             return merge
 
     def set_status(self, slug: str, sha: str, state: str, context: str, description: str = "") -> None:
@@ -313,8 +423,16 @@ class FakeGitHub:
             )
 
     def add_check_run(
-        self, slug: str, sha: str, name: str, status: str, conclusion: str | None, summary: str = ""
+        self,
+        slug: str,
+        sha: str,
+        name: str,
+        status: str,
+        conclusion: str | None,
+        summary: str | None = "",
+        annotations: Iterable[str] = (),
     ) -> None:
+        """A check run on commit `sha`; `summary` None is GitHub's null output.summary."""
         with self._lock:
             self._repos[slug].check_runs.setdefault(sha, []).append(
                 {
@@ -323,6 +441,7 @@ class FakeGitHub:
                     "status": status,
                     "conclusion": conclusion,
                     "summary": summary,
+                    "annotations": list(annotations),
                 }
             )
 
@@ -403,6 +522,8 @@ class FakeGitHub:
         repo = r"/repos/(?P<slug>[^/]+/[^/]+)"
         table: list[tuple[str, str, Handler]] = [
             ("GET", r"/rate_limit", self._get_rate_limit),
+            ("GET", r"/user", self._get_user),
+            ("POST", r"/graphql", self._graphql),
             ("POST", r"/app/installations/(?P<inst>\d+)/access_tokens", self._post_access_token),
             ("GET", repo, self._get_repo),
             ("GET", repo + r"/issues", self._list_issues),
@@ -417,6 +538,7 @@ class FakeGitHub:
             ("GET", repo + r"/git/refs?/(?P<ref>heads/.+)", self._get_ref),
             ("POST", repo + r"/git/refs", self._create_ref),
             ("PATCH", repo + r"/git/refs/(?P<ref>heads/.+)", self._update_ref),
+            ("DELETE", repo + r"/git/refs/(?P<ref>heads/.+)", self._delete_ref),
             ("GET", repo + r"/git/commits/(?P<sha>[0-9a-f]{40})", self._get_commit),
             ("POST", repo + r"/git/commits", self._create_commit),
             ("GET", repo + r"/git/trees/(?P<sha>[0-9a-f]{40})", self._get_tree),
@@ -428,6 +550,9 @@ class FakeGitHub:
             ("POST", repo + r"/pulls", self._create_pull),
             ("GET", repo + r"/pulls/(?P<n>\d+)", self._get_pull),
             ("PATCH", repo + r"/pulls/(?P<n>\d+)", self._edit_pull),
+            ("POST", repo + r"/pulls/(?P<n>\d+)/requested_reviewers", self._request_reviewers),
+            ("GET", repo + r"/commits/(?P<sha>[0-9a-f]{40})", self._get_rest_commit),
+            ("GET", repo + r"/check-runs/(?P<id>\d+)/annotations", self._annotations),
             ("GET", repo + r"/commits/(?P<ref>.+)/status", self._combined_status),
             ("GET", repo + r"/commits/(?P<ref>.+)/check-runs", self._check_runs),
         ]
@@ -449,13 +574,26 @@ class FakeGitHub:
         repo.trees[sha] = dict(entries)
         return sha
 
-    def _store_commit(self, repo: _Repo, tree: str, parents: list[str], message: str) -> str:
+    def _store_commit(
+        self, repo: _Repo, tree: str, parents: list[str], message: str, *, author: str | None = None
+    ) -> str:
         date = _now()
         payload = json.dumps([tree, parents, message, date, self._next_id]).encode()
         sha = _sha("commit", payload)
         self._new_id()
-        repo.commits[sha] = {"tree": tree, "parents": parents, "message": message, "date": date}
+        repo.commits[sha] = {
+            "tree": tree,
+            "parents": parents,
+            "message": message,
+            "date": date,
+            "author": author or self.login,
+        }
         return sha
+
+    def _refuse_by_rules(self, repo: _Repo, ref: str) -> None:
+        for glob, refusal in repo.rulesets:
+            if fnmatch.fnmatchcase(ref, glob):
+                raise _HttpError(422, f"{RULES_REFUSAL}\n\n{refusal}\n\n")
 
     def _resolve(self, repo: _Repo, ref: str | None) -> str | None:
         """A commit sha for a branch name, a refs/heads/ name or a commit sha."""
@@ -566,7 +704,7 @@ class FakeGitHub:
             "owner": self._user(repo.owner),
             "html_url": self._html(repo.slug),
             "description": None,
-            "fork": False,
+            "fork": repo.parent is not None,
             "url": api,
             "pulls_url": f"{api}/pulls{{/number}}",
             "issues_url": f"{api}/issues{{/number}}",
@@ -609,7 +747,7 @@ class FakeGitHub:
             "author_association": "NONE",
             "active_lock_reason": None,
             "draft": False,
-            "body": issue["body"],
+            "body": issue["body"] or None,  # GitHub sends null for an empty body
             "reactions": {"url": f"{api}/reactions", "total_count": 0},
             "closed_by": None,
             "state_reason": None,
@@ -655,7 +793,10 @@ class FakeGitHub:
         n = pr["number"]
         issue = repo.issues[n]
         api = self._api(f"/repos/{repo.slug}/pulls/{n}")
-        head_sha = repo.refs.get(f"refs/heads/{pr['head']}", pr.get("head_sha", ""))
+        head_repo = self._repos.get(pr.get("head_repo") or repo.slug, repo)
+        head_sha = pr.get("head_sha", "")
+        if issue["state"] == "open" or not head_sha:  # an open PR follows its branch
+            head_sha = head_repo.refs.get(f"refs/heads/{pr['head']}", head_sha)
         html = self._html(f"{repo.slug}/pull/{n}")
         return {
             "url": api,
@@ -675,7 +816,7 @@ class FakeGitHub:
             "locked": False,
             "title": issue["title"],
             "user": self._user(issue["author"]),
-            "body": issue["body"],
+            "body": issue["body"] or None,
             "labels": [self._label_json(repo, name) for name in issue["labels"]],
             "milestone": None,
             "active_lock_reason": None,
@@ -686,9 +827,9 @@ class FakeGitHub:
             "merge_commit_sha": pr.get("merge_commit_sha"),
             "assignee": None,
             "assignees": [],
-            "requested_reviewers": [],
+            "requested_reviewers": [self._user(login) for login in pr.get("requested_reviewers", [])],
             "requested_teams": [],
-            "head": self._pull_part(repo, pr["head"], head_sha),
+            "head": self._pull_part(head_repo, pr["head"], head_sha),
             "base": self._pull_part(repo, pr["base"], repo.refs.get(f"refs/heads/{pr['base']}", "")),
             "_links": {
                 "self": {"href": api},
@@ -700,7 +841,7 @@ class FakeGitHub:
             },
             "author_association": "NONE",
             "auto_merge": None,
-            "draft": False,
+            "draft": pr.get("draft", False),
             "merged": pr.get("merged", False),
             "mergeable": True,
             "rebaseable": True,
@@ -718,8 +859,8 @@ class FakeGitHub:
     def _git_commit_json(self, repo: _Repo, sha: str) -> dict[str, Any]:
         commit = repo.commits[sha]
         person = {
-            "name": self.login,
-            "email": f"{self.login}@users.noreply.github.com",
+            "name": commit["author"],
+            "email": f"{commit['author']}@users.noreply.github.com",
             "date": commit["date"],
         }
         return {
@@ -793,7 +934,9 @@ class FakeGitHub:
             "download_url": f"https://raw.githubusercontent.com/{repo.slug}/{ref}/{path}",
             "_links": {"self": api, "git": self._api(f"/repos/{repo.slug}/git/blobs/{blob}")},
         }
-        if with_content:
+        if with_content and len(repo.blobs[blob]) > CONTENTS_LIMIT:
+            data.update(content="", encoding="none")  # GitHub: read it through git/blobs
+        elif with_content:
             data.update(content=_b64_lines(repo.blobs[blob]), encoding="base64")
         return data
 
@@ -841,27 +984,41 @@ class FakeGitHub:
         return self._paged(m.group(0), q, [self._issue_json(repo, i) for i in issues], headers)
 
     def _paged(self, path: str, q: dict[str, str], items: list[Any], headers: dict[str, str]):
-        per_page = min(int(q.get("per_page", 30)), 100)
-        page = int(q.get("page", 1))
-        chunk = items[(page - 1) * per_page : page * per_page]
-        extra: dict[str, str] = {}
-        if page * per_page < len(items):
-            next_q = "&".join(f"{k}={v}" for k, v in {**q, "page": str(page + 1)}.items())
-            extra["Link"] = f'<{self._api(path)}?{next_q}>; rel="next"'
+        chunk, page, per_page = self._page_of(q, items)
+        extra = self._link_header(path, q, page, per_page, len(items))
         etag = 'W/"' + hashlib.sha256(json.dumps([chunk, extra]).encode()).hexdigest()[:32] + '"'
         extra["ETag"] = etag
         if {k.lower(): v for k, v in headers.items()}.get("if-none-match") == etag:
             return 304, None, extra
         return 200, chunk, extra
 
+    def _link_header(
+        self, path: str, q: dict[str, str], page: int, per_page: int, total: int
+    ) -> dict[str, str]:
+        """GitHub's `Link` header: next/last while more pages follow, prev/first after page one."""
+        last = max(1, -(-total // per_page))
+        rels = []
+        if page < last:
+            rels += [("next", page + 1), ("last", last)]
+        if page > 1:
+            rels += [("prev", page - 1), ("first", 1)]
+        if not rels:
+            return {}
+        links = [f'<{self._api(path)}?{urlencode({**q, "page": str(n)})}>; rel="{rel}"' for rel, n in rels]
+        return {"Link": ", ".join(links)}
+
+    @staticmethod
+    def _page_of(q: dict[str, str], items: list[Any]) -> tuple[list[Any], int, int]:
+        per_page = max(1, min(int(q.get("per_page", 30)), 100))
+        page = max(1, int(q.get("page", 1)))
+        return items[(page - 1) * per_page : page * per_page], page, per_page
+
     def _get_issue(self, repo, m, q, body, headers):
         return 200, self._issue_json(repo, self._issue(repo, m["n"])), {}
 
     def _patch_issue(self, repo, m, q, body, headers):
         issue = self._issue(repo, m["n"])
-        for key in ("title", "body", "state"):
-            if key in (body or {}):
-                issue[key] = body[key]
+        self._set_issue_fields(issue, body or {})
         if "labels" in (body or {}):
             issue["labels"] = [self._ensure_label(repo, n)["name"] for n in body["labels"]]
         issue["updated_at"] = _now()
@@ -955,6 +1112,7 @@ class FakeGitHub:
             raise _HttpError(422, "Object does not exist")
         if ref in repo.refs:
             raise _HttpError(422, "Reference already exists")
+        self._refuse_by_rules(repo, ref)
         repo.refs[ref] = sha
         return 201, self._ref_json(repo, ref), {"Location": self._api(f"/repos/{repo.slug}/git/{ref}")}
 
@@ -967,8 +1125,39 @@ class FakeGitHub:
             raise _HttpError(422, "Object does not exist")
         if not body.get("force") and not self._is_ancestor(repo, repo.refs[ref], sha):
             raise _HttpError(422, "Update is not a fast forward")
+        self._refuse_by_rules(repo, ref)
         repo.refs[ref] = sha
         return 200, self._ref_json(repo, ref), {}
+
+    def _delete_ref(self, repo, m, q, body, headers):
+        ref = f"refs/{unquote(m['ref'])}"
+        if ref not in repo.refs:
+            raise _HttpError(422, "Reference does not exist")
+        self._refuse_by_rules(repo, ref)
+        del repo.refs[ref]
+        return 204, None, {}
+
+    def _get_rest_commit(self, repo, m, q, body, headers):
+        """GET /repos/<slug>/commits/<sha>: the git commit plus the GitHub users it maps to."""
+        if m["sha"] not in repo.commits:
+            raise _HttpError(422, f"No commit found for SHA: {m['sha']}")
+        git = self._git_commit_json(repo, m["sha"])
+        login = repo.commits[m["sha"]]["author"]
+        git_part = {k: git[k] for k in ("author", "committer", "message", "tree", "url", "verification")}
+        data = {
+            "sha": m["sha"],
+            "node_id": git["node_id"],
+            "commit": git_part | {"comment_count": 0},
+            "url": self._api(f"/repos/{repo.slug}/commits/{m['sha']}"),
+            "html_url": git["html_url"],
+            "comments_url": self._api(f"/repos/{repo.slug}/commits/{m['sha']}/comments"),
+            "author": self._user(login),
+            "committer": self._user(login),
+            "parents": git["parents"],
+            "stats": {"total": 0, "additions": 0, "deletions": 0},
+            "files": [],
+        }
+        return 200, data, {}
 
     def _get_commit(self, repo, m, q, body, headers):
         if m["sha"] not in repo.commits:
@@ -976,6 +1165,12 @@ class FakeGitHub:
         return 200, self._git_commit_json(repo, m["sha"]), {}
 
     def _create_commit(self, repo, m, q, body, headers):
+        if not isinstance(body, dict) or not body.get("message"):
+            raise _HttpError(
+                422,
+                'Invalid request.\n\n"message" wasn\'t supplied.',
+                [{"resource": "Commit", "field": "message", "code": "missing_field"}],
+            )
         tree, parents = body.get("tree"), body.get("parents", [])
         if tree not in repo.trees or any(p not in repo.commits for p in parents):
             raise _HttpError(
@@ -995,6 +1190,10 @@ class FakeGitHub:
             raise _HttpError(422, "Invalid tree info")  # GitHub wants a tree sha here, not a commit
         entries = dict(repo.trees[base]) if base else {}
         for entry in body.get("tree", []):
+            if entry.get("mode") not in ("100644", "100755", "040000", "160000", "120000") or entry.get(
+                "type"
+            ) not in ("blob", "tree", "commit"):
+                raise _HttpError(422, "Invalid tree info", [{"resource": "Tree", "code": "invalid"}])
             path = entry["path"]
             if "content" in entry:
                 entries[path] = self._store_blob(repo, entry["content"].encode())
@@ -1042,7 +1241,7 @@ class FakeGitHub:
             p
             for p in repo.pulls.values()
             if (state == "all" or repo.issues[p["number"]]["state"] == state)
-            and (not head or f"{repo.owner}:{p['head']}" == head)
+            and (not head or f"{(p.get('head_repo') or repo.slug).split('/')[0]}:{p['head']}" == head)
             and (not q.get("base") or p["base"] == q["base"])
         ]
         pulls.sort(key=lambda p: p["number"], reverse=True)
@@ -1059,17 +1258,82 @@ class FakeGitHub:
                 [{"resource": "PullRequest", "field": field_name, "code": "invalid"}],
             )
         for pr in repo.pulls.values():
-            if pr["head"] == branch and repo.issues[pr["number"]]["state"] == "open":
+            same_head = pr["head"] == branch and pr.get("head_repo", repo.slug) == repo.slug
+            if same_head and repo.issues[pr["number"]]["state"] == "open":
                 message = f"A pull request already exists for {repo.owner}:{branch}."
                 raise _HttpError(
                     422,
                     "Validation Failed",
                     [{"resource": "PullRequest", "code": "custom", "message": message}],
                 )
+        if body.get("draft") and not repo.drafts:
+            message = "Draft pull requests are not supported in this repository."
+            raise _HttpError(
+                422, "Validation Failed", [{"resource": "PullRequest", "code": "custom", "message": message}]
+            )
         number = self._new_issue(repo, body.get("title", ""), body.get("body") or "", [], self.login, "open")
         repo.issues[number]["is_pull"] = True
-        repo.pulls[number] = {"number": number, "id": self._new_id(), "head": branch, "base": base}
+        repo.pulls[number] = {
+            "number": number,
+            "id": self._new_id(),
+            "head": branch,
+            "base": base,
+            "head_repo": repo.slug,
+            "draft": bool(body.get("draft")),
+            "requested_reviewers": [],
+        }
         return 201, self._pull_json(repo, repo.pulls[number]), {}
+
+    def _request_reviewers(self, repo, m, q, body, headers):
+        pr = self._pull(repo, m["n"])
+        author = repo.issues[pr["number"]]["author"]
+        wanted = list((body or {}).get("reviewers") or [])
+        if author in wanted:
+            raise _HttpError(422, "Review cannot be requested from pull request author.")
+        pr["requested_reviewers"] = list(dict.fromkeys([*pr["requested_reviewers"], *wanted]))
+        return 201, self._pull_json(repo, pr), {}
+
+    def _get_user(self, repo, m, q, body, headers):
+        return 200, self._user(self.login) | {"name": self.login, "public_repos": 0}, {}
+
+    def _graphql(self, repo, m, q, body, headers):
+        query = (body or {}).get("query", "")
+        variables = (body or {}).get("variables") or {}
+        if "markPullRequestReadyForReview" not in query:
+            return 200, {"errors": [{"message": "this fake answers markPullRequestReadyForReview only"}]}, {}
+        node_id = ((variables.get("input") or {}).get("pullRequestId")) or ""
+        for each in self._repos.values():
+            for pr in each.pulls.values():
+                if f"PR_{pr['id']}" == node_id:
+                    pr["draft"] = False
+                    payload = {"pullRequest": {"isDraft": False}, "clientMutationId": None}
+                    return 200, {"data": {"markPullRequestReadyForReview": payload}}, {}
+        error = {
+            "type": "NOT_FOUND",
+            "path": ["markPullRequestReadyForReview"],
+            "message": f"Could not resolve to a node with the global id of '{node_id}'",
+        }
+        return 200, {"data": {"markPullRequestReadyForReview": None}, "errors": [error]}, {}
+
+    def _annotations(self, repo, m, q, body, headers):
+        run = next((r for runs in repo.check_runs.values() for r in runs if r["id"] == int(m["id"])), None)
+        if run is None:
+            raise _HttpError(404, "Not Found")
+        items = [
+            {
+                "path": "src/app.js",
+                "start_line": 1,
+                "end_line": 1,
+                "annotation_level": "failure",
+                "title": title,
+                "message": title,
+                "raw_details": None,
+                "blob_href": self._html(f"{repo.slug}/blob/HEAD/src/app.js"),
+            }
+            for title in run["annotations"]
+        ]
+        chunk, page, per_page = self._page_of(q, items)
+        return 200, chunk, self._link_header(m.group(0), q, page, per_page, len(items))
 
     def _pull(self, repo: _Repo, number: str) -> dict[str, Any]:
         pr = repo.pulls.get(int(number))
@@ -1083,23 +1347,37 @@ class FakeGitHub:
     def _edit_pull(self, repo, m, q, body, headers):
         pr = self._pull(repo, m["n"])
         issue = repo.issues[pr["number"]]
+        if (body or {}).get("state") == "open" and issue["state"] == "closed" and pr.get("merged"):
+            raise _HttpError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom"}])
+        self._set_issue_fields(issue, body or {})
+        issue["updated_at"] = _now()
+        return 200, self._pull_json(repo, pr), {}
+
+    @staticmethod
+    def _set_issue_fields(issue: dict[str, Any], body: dict[str, Any]) -> None:
+        if body.get("state") not in (None, "open", "closed"):
+            raise _HttpError(
+                422, "Validation Failed", [{"resource": "Issue", "field": "state", "code": "invalid"}]
+            )
         for key in ("title", "body", "state"):
             if key in body:
                 issue[key] = body[key]
-        issue["updated_at"] = _now()
-        return 200, self._pull_json(repo, pr), {}
+        if "state" in body:
+            issue["closed_at"] = _now() if body["state"] == "closed" else None
+            issue["state_reason"] = body.get("state_reason") if body["state"] == "closed" else None
 
     def _combined_status(self, repo, m, q, body, headers):
         sha = self._resolve(repo, unquote(m["ref"]))
         if sha is None:
             raise _HttpError(404, "No commit found for SHA")
-        statuses = repo.statuses.get(sha, [])
-        states = {s["state"] for s in statuses}
+        all_statuses = repo.statuses.get(sha, [])
+        statuses, page, per_page = self._page_of(q, all_statuses)
+        states = {s["state"] for s in all_statuses}
         state = (
             "failure"
             if states & {"failure", "error"}
             else "pending"
-            if not statuses or "pending" in states
+            if not all_statuses or "pending" in states
             else "success"
         )
         items = [
@@ -1122,12 +1400,12 @@ class FakeGitHub:
             "state": state,
             "statuses": items,
             "sha": sha,
-            "total_count": len(items),
+            "total_count": len(all_statuses),
             "repository": self._repo_json(repo),
             "commit_url": self._api(f"/repos/{repo.slug}/commits/{sha}"),
             "url": self._api(f"/repos/{repo.slug}/commits/{sha}/status"),
         }
-        return 200, payload, {}
+        return 200, payload, self._link_header(m.group(0), q, page, per_page, len(all_statuses))
 
     def _check_runs(self, repo, m, q, body, headers):
         sha = self._resolve(repo, unquote(m["ref"]))
@@ -1150,7 +1428,7 @@ class FakeGitHub:
                     "title": r["name"],
                     "summary": r["summary"],
                     "text": None,
-                    "annotations_count": 0,
+                    "annotations_count": len(r["annotations"]),
                     "annotations_url": self._api(f"/repos/{repo.slug}/check-runs/{r['id']}/annotations"),
                 },
                 "name": r["name"],
@@ -1160,4 +1438,6 @@ class FakeGitHub:
             }
             for r in repo.check_runs.get(sha, [])
         ]
-        return 200, {"total_count": len(runs), "check_runs": runs}, {}
+        chunk, page, per_page = self._page_of(q, runs)
+        extra = self._link_header(m.group(0), q, page, per_page, len(runs))
+        return 200, {"total_count": len(runs), "check_runs": chunk}, extra
