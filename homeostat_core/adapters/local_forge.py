@@ -183,7 +183,7 @@ class LocalForge:
         self.api_calls += 1
         record = self._own_pull_record(repo, number, "close PR")
         if record["state"] == "open":
-            record.update(state="closed", closed_at=_now().isoformat())
+            self._close_record(repo, record)
             self._save_pull(repo, record)
 
     def delete_branch(self, repo: RepoConfig, branch: str) -> None:
@@ -320,7 +320,8 @@ class LocalForge:
         """A person closes a PR (anyone's) without merging it."""
         record = self._pull_record(repo, number)
         if record["state"] == "open":
-            record.update(state="closed", closed_at=_now().isoformat(), closed_by=login)
+            self._close_record(repo, record)
+            record["closed_by"] = login
             self._save_pull(repo, record)
         return self._pull_model(repo, record)
 
@@ -579,6 +580,15 @@ class LocalForge:
             if marker in pr.body or is_branch_for(pr.branch, fingerprint_id):
                 return record
         return None
+
+    def _close_record(self, repo: RepoConfig, record: dict[str, Any]) -> None:
+        """Closed unmerged; the head it had is kept (the branch may move or go later)."""
+        head = (
+            self.branch_sha(repo, record["branch"])
+            if record.get("head_repo", repo.slug) == repo.slug
+            else None
+        )
+        record.update(state="closed", closed_at=_now().isoformat(), head_sha=head or record["head_sha"])
 
     def _save_pull(self, repo: RepoConfig, record: dict[str, Any]) -> None:
         self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)

@@ -349,3 +349,13 @@ def test_empty_bodies_come_back_null_and_are_read_as_empty(github_harness: Harne
     assert listed.body == ""
     theirs = fake.add_pull(SLUG, "feature/x", "eve", files={"src/app.js": "y\n"})
     assert h.forge.get_pr(REPO, theirs).body == ""
+
+
+def test_a_ruleset_refusing_branch_deletion_is_not_taken_for_already_gone(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    h.forge.close_pr(REPO, pr.number)
+    fake.add_ruleset(SLUG, "refs/heads/homeostat/*", "Cannot delete this protected ref.")
+    with pytest.raises(ForgeError, match="repository rules refused the push: Cannot delete"):
+        h.forge.delete_branch(REPO, pr.branch)
+    assert fake.ref_sha(SLUG, pr.branch) == pr.head_sha
