@@ -306,11 +306,12 @@ class LocalForge:
     ) -> int:
         """A person opens a PR from `branch` of the repo itself or, with `head_repo`, of a fork."""
         head_repo = head_repo or repo.slug
-        head_sha = ""
         if head_repo == repo.slug:
             head_sha = self.branch_sha(repo, branch) or ""
             if not head_sha:
                 raise ForgeError(f"open PR: no branch {branch} in {repo.slug}")
+        else:  # the fork's commit: an object here (as GitHub shares a network), under no ref
+            head_sha = self._commit_tree(repo, self._base_sha(repo), [], title, author)
         record = self._create_pull_record(
             repo, branch, title, body, draft=False, author=author, head_repo=head_repo, head_sha=head_sha
         )
