@@ -226,7 +226,17 @@ class GitHubForge:
 
     def whoami(self) -> str:
         if self._login is None:
-            self._login = self._request("who am I", "GET", "/user")["login"]
+            try:
+                self._login = self._request("who am I", "GET", "/user")["login"]
+            except ForgeError as exc:
+                if "HTTP 403" not in str(exc):
+                    raise
+                # GitHub refuses /user to App installation tokens: an App acts as "<app-slug>[bot]",
+                # which whoever builds the forge for an App must set (`_login`).
+                raise ForgeError(
+                    "who am I: GitHub refused GET /user (HTTP 403); a GitHub App acts as "
+                    "'<app-slug>[bot]' and that login must be configured"
+                ) from None
         return self._login
 
     # --- issues ------------------------------------------------------------------------------

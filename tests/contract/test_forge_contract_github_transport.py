@@ -148,6 +148,11 @@ def test_from_app_uses_an_installation_token(tmp_path: Path):
             ("GET", "/repos/acme/widget/contents/src/app.js"),
         ]
         assert forge.api_calls == 2
+        # an installation token cannot ask who it is: the error says what to configure
+        with pytest.raises(ForgeError, match=r"\[bot\]' and that login must be configured"):
+            forge.whoami()
+        forge._login = "homeostat-app[bot]"
+        assert forge.whoami() == "homeostat-app[bot]"
 
 
 # --- the fake speaks GitHub's shapes ---------------------------------------------------------

@@ -1298,6 +1298,9 @@ class FakeGitHub:
         return 201, self._pull_json(repo, pr), {}
 
     def _get_user(self, repo, m, q, body, headers):
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if auth.partition(" ")[2].startswith("ghs_"):  # GitHub refuses /user to installation tokens
+            raise _HttpError(403, "Resource not accessible by integration")
         return 200, self._user(self.login) | {"name": self.login, "public_repos": 0}, {}
 
     def _graphql(self, repo, m, q, body, headers):
