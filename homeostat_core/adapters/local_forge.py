@@ -157,8 +157,9 @@ class LocalForge:
         else:
             branch, leftover = self._free_branch(repo, fingerprint_id, expected_head)
             commit = self._commit_on_base(repo, changes, title)
-            # a leftover branch (a crash before its PR existed) ends at Homeostat's own commit
-            self._git(repo, "update-ref", f"refs/heads/{branch}", commit, *([leftover] if leftover else []))
+            # compare-and-swap again: from the leftover Homeostat wrote (a crash before its PR
+            # existed), or from nothing (all zeros: the branch must not exist yet)
+            self._git(repo, "update-ref", f"refs/heads/{branch}", commit, leftover or "0" * 40)
             record = self._create_pull_record(repo, branch, title, body, draft=draft and self.drafts)
             created = True
         record.update(title=title, body=body, head_sha=commit)
