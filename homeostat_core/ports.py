@@ -82,6 +82,8 @@ def fit_body(body: str, marker: str | None = None, limit: int = MAX_BODY_CHARS) 
 
 def own_pull_request(pr: PullRequest, repo_slug: str, login: str) -> bool:
     """Homeostat's own PR: opened by `login` from a branch of the base repository itself."""
+    if not (login and pr.author and pr.head_repo):  # unknown is never ours
+        return False
     return pr.head_repo.lower() == repo_slug.lower() and pr.author.lower() == login.lower()
 
 

@@ -226,7 +226,17 @@ class GitHubForge:
 
     def whoami(self) -> str:
         if self._login is None:
-            self._login = self._request("who am I", "GET", "/user")["login"]
+            try:
+                self._login = self._request("who am I", "GET", "/user")["login"]
+            except ForgeError as exc:
+                if "HTTP 403" not in str(exc):
+                    raise
+                # GitHub refuses /user to App installation tokens: an App acts as "<app-slug>[bot]",
+                # which whoever builds the forge for an App must set (`_login`).
+                raise ForgeError(
+                    "who am I: GitHub refused GET /user (HTTP 403); a GitHub App acts as "
+                    "'<app-slug>[bot]' and that login must be configured"
+                ) from None
         return self._login
 
     # --- issues ------------------------------------------------------------------------------
@@ -574,7 +584,10 @@ class GitHubForge:
         try:
             self._requester.requestJsonAndCheck("DELETE", f"/repos/{repo.slug}/git/refs/heads/{branch}")
         except GithubException as exc:
-            if exc.status not in (404, 422):  # already gone
+            gone = exc.status == 404 or (
+                exc.status == 422 and RULES_REFUSAL.lower() not in _message(exc).lower()
+            )
+            if not gone:  # 404 / 422 "Reference does not exist": already deleted
                 raise _forge_error("delete branch", exc) from None
         except RequestException as exc:
             raise ForgeError(f"delete branch: {type(exc).__name__}") from None
@@ -582,6 +595,8 @@ class GitHubForge:
     # --- checks ------------------------------------------------------------------------------
 
     def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
+        if not head_sha:
+            raise ForgeError("read checks: no head SHA given")
         commit = f"/repos/{repo.slug}/commits/{head_sha}"
         params = {"per_page": self._per_page}
         runs = self._get_pages("read check runs", f"{commit}/check-runs", params, key="check_runs")

@@ -157,8 +157,9 @@ class LocalForge:
         else:
             branch, leftover = self._free_branch(repo, fingerprint_id, expected_head)
             commit = self._commit_on_base(repo, changes, title)
-            # a leftover branch (a crash before its PR existed) ends at Homeostat's own commit
-            self._git(repo, "update-ref", f"refs/heads/{branch}", commit, *([leftover] if leftover else []))
+            # compare-and-swap again: from the leftover Homeostat wrote (a crash before its PR
+            # existed), or from nothing (all zeros: the branch must not exist yet)
+            self._git(repo, "update-ref", f"refs/heads/{branch}", commit, leftover or "0" * 40)
             record = self._create_pull_record(repo, branch, title, body, draft=draft and self.drafts)
             created = True
         record.update(title=title, body=body, head_sha=commit)
@@ -183,7 +184,7 @@ class LocalForge:
         self.api_calls += 1
         record = self._own_pull_record(repo, number, "close PR")
         if record["state"] == "open":
-            record.update(state="closed", closed_at=_now().isoformat())
+            self._close_record(repo, record)
             self._save_pull(repo, record)
 
     def delete_branch(self, repo: RepoConfig, branch: str) -> None:
@@ -306,11 +307,12 @@ class LocalForge:
     ) -> int:
         """A person opens a PR from `branch` of the repo itself or, with `head_repo`, of a fork."""
         head_repo = head_repo or repo.slug
-        head_sha = ""
         if head_repo == repo.slug:
             head_sha = self.branch_sha(repo, branch) or ""
             if not head_sha:
                 raise ForgeError(f"open PR: no branch {branch} in {repo.slug}")
+        else:  # the fork's commit: an object here (as GitHub shares a network), under no ref
+            head_sha = self._commit_tree(repo, self._base_sha(repo), [], title, author)
         record = self._create_pull_record(
             repo, branch, title, body, draft=False, author=author, head_repo=head_repo, head_sha=head_sha
         )
@@ -320,7 +322,8 @@ class LocalForge:
         """A person closes a PR (anyone's) without merging it."""
         record = self._pull_record(repo, number)
         if record["state"] == "open":
-            record.update(state="closed", closed_at=_now().isoformat(), closed_by=login)
+            self._close_record(repo, record)
+            record["closed_by"] = login
             self._save_pull(repo, record)
         return self._pull_model(repo, record)
 
@@ -579,6 +582,15 @@ class LocalForge:
             if marker in pr.body or is_branch_for(pr.branch, fingerprint_id):
                 return record
         return None
+
+    def _close_record(self, repo: RepoConfig, record: dict[str, Any]) -> None:
+        """Closed unmerged; the head it had is kept (the branch may move or go later)."""
+        head = (
+            self.branch_sha(repo, record["branch"])
+            if record.get("head_repo", repo.slug) == repo.slug
+            else None
+        )
+        record.update(state="closed", closed_at=_now().isoformat(), head_sha=head or record["head_sha"])
 
     def _save_pull(self, repo: RepoConfig, record: dict[str, Any]) -> None:
         self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)

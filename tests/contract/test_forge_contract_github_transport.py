@@ -148,6 +148,11 @@ def test_from_app_uses_an_installation_token(tmp_path: Path):
             ("GET", "/repos/acme/widget/contents/src/app.js"),
         ]
         assert forge.api_calls == 2
+        # an installation token cannot ask who it is: the error says what to configure
+        with pytest.raises(ForgeError, match=r"\[bot\]' and that login must be configured"):
+            forge.whoami()
+        forge._login = "homeostat-app[bot]"
+        assert forge.whoami() == "homeostat-app[bot]"
 
 
 # --- the fake speaks GitHub's shapes ---------------------------------------------------------
@@ -227,3 +232,135 @@ def test_fake_issue_and_pull_shapes_match_webhook_payloads(
     assert set(real["user"]) <= set(ours["user"])
     if kind == "pull":
         assert set(real["head"]) <= set(ours["head"])
+
+
+# --- identity, checks and GitHub's refusals -----------------------------------------------------
+
+
+def test_whoami_asks_github_once(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    assert h.forge.whoami() == fake.login == h.forge.whoami()
+    h.forge.find_open_pr(REPO, "abc")
+    assert fake.count("GET", "/user") == 1
+
+
+def test_a_ruleset_refusing_the_branch_is_reported_as_such(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    fake.add_ruleset(SLUG, "refs/heads/homeostat/*", "Cannot create ref due to creations being restricted.")
+    with pytest.raises(ForgeError) as refused:
+        h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    message = str(refused.value)
+    assert "repository rules refused the push" in message
+    assert "creations being restricted" in message
+    assert "Reference does not exist" not in message
+    assert h.prs() == []
+
+
+def test_a_ruleset_refusing_the_update_is_reported_as_such(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    fake.add_ruleset(SLUG, "refs/heads/homeostat/*", "Cannot force-push to this branch")
+    with pytest.raises(ForgeError, match="repository rules refused the push: Cannot force-push"):
+        h.forge.upsert_pr(
+            REPO, "abc", [FileChange("src/app.js", "y\n")], "fix", "body", expected_head=pr.head_sha
+        )
+    assert fake.ref_sha(SLUG, pr.branch) == pr.head_sha
+
+
+def test_a_file_over_one_megabyte_is_read_through_the_blob_api(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    big = "// generated\n" + "x = 1;\n" * 200_000  # ~1.4 MB
+    fake.push_commit(SLUG, "main", {"src/bundle.js": big})
+    fake.reset_calls()
+    assert h.forge.read_file(REPO, "src/bundle.js") == big
+    assert [c.path.rsplit("/", 2)[-2] for c in fake.calls] == ["src", "blobs"]  # contents said "none"
+
+
+def test_check_run_without_summary_is_described_by_name_conclusion_and_annotations(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    fake.add_check_run(SLUG, pr.head_sha, "eslint", "completed", "failure", None, ["no-undef: x", "semi"])
+    fake.add_check_run(SLUG, pr.head_sha, "build", "completed", "timed_out", None)
+    result = h.forge.get_check_results(REPO, pr.head_sha)
+    assert result.state == "failure"
+    assert "eslint: failure, 2 annotations: no-undef: x; semi" in result.summary
+    assert "build: timed_out, 0 annotations" in result.summary
+    assert fake.count("GET", "/annotations") == 1  # only where there are annotations to read
+
+
+def test_statuses_are_paged_and_a_failing_status_on_page_two_counts(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    for n in range(101):
+        fake.set_status(SLUG, pr.head_sha, "success", f"ci/{n:03}")
+    fake.set_status(SLUG, pr.head_sha, "error", "ci/zz-deploy", "deploy preview broke")
+    fake.reset_calls()
+    result = h.forge.get_check_results(REPO, pr.head_sha)
+    assert (result.state, result.checks) == ("failure", 102)
+    assert "ci/zz-deploy: deploy preview broke" in result.summary
+    assert [c.query.get("page", "1") for c in fake.calls if c.path.endswith("/status")] == ["1", "2"]
+
+
+def test_fake_pages_with_real_link_headers(github_harness: Harness):
+    import requests
+
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    for n in range(31):
+        fake.add_check_run(SLUG, pr.head_sha, f"job-{n}", "completed", "success")
+    auth = {"Authorization": f"token {TOKEN}"}
+    url = f"{fake.base_url}/repos/{SLUG}/commits/{pr.head_sha}/check-runs"
+    first = requests.get(url, headers=auth, timeout=5)
+    assert len(first.json()["check_runs"]) == 30 and first.json()["total_count"] == 31  # GitHub's default
+    assert set(first.links) == {"next", "last"}
+    second = requests.get(first.links["next"]["url"], headers=auth, timeout=5)
+    assert len(second.json()["check_runs"]) == 1 and set(second.links) == {"prev", "first"}
+
+
+def test_fake_refuses_commits_without_message_and_trees_without_mode_or_type(github_harness: Harness):
+    import requests
+
+    fake = github_harness.fake
+    auth = {"Authorization": f"token {TOKEN}"}
+    git = f"{fake.base_url}/repos/{SLUG}/git"
+    bad_tree = requests.post(
+        f"{git}/trees", json={"tree": [{"path": "a.js", "content": "x"}]}, headers=auth, timeout=5
+    )
+    assert bad_tree.status_code == 422
+    tree = requests.post(
+        f"{git}/trees",
+        json={"tree": [{"path": "a.js", "mode": "100644", "type": "blob", "content": "x"}]},
+        headers=auth,
+        timeout=5,
+    )
+    assert tree.status_code == 201
+    no_message = requests.post(
+        f"{git}/commits", json={"tree": tree.json()["sha"], "parents": []}, headers=auth, timeout=5
+    )
+    assert no_message.status_code == 422
+
+
+def test_empty_bodies_come_back_null_and_are_read_as_empty(github_harness: Harness):
+    import requests
+
+    h, fake = github_harness, github_harness.fake
+    issue = h.add_issue("TypeError", "", ["robot"], "logger-bot")
+    raw = requests.get(
+        f"{fake.base_url}/repos/{SLUG}/issues/{issue}", headers={"Authorization": f"token {TOKEN}"}, timeout=5
+    )
+    assert raw.json()["body"] is None
+    assert h.forge.get_issue(REPO, issue).body == ""
+    [listed] = h.forge.list_trigger_issues(REPO)
+    assert listed.body == ""
+    theirs = fake.add_pull(SLUG, "feature/x", "eve", files={"src/app.js": "y\n"})
+    assert h.forge.get_pr(REPO, theirs).body == ""
+
+
+def test_a_ruleset_refusing_branch_deletion_is_not_taken_for_already_gone(github_harness: Harness):
+    h, fake = github_harness, github_harness.fake
+    pr, _ = h.forge.upsert_pr(REPO, "abc", [FileChange("src/app.js", "x\n")], "fix", "body")
+    h.forge.close_pr(REPO, pr.number)
+    fake.add_ruleset(SLUG, "refs/heads/homeostat/*", "Cannot delete this protected ref.")
+    with pytest.raises(ForgeError, match="repository rules refused the push: Cannot delete"):
+        h.forge.delete_branch(REPO, pr.branch)
+    assert fake.ref_sha(SLUG, pr.branch) == pr.head_sha

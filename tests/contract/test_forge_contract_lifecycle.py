@@ -68,6 +68,7 @@ def test_close_own_pr_then_delete_its_branch(forge_harness: Harness):
 
     closed = h.forge.get_pr(h.repo, pr.number)
     assert (closed.state, closed.merged) == ("closed", False) and closed.closed_at is not None
+    assert closed.head_sha == pr.head_sha  # kept after the branch is gone
     assert h.branch_sha(pr.branch) is None
     assert h.forge.find_open_pr(h.repo, FID) is None
     assert h.forge.list_own_open_prs(h.repo) == []
@@ -156,6 +157,8 @@ def test_ci_verdict_covers_every_check_across_pages(forge_harness: Harness):
     assert h.forge.get_check_results(h.repo, pr.head_sha).state == "failure"
     # and the verdict is per commit: the base has none
     assert h.forge.get_check_results(h.repo, h.branch_sha("main")).state == "none"
+    with pytest.raises(ForgeError):
+        h.forge.get_check_results(h.repo, "")
 
 
 def test_all_green_only_when_every_check_completed(forge_harness: Harness):

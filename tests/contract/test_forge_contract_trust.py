@@ -165,3 +165,14 @@ def test_crash_leftover_branch_ending_at_homeostats_commit_is_reused(forge_harne
 
     assert created and pr.branch == BRANCH  # no -2: the leftover was Homeostat's own
     assert [p["branch"] for p in h.prs()] == [BRANCH]
+
+
+def test_a_pr_by_homeostats_login_from_a_fork_is_not_its_own(forge_harness: Harness):
+    h = forge_harness
+    me = h.forge.whoami()
+    forked = h.open_pr_as(me, BRANCH, pr_marker(FID), f"{me.split('[')[0]}/widget")
+    assert h.forge.get_pr(h.repo, forked).head_sha  # filled for every PR, forks included
+    assert h.forge.find_open_pr(h.repo, FID) is None
+    _refuses_every_write(h, forked)
+    pr, _ = h.forge.upsert_pr(h.repo, FID, _fix(), "fix", "body")
+    assert pr.branch == f"{BRANCH}-2"

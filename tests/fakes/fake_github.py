@@ -271,7 +271,11 @@ class FakeGitHub:
     def close_pull(self, slug: str, number: int) -> None:
         """A person closes a PR without merging it."""
         with self._lock:
-            self._repos[slug].issues[number].update(state="closed", closed_at=_now(), updated_at=_now())
+            repo = self._repos[slug]
+            pr = repo.pulls[number]
+            head = self._repos.get(pr.get("head_repo") or slug, repo)
+            pr["head_sha"] = head.refs.get(f"refs/heads/{pr['head']}", pr.get("head_sha", ""))
+            repo.issues[number].update(state="closed", closed_at=_now(), updated_at=_now())
 
     def add_issue(
         self,
@@ -1294,6 +1298,9 @@ class FakeGitHub:
         return 201, self._pull_json(repo, pr), {}
 
     def _get_user(self, repo, m, q, body, headers):
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        if auth.partition(" ")[2].startswith("ghs_"):  # GitHub refuses /user to installation tokens
+            raise _HttpError(403, "Resource not accessible by integration")
         return 200, self._user(self.login) | {"name": self.login, "public_repos": 0}, {}
 
     def _graphql(self, repo, m, q, body, headers):
@@ -1349,6 +1356,8 @@ class FakeGitHub:
         issue = repo.issues[pr["number"]]
         if (body or {}).get("state") == "open" and issue["state"] == "closed" and pr.get("merged"):
             raise _HttpError(422, "Validation Failed", [{"resource": "PullRequest", "code": "custom"}])
+        if (body or {}).get("state") == "closed" and issue["state"] == "open":
+            pr["head_sha"] = repo.refs.get(f"refs/heads/{pr['head']}", pr.get("head_sha", ""))
         self._set_issue_fields(issue, body or {})
         issue["updated_at"] = _now()
         return 200, self._pull_json(repo, pr), {}
