@@ -288,18 +288,25 @@ def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
         return handler(ctx, group, state)
     except Deferred as deferral:
         return _deferred(group, deferral.reason)
+    except PortError as exc:
+        # The forge or the store failed after its own retries: the row stays where it was (a
+        # claimed attempt is recovered after the lease, at the same attempt number).
+        logger.exception("Fingerprint deferred after a port error", extra={"fingerprint": group.fingerprint.id})
+        return _deferred(group, f"error: {type(exc).__name__}: {str(exc)[:300]}")
     except Exception as exc:  # no single input kills a run
         logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
         return _record_error(ctx, group, exc)
 
 
 def _record_error(ctx: RunContext, group: Group, exc: Exception) -> FingerprintOutcome:
-    """Finish an attempt that an unexpected error interrupted, so it is not left pending."""
+    """Finish an attempt that an unexpected error interrupted before it recorded a fix, so it is
+    not left pending. A recorded fix stays recorded: its PR may exist, and the next run finishes
+    it (recover) without a model call."""
     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
     spent = float(getattr(exc, "spent_usd", 0.0) or 0.0)
     try:
         state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
-        if stage_of(state) in (Stage.CLAIMED, Stage.FIX_RECORDED):
+        if stage_of(state) is Stage.CLAIMED:
             ctx.attempts.save(
                 lifecycle.moved(state, Stage.ATTEMPT_FAILED, failure_summary=None, cost_usd=state.cost_usd)
             )
@@ -525,6 +532,8 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
     if created:
         ctx.prs_opened += 1
         ctx.open_prs += 1
+    _link_issues(ctx, group, pr, fix)
+    # Recorded last: a row with this PR and head has nothing left to do (crash recovery).
     published = ctx.attempts.save(
         lifecycle.moved(
             state,
@@ -537,7 +546,6 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
             failure_summary=None,
         )
     )
-    _link_issues(ctx, group, pr, fix)
     return _outcome(
         group,
         Result.PR_CREATED if created else Result.PR_UPDATED,
@@ -569,6 +577,11 @@ def _link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFi
 
 def hand_over(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
     """People committed on Homeostat's branch: leave the PR to them, say so once."""
+    if state.pr_number is None:  # an own PR this row never recorded (a crash before it did)
+        pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
+        if pr is None:
+            raise Deferred("Homeostat's branch moved but no PR of its own is open")
+        state = dataclasses.replace(state, pr_number=pr.number, branch=pr.branch, head_sha=pr.head_sha)
     ctx.attempts.save(lifecycle.moved(state, Stage.HANDED_OVER))
     ctx.forge.comment_on_pr(
         ctx.repo,

@@ -43,7 +43,7 @@ def figure(name: str, **values: Any) -> str:
     return line
 
 
-class SimulatedCrash(Exception):  # noqa: N818 (it is the event, not an error class name)
+class SimulatedCrash(BaseException):  # noqa: N818 (it is the event, not an error class name)
     """The worker dies here (Lambda timeout, OOM, a bug): nothing after this point runs."""
 
 

@@ -330,6 +330,26 @@ def test_worker_crash_returns_the_message_and_the_redelivery_finishes_the_attemp
     schedule_runs(
         HomeostatConfig(version=1, repositories=(repo,)), "run-crash", SqsJobQueue(local_stack.queue_url)
     )
+    # A dying worker is an invocation error to Lambda: SQS makes the message visible again after
+    # the visibility timeout, by which time the in-progress idempotency record (which expires at
+    # the function's deadline) has expired too.
+    import boto3
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from homeostat_core.settings import get_settings
+
+    real_handler = worker.handler
+
+    def dying_handler(event, context):
+        try:
+            return real_handler(event, context)
+        except SimulatedCrash as crash:
+            table = boto3.resource("dynamodb").Table(get_settings().idempotency_table)
+            for item in table.scan()["Items"]:
+                table.delete_item(Key={"id": item["id"]})
+            raise BatchProcessingError("the worker died", [(type(crash), crash, None)]) from None
+
+    monkeypatch.setattr(worker, "handler", dying_handler)
 
     # Given a worker that dies right after opening the first PR; SQS redelivers after the
     # visibility timeout (the clock moves on between receives)

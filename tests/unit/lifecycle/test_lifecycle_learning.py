@@ -114,7 +114,9 @@ def test_a_merge_is_applied_once_and_learns_only_when_tests_passed(tmp_path):
 def test_people_changed_the_fix_before_merging_the_merged_version_is_the_pattern(tmp_path):
     w, pr = opened(tmp_path)
     ours = w.forge.read_file(w.repo, "src/lib/storage.js", ref=pr.head_sha)
-    improved = ours.replace("return raw === undefined ? [] : JSON.parse(raw);", "return raw ? JSON.parse(raw) : [];")
+    improved = ours.replace(
+        "return raw === undefined ? [] : JSON.parse(raw);", "return raw ? JSON.parse(raw) : [];"
+    )
     head = w.forge.commit_as(w.repo, pr.branch, "maintainer", [FileChange("src/lib/storage.js", improved)])
     w.forge.set_check(w.repo, head, "test", "success")
     merged = w.forge.merge_pr(w.repo, pr.number)
@@ -126,19 +128,27 @@ def test_people_changed_the_fix_before_merging_the_merged_version_is_the_pattern
 
 
 def test_a_pattern_sourced_pr_closed_by_a_person_counts_as_a_failure(tmp_path):
+    # Given a learned pattern for this fingerprint (from an earlier merged fix in this repository)
+    import json
+
+    from homeostat_core.fingerprint import fingerprint
+    from homeostat_core.intake import parse_issue
+    from tests.unit.lifecycle.world import storage_fix
+
     w = make_world(tmp_path)
     w.file_issue()
-    w.run()
-    first = w.prs()[0]
-    w.forge.set_check(w.repo, first.head_sha, "test", "success")
-    w.forge.merge_pr(w.repo, first.number)
-    w.run()  # reconcile: merged, pattern learned
-    (pattern,) = w.state.patterns.all()
-    # a new occurrence of the same bug elsewhere in time: the pattern is applied at $0
-    w.file_issue()
+    issue = w.forge.list_trigger_issues(w.repo)[0]
+    fp = fingerprint(parse_issue(issue.title, issue.body, issue.labels))
+    edits = tuple(FileEdit(**e) for e in json.loads(storage_fix(1))["edits"])
+    w.state.patterns.put(
+        Pattern(f"pat-{fp.id}", fp.id, fp.error_type, fp.file_path, edits, success_rate=1.0, repo=w.repo.slug)
+    )
+    # When the run applies it at $0 and a maintainer closes that PR unmerged
     record = w.run()
-    assert [o.get("source") for o in record.outcomes if o["result"] == "pr_created"] == ["pattern"]
-    second = [p for p in w.prs() if p.state == "open"][0]
-    w.forge.close_pr_as(w.repo, second.number)
-    assert learn(w, pr_closed(w, w.forge.get_pr(w.repo, second.number)))["result"] == "closed_by_person"
-    assert w.state.patterns.get(pattern.pattern_id).success_rate < 1.0
+    assert [(o["result"], o.get("source")) for o in record.outcomes] == [("pr_created", "pattern")]
+    assert w.model.calls == []
+    pr = w.prs()[0]
+    w.forge.close_pr_as(w.repo, pr.number)
+    assert learn(w, pr_closed(w, w.forge.get_pr(w.repo, pr.number)))["result"] == "closed_by_person"
+    # Then the pattern's success rate takes one EMA step towards 0
+    assert w.state.patterns.get(f"pat-{fp.id}").success_rate == 0.9

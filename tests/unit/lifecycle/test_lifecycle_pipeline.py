@@ -59,7 +59,8 @@ def test_no_new_attempt_while_homeostats_pr_is_open_even_after_the_backoff(tmp_p
     w = make_world(tmp_path)
     w.file_issue()
     w.run()
-    # When days pass and nothing happens to the PR
+    # When days pass and CI is still running on the PR
+    w.forge.set_check(w.repo, w.prs()[0].head_sha, "e2e", "pending")
     w.later(24 * 10)
     record = w.run()
     # Then it waits for people: no model call, no new commit

@@ -64,7 +64,9 @@ class World:
 
     def file_issue(self, **fields) -> int:
         issue = logger_issue(**fields)
-        return self.forge.add_issue(self.repo, issue["title"], issue["body"], issue["labels"], issue["author"])
+        return self.forge.add_issue(
+            self.repo, issue["title"], issue["body"], issue["labels"], issue["author"]
+        )
 
     def attempt(self, fingerprint_id: str | None = None):
         rows = self.state.attempts.list(self.repo.slug)
@@ -88,7 +90,9 @@ class World:
 
 def make_world(tmp_path: Path, **repo_overrides) -> World:
     config = load_config(default_config_path())
-    repo = dataclasses.replace(config.repo("littlebearapps/notebridge"), daily_budget_usd=50.0, **repo_overrides)
+    repo = dataclasses.replace(
+        config.repo("littlebearapps/notebridge"), daily_budget_usd=50.0, **repo_overrides
+    )
     forge = LocalForge(tmp_path / "forge")
     forge.seed_repo(repo, EXAMPLES / "repos" / "notebridge")
     calls = {"n": 0}
