@@ -321,6 +321,7 @@ def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, se
         record = world.run()
     outcomes = {n: o for o in record.outcomes for n in o.get("issues", [])}
     survived: list[str] = []
+    cost_errors: list[str] = []  # one attempt: its cost is the total (counted once)
 
     # Then each PR's title (= commit message) is plain text, and its body has no live construct
     # the benign issue's body does not have
@@ -341,6 +342,10 @@ def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, se
         state = parse_state_block(pr.body)
         if not state or state.get("fingerprint") != fp_id or pr.body.count("<!-- homeostat:") != 1:
             survived.append(f"PR {pr.number}: state block or marker forged: {state}")
+        elif state["cost"] != state["totalCost"] or state["attempts"] != 1:
+            cost_errors.append(
+                f"PR {pr.number}: first attempt costs {state['cost']}, total {state['totalCost']}"
+            )
         if len(pr.body) > 65_536:
             survived.append(f"PR {pr.number}: body of {len(pr.body)} characters")
 
@@ -387,6 +392,7 @@ def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, se
         survived=len(survived),
     )
     assert survived == [], "\n".join(survived[:30])
+    assert cost_errors == []
     # the corpus really went through each path: PRs, rejections and unparseable issues
     assert len(prs) + kinds[REJECTED_MARKER] + kinds[UNPARSEABLE_MARKER] == len(issues)
     assert kinds[REJECTED_MARKER] >= len(issues) // 20 and kinds[UNPARSEABLE_MARKER] >= len(issues) // 20
