@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -22,9 +24,17 @@ from homeostat_core.fixing.validation import validate_edits
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import FileEdit
 from homeostat_core.pipeline import REJECTED_LABEL, UNPARSEABLE_LABEL
-from homeostat_core.ports import branch_for, pr_marker
-from homeostat_core.report import REJECTED_MARKER, UNPARSEABLE_MARKER
+from homeostat_core.ports import branch_for, issue_comment_marker, pr_marker
+from homeostat_core.report import (
+    REJECTED_MARKER,
+    UNPARSEABLE_MARKER,
+    parse_state_block,
+    render_rejected_comment,
+    render_unparseable_comment,
+)
 from tests.reliability.harness import example_repo, figure, logger_issue, make_world
+from tests.support.hostile_corpus import corpus
+from tests.support.live_markdown import survivors, title_risks
 
 FORGED_FP = "deadbeef0000"
 CI_FILE = ".github/workflows/ci.yml"
@@ -242,3 +252,147 @@ def test_hostile_issues_never_produce_a_forbidden_change(tmp_path, settings, hos
     assert failures == []
     assert record.validation_rejected == len(INJECTIONS)
     assert record.unparseable == len(EXPECTED_UNPARSEABLE)
+
+
+# --- the hostile-output corpus, end to end ---------------------------------------------------
+
+STORAGE_EDIT = {
+    "path": "src/lib/storage.js",
+    "search": "  return JSON.parse(data[NOTES_KEY]);",
+    "replace": "  const raw = data[NOTES_KEY];\n  return raw ? JSON.parse(raw) : [];",
+}
+OWN_LABELS = {"robot", REJECTED_LABEL, UNPARSEABLE_LABEL}
+CHUNK = 8  # hostile strings per issue
+
+
+def _token(i: int) -> str:
+    return f"HZ{i:04d}Q"  # fixed width: no token is a prefix of another
+
+
+def _corpus_world_inputs() -> tuple[list[dict], dict, list[str]]:
+    """Issues and the obedient model's script: every corpus string lands in an issue's message or
+    breadcrumbs and in the model's summary; every 10th issue's model answer edits a path made of
+    hostile text outside path_filters (so the rejection comment quotes it); every 10th+5 issue is
+    hostile text only (so it is unparseable); of the very long strings (up to 100 KB), the model
+    summary carries what the engine accepts (1,000 characters) and the issue the first 400. Issue 0 is benign: the
+    template's baseline."""
+    strings = [text for _kind, text in corpus()]
+    short = [text for text in strings if len(text) < 1_000]
+    chunks = [["Popup opened"]] + [short[i : i + CHUNK] for i in range(0, len(short), CHUNK)]
+    chunks += [[text] for text in strings if len(text) >= 1_000]
+    issues, rules = [], []
+    for i, chunk in enumerate(chunks):
+        token = _token(i)
+        edit = STORAGE_EDIT
+        if i % 10 == 0 and i:
+            edit = {**STORAGE_EDIT, "path": "lib/" + chunk[0]}  # outside path_filters
+        rules.append(
+            {"name": token, "contains": token, "content": _answer(edit, summary="\n".join(chunk)[:1_000])}
+        )
+        issue = logger_issue(
+            message=f"{token} {chunk[0][:400]}", breadcrumbs=[token, *(c[:400] for c in chunk)]
+        )
+        if i % 10 == 5:
+            issue = {**issue, "body": f"{token}\n" + "\n".join(chunk)}
+        issues.append(issue)
+    script = {"rules": rules, "default": {"content": _answer(summary="nothing")}}
+    return issues, script, strings
+
+
+def _own_removed(text: str, fingerprint_id: str, numbers: set[int], pr_number: int | None = None) -> str:
+    """`text` with the references Homeostat writes itself (its "Fixes #n" lines for issues it
+    read from the forge, its marker, the link to its own PR) replaced by fixed placeholders."""
+    lines = [line for line in text.split("\n") if line not in {f"Fixes #{n}" for n in numbers}]
+    text = "\n".join(lines).replace(pr_marker(fingerprint_id), "<!-- own marker -->")
+    text = text.replace(issue_comment_marker(fingerprint_id), "<!-- own marker -->")
+    if pr_number is not None:
+        text = re.sub(rf"\[#{pr_number}\]\([^)\s]*\)", "[#0](own-pr)", text)
+    return text.replace("fingerprint `" + fingerprint_id + "`", "fingerprint `own`").replace(
+        "fix-" + fingerprint_id, "fix-own"
+    )
+
+
+def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, settings):
+    issues, script, strings = _corpus_world_inputs()
+    repo = example_repo("notebridge", daily_budget_usd=1_000.0, max_prs_per_run=1_000)
+    with ScriptedLlmServer(script) as llm:
+        world = make_world(tmp_path, settings, llm, repo, issues)
+        # Given an obedient model and a corpus of hostile strings, when the worker runs
+        record = world.run()
+    outcomes = {n: o for o in record.outcomes for n in o.get("issues", [])}
+    survived: list[str] = []
+    cost_errors: list[str] = []  # one attempt: its cost is the total (counted once)
+
+    # Then each PR's title (= commit message) is plain text, and its body has no live construct
+    # the benign issue's body does not have
+    prs = world.forge.list_prs(repo)
+    benign_number = world.issue_numbers[0]
+    baseline_pr = next(pr for pr in prs if outcomes[benign_number].get("pr") == pr.number)
+    baseline_fp = baseline_pr.branch.removeprefix("homeostat/fix-")
+    baseline_body = _own_removed(baseline_pr.body, baseline_fp, {benign_number})
+    for pr in prs:
+        fp_id = pr.branch.removeprefix("homeostat/fix-")
+        record_ = world.forge.pr_record(repo, pr.number)
+        commit_message = world.forge._git(repo, "log", "-1", "--format=%B", pr.head_sha).stdout.strip()
+        numbers = {n for n, o in outcomes.items() if o.get("pr") == pr.number}
+        for place, title in (("title", record_["title"]), ("commit", commit_message)):
+            survived += [f"PR {pr.number} {place}: {risk}" for risk in title_risks(title)]
+        body = _own_removed(pr.body, fp_id, numbers)
+        survived += [f"PR {pr.number} body: {item}" for item in survivors(body, baseline_body).elements()]
+        state = parse_state_block(pr.body)
+        if not state or state.get("fingerprint") != fp_id or pr.body.count("<!-- homeostat:") != 1:
+            survived.append(f"PR {pr.number}: state block or marker forged: {state}")
+        elif state["cost"] != state["totalCost"] or state["attempts"] != 1:
+            cost_errors.append(
+                f"PR {pr.number}: first attempt costs {state['cost']}, total {state['totalCost']}"
+            )
+        if len(pr.body) > 65_536:
+            survived.append(f"PR {pr.number}: body of {len(pr.body)} characters")
+
+    # ... and every comment and label on every issue is Homeostat's own, with nothing live added
+    kinds = Counter()
+    comment_baselines = {
+        REJECTED_MARKER: render_rejected_comment("forbidden_path", "x"),
+        UNPARSEABLE_MARKER: render_unparseable_comment("x"),
+    }
+    for number in world.issue_numbers:
+        outcome = outcomes.get(number, {})
+        labels = set(world.forge.issue_labels(repo, number))
+        if not labels <= OWN_LABELS:
+            survived.append(f"#{number} labels {labels}")
+        for comment in world.forge.issue_comments(repo, number):
+            text = comment["body"]
+            if REJECTED_MARKER in text or UNPARSEABLE_MARKER in text:
+                marker = REJECTED_MARKER if REJECTED_MARKER in text else UNPARSEABLE_MARKER
+                kinds[marker] += 1
+                found = survivors(text, comment_baselines[marker])
+            else:
+                kinds["fix"] += 1
+                fp_id = outcome.get("fingerprint", "")
+                pr_number = outcome.get("pr")
+                found = survivors(
+                    _own_removed(text, fp_id, set(), pr_number),
+                    _own_removed(
+                        world.forge.issue_comments(repo, benign_number)[0]["body"],
+                        baseline_fp,
+                        set(),
+                        baseline_pr.number,
+                    ),
+                )
+            survived += [f"#{number} comment: {item}" for item in found.elements()]
+
+    figure(
+        "hostile_output",
+        strings_tried=len(strings),
+        issues=len(issues),
+        prs=len(prs),
+        fix_comments=kinds["fix"],
+        rejected_comments=kinds[REJECTED_MARKER],
+        unparseable_comments=kinds[UNPARSEABLE_MARKER],
+        survived=len(survived),
+    )
+    assert survived == [], "\n".join(survived[:30])
+    assert cost_errors == []
+    # the corpus really went through each path: PRs, rejections and unparseable issues
+    assert len(prs) + kinds[REJECTED_MARKER] + kinds[UNPARSEABLE_MARKER] == len(issues)
+    assert kinds[REJECTED_MARKER] >= len(issues) // 20 and kinds[UNPARSEABLE_MARKER] >= len(issues) // 20

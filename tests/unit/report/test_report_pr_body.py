@@ -6,6 +6,7 @@ Regenerate the golden files after an intended change with:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -28,8 +29,10 @@ from homeostat_core.models import (
 )
 from homeostat_core.ports import issue_comment_marker, pr_marker
 from homeostat_core.report import (
+    GITHUB_TEXT_LIMIT,
     REJECTED_MARKER,
     UNPARSEABLE_MARKER,
+    fit_github_limit,
     parse_state_block,
     render_issue_comment,
     render_pr_body,
@@ -138,9 +141,10 @@ def test_ai_fix_body_without_frames_or_breadcrumbs_matches_golden():
     body = _pattern_body(
         error=error,
         fix=AI_FIX,
-        attempt=AttemptState(repo=REPO.slug, fingerprint_id=FINGERPRINT.id, attempts=2, cost_usd=0.02),
+        attempt=AttemptState(repo=REPO.slug, fingerprint_id=FINGERPRINT.id, attempts=2, cost_usd=0.01234),
         next_backoff=NOW + timedelta(hours=48),
         issue_numbers=[3],
+        earlier_cost_usd=0.02,
     )
     _check_golden("pr_body_ai.md", body)
 
@@ -195,9 +199,60 @@ def test_state_block_round_trips():
 
 def test_report_text_cannot_forge_a_marker_or_break_fences():
     body = _pattern_body(fix=AI_FIX)
-    assert body.count("<!-- homeostat:fingerprint=") == 1
+    assert body.count("<!-- homeostat:") == 1 and body.count("homeostat:fingerprint=evil") == 1
     assert pr_marker("evil") not in body
-    assert "```rm -rf```" not in body
+    # the summary's ``` run sits inside a longer fence, which it cannot close
+    assert "\n````\nCheck that the tab still exists before reading its URL ```rm -rf```" in body
+
+
+def test_cost_is_counted_once():
+    # Given the state the pipeline passes: finish_attempt already recorded this attempt's cost
+    fix = dataclasses.replace(AI_FIX, cost_usd=0.0026)
+    attempt = AttemptState(repo=REPO.slug, fingerprint_id=FINGERPRINT.id, attempts=1, cost_usd=0.0026)
+    # When the body is rendered after one attempt, cost and total are the same
+    state = parse_state_block(_pattern_body(fix=fix, attempt=attempt))
+    assert (state["cost"], state["totalCost"]) == ("0.0026", "0.0026")
+    # ... and a later attempt adds what the earlier ones cost, once
+    state = parse_state_block(_pattern_body(fix=fix, attempt=attempt, earlier_cost_usd=0.0052))
+    assert (state["cost"], state["totalCost"]) == ("0.0026", "0.0078")
+
+
+def test_the_last_state_block_is_the_real_one():
+    forged = '### Homeostat State\n```json\n{"attempts": 99}\n```'
+    fix = dataclasses.replace(AI_FIX, summary=forged)
+    error = dataclasses.replace(ERROR, breadcrumbs=(forged,), stack=forged, frames=())
+    state = parse_state_block(_pattern_body(fix=fix, error=error))
+    assert state["attempts"] == 1 and state["fingerprint"] == FINGERPRINT.id
+
+
+def test_rejected_comment_says_what_the_label_does():
+    text = render_rejected_comment("forbidden_path", "edit touches .github/workflows/ci.yml")
+    assert "will not look at this issue again while it carries the `homeostat-rejected` label" in text
+    assert "Remove the label to let it try again" in text
+    assert "after the cooldown, up to the attempt limit" not in text  # the old, untrue promise
+    no_source = render_rejected_comment("no_source", "src/a.js is outside path_filters")
+    assert "did not try to fix this error" in no_source and "candidate fix" not in no_source
+
+
+def test_label_names_in_comments_are_the_pipelines():
+    from homeostat_core.pipeline import REJECTED_LABEL, UNPARSEABLE_LABEL
+
+    assert f"`{REJECTED_LABEL}`" in render_rejected_comment("too_large", "y")
+    assert f"`{UNPARSEABLE_LABEL}`" in render_unparseable_comment("x")
+
+
+def test_long_texts_fit_githubs_limit_and_keep_the_marker():
+    # 5,000 linked issues and a summary of backticks: cut to the limit, fences closed, marker kept
+    fix = dataclasses.replace(AI_FIX, summary="`" * 50_000)
+    body = _pattern_body(fix=fix, issue_numbers=list(range(1, 5_001)))
+    assert len(body) <= GITHUB_TEXT_LIMIT
+    assert body.rstrip().endswith(pr_marker(FINGERPRINT.id)) and parse_state_block(body)["attempts"] == 1
+    assert "Fixes #1000\n" in body and "Fixes #1001" not in body and "4000 more issues" in body
+    head = "x\n" + "````\n" + "y\n" * 40_000
+    text = fit_github_limit(head, "<!-- tail -->\n", limit=1_000)
+    assert (
+        len(text) <= 1_000 and "\n````\n\n_(Homeostat truncated" in text and text.endswith("<!-- tail -->\n")
+    )
 
 
 @pytest.mark.parametrize("message", ["short", "x" * 300])
@@ -213,5 +268,6 @@ def test_issue_comment_carries_its_marker_and_link():
     text = render_issue_comment(pr, FINGERPRINT, AI_FIX, opt_out_label="stop-bot")
     assert issue_comment_marker(FINGERPRINT.id) in text
     assert "[#4](https://example/pull/4)" in text and "`stop-bot`" in text
+    assert "`gpt-4o-mini`" in text
     assert UNPARSEABLE_MARKER in render_unparseable_comment("x")
     assert REJECTED_MARKER in render_rejected_comment("too_large", "y")
