@@ -84,7 +84,7 @@ class FingerprintOutcome:
         ):
             if value is not None:
                 data[key] = value
-        if self.cost_usd:
+        if self.fingerprint is not None:
             data["costUsd"] = round(self.cost_usd, 6)
         data.update(self.extra)
         return data

@@ -291,7 +291,9 @@ def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
     except PortError as exc:
         # The forge or the store failed after its own retries: the row stays where it was (a
         # claimed attempt is recovered after the lease, at the same attempt number).
-        logger.exception("Fingerprint deferred after a port error", extra={"fingerprint": group.fingerprint.id})
+        logger.exception(
+            "Fingerprint deferred after a port error", extra={"fingerprint": group.fingerprint.id}
+        )
         return _deferred(group, f"error: {type(exc).__name__}: {str(exc)[:300]}")
     except Exception as exc:  # no single input kills a run
         logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
@@ -523,6 +525,7 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
                 issue_numbers=group.issue_numbers,
                 repo=ctx.repo,
                 scrub=scrub,
+                earlier_cost_usd=_earlier_cost(ctx, state) if iterating else 0.0,
             ),
             expected_head=state.head_sha if iterating else None,
             draft=True,
@@ -558,6 +561,15 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
         tokens=fix.usage.total,
         extra={"draft": pr.draft, "attempt": published.attempts},
     )
+
+
+def _earlier_cost(ctx: RunContext, state: AttemptState) -> float:
+    """What the PR's earlier commits cost (its state block's running total)."""
+    pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
+    try:
+        return float((parse_state_block(pr.body if pr else "") or {}).get("totalCost") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _capped(ctx: RunContext, numbers) -> Iterator[int]:

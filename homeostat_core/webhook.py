@@ -314,7 +314,9 @@ def _check_job(event: str, payload: dict[str, Any]) -> LearningJob | None:
         return None
     body = _typed(payload[event], dict, event)
     suite = body if event == "check_suite" else _typed(body["check_suite"], dict, "check_run.check_suite")
-    branch = suite.get("head_branch")
+    branch = suite.get("head_branch")  # null for a suite on no branch: not Homeostat's
+    if branch is not None:
+        _typed(branch, str, f"{event}.head_branch")
     if not _homeostat_branch(branch):
         return None
     return LearningJob(

@@ -76,12 +76,14 @@ def test_demo_story(tmp_path):
         assert session_requests
         assert all(r["body"]["model"] != CHEAP_MODEL for r in session_requests)
 
-        # When the worker runs again at once, every attempted fingerprint is in cooldown
+        # When the worker runs again at once, open PRs wait for CI and people; the rejected
+        # issue (labelled) and the other attempted fingerprints are not attempted again
         stack.schedule()
         stack.drain()
         rerun = _records_by_repo(stack)
-        assert rerun[NB].cooldowns >= 2
-        assert rerun[NB].prs_created == 0
+        waiting = [o for o in rerun[NB].outcomes if o["result"] in ("waiting", "cooldown")]
+        assert len(waiting) >= 2
+        assert rerun[NB].prs_created == 0 and rerun[NB].prs_updated == 0
         # ... the deferred convert-my-file bug now gets its PR; nothing else is opened
         assert rerun[CMF].prs_created == 1
         assert len(forge.issue_comments(cmf, 5)) == 1  # unparseable answered once only
@@ -107,6 +109,7 @@ def test_demo_story(tmp_path):
     with LocalStack(state, env="production", echo=lambda _: None) as stack:
         forge = stack.forge()
         for pr in forge.list_prs(repos[NB], state="open"):
+            forge.set_check(repos[NB], pr.head_sha, "ci", "success")  # the repository's CI passed
             merged = forge.merge_pr(repos[NB], pr.number)
             stack.deliver_webhook("pull_request", pull_request_closed_payload(repos[NB], merged, merged=True))
         stack.drain()

@@ -359,7 +359,6 @@ def test_worker_crash_returns_the_message_and_the_redelivery_finishes_the_attemp
     assert [r["failed"] for r in results] == [True, False]
     assert forge.fired
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.settings import get_settings
 
     attempts = DynamoState.from_settings(get_settings()).attempts.list(repo.slug)
     prs, comment_dupes = _forge_totals(local_stack, repo)

@@ -162,6 +162,7 @@ def test_hostile_issues_never_produce_a_forbidden_change(tmp_path, settings, hos
         "notebridge",
         daily_budget_usd=100.0,
         max_prs_per_run=10,
+        max_open_prs=10,
         path_filters=PathFilters(include=(".",), exclude=("tests/", "lib/")),
     )
     issues = _hostile_issues(rng)
@@ -314,7 +315,13 @@ def _own_removed(text: str, fingerprint_id: str, numbers: set[int], pr_number: i
 
 def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, settings):
     issues, script, strings = _corpus_world_inputs()
-    repo = example_repo("notebridge", daily_budget_usd=1_000.0, max_prs_per_run=1_000)
+    repo = example_repo(
+        "notebridge",
+        daily_budget_usd=1_000.0,
+        max_prs_per_run=1_000,
+        max_open_prs=1_000,
+        max_prs_per_day=1_000,
+    )
     with ScriptedLlmServer(script) as llm:
         world = make_world(tmp_path, settings, llm, repo, issues)
         # Given an obedient model and a corpus of hostile strings, when the worker runs

@@ -74,7 +74,13 @@ def _script() -> dict:
 def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monkeypatch, captured_log):
     corpus = build_corpus()
     placed = _plan(corpus)
-    repo = example_repo("notebridge", max_prs_per_run=ISSUES, daily_budget_usd=50.0)
+    repo = example_repo(
+        "notebridge",
+        max_prs_per_run=ISSUES,
+        max_open_prs=ISSUES,
+        max_prs_per_day=ISSUES,
+        daily_budget_usd=50.0,
+    )
     source = tmp_path / "source"
     shutil.copytree(EXAMPLES / "repos" / "notebridge", source)
     issues = []

@@ -152,3 +152,23 @@ def test_a_pattern_sourced_pr_closed_by_a_person_counts_as_a_failure(tmp_path):
     assert learn(w, pr_closed(w, w.forge.get_pr(w.repo, pr.number)))["result"] == "closed_by_person"
     # Then the pattern's success rate takes one EMA step towards 0
     assert w.state.patterns.get(f"pat-{fp.id}").success_rate == 0.9
+
+
+def test_outside_production_a_merge_is_recorded_but_nothing_is_learned(tmp_path):
+    for env in ("dev", "test"):
+        w, pr = opened(tmp_path / env)
+        w.env = env
+        w.forge.set_check(w.repo, pr.head_sha, "test", "success")
+        merged = w.forge.merge_pr(w.repo, pr.number)
+        assert learn(w, pr_closed(w, merged))["result"] == "merged"
+        assert w.stage() == "merged" and w.state.patterns.all() == []
+
+
+def test_merged_with_green_ci_in_production_stores_the_fix_as_a_pattern(tmp_path):
+    w, pr = opened(tmp_path)
+    w.forge.set_check(w.repo, pr.head_sha, "test", "success")
+    merged = w.forge.merge_pr(w.repo, pr.number)
+    assert learn(w, pr_closed(w, merged))["result"] == "merged"
+    (pattern,) = w.state.patterns.all()
+    assert pattern.edits == w.attempt().edits and pattern.repo == w.repo.slug
+    assert w.forge.branch_sha(w.repo, pr.branch) is None
