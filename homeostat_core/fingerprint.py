@@ -6,7 +6,9 @@ the signature is built from
 - the error type (`Uncaught ` dropped; Firefox's InternalError for recursion is a RangeError),
 - the top in-app frame's normalized path (no scheme, extension id, origin, query, content hash),
 - up to three in-app function names (anonymous and minified names skipped, `Object.`/`Foo.prototype.`
-  receivers dropped, recursion collapsed) — never line or column numbers,
+  receivers dropped, recursion collapsed) — never line or column numbers; no name at all from a
+  minified bundle (a `.min.js`, or a file with a frame at a huge column or far along line 1):
+  minifiers rename per build, so there the bundle's path and the message are the identity,
 - a hash of the message after browser phrasings of one error are mapped to one wording and
   variable parts (numbers, ids, URLs, e-mails, IPs, times, quoted data) are replaced by tokens.
 
@@ -15,6 +17,7 @@ Rules and examples: docs/FINGERPRINTING.md.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -23,7 +26,16 @@ from functools import lru_cache
 from homeostat_core.intake.stack import parse_stack
 from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 
+# The algorithm's version (dated like Sentry's grouping configs); bump it whenever an id can
+# change, and keep the old one callable in homeostat_core/fingerprint_legacy/. Changelog:
+# docs/FINGERPRINTING.md.
+FINGERPRINT_VERSION = "2026-12"
+PREVIOUS_VERSIONS = ("2026-11",)
+
 MAX_SIGNATURE_FUNCTIONS = 3
+# Minified-bundle evidence: hand-written code rarely throws past these columns.
+MINIFIED_COLUMN = 300
+MINIFIED_FIRST_LINE_COLUMN = 80
 UNKNOWN_FILE = "unknown"
 ANONYMOUS = "?"
 _MAX_MESSAGE_CHARS = 1000
@@ -294,8 +306,25 @@ def normalize_function(name: str | None) -> str | None:
     return text if len(text) >= _MIN_NAME_CHARS else None
 
 
+def minified_paths(frames: Iterable[StackFrame]) -> frozenset[str]:
+    """Paths of in-app files that are minified bundles, judged from the frames' positions."""
+    found: set[str] = set()
+    for frame in frames:
+        column, path = frame.column, frame.path
+        if not path or not frame.in_app:
+            continue
+        if path.endswith(".min.js") or (
+            column is not None
+            and (column >= MINIFIED_COLUMN or (frame.line == 1 and column >= MINIFIED_FIRST_LINE_COLUMN))
+        ):
+            found.add(path)
+    return frozenset(found)
+
+
 def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
     """The top in-app frame's path and up to three in-app function names, innermost first."""
+    frames = tuple(frames)
+    minified = minified_paths(frames)
     file_path = ""
     functions: list[str] = []
     for frame in frames:
@@ -303,6 +332,8 @@ def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
             continue
         if not file_path and frame.path:
             file_path = frame.path
+        if minified and frame.path in minified:
+            continue  # a minifier's name changes with every build
         name = normalize_function(frame.function)
         if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
             functions.append(name)
@@ -334,12 +365,41 @@ def fingerprint_parts(
         top_stack_frame=f"{functions[0] if functions else ANONYMOUS} ({file_path})",
         message_hash=message_hash,
         full_signature=signature,
+        version=FINGERPRINT_VERSION,
     )
 
 
 def fingerprint(report: ErrorReport) -> ErrorFingerprint:
-    """Fingerprint of a parsed logger issue."""
+    """Fingerprint of a parsed (and, when maps exist, symbolicated) logger issue."""
     return fingerprint_parts(report.error_type, report.message, report.frames)
+
+
+def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
+    """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
+    (newest first, without repeats or the current id), for finding records made under them.
+
+    Older versions re-parse `report.stack`, the text as filed, so they see what they saw then.
+    """
+    current = fingerprint(report)
+    previous: list[str] = []
+    for version in PREVIOUS_VERSIONS:
+        old_id = fingerprint_at_version(report, version).id
+        if old_id != current.id and old_id not in previous:
+            previous.append(old_id)
+    return dataclasses.replace(current, previous_ids=tuple(previous))
+
+
+def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:
+    """The fingerprint `report` gets under one algorithm version (current or previous)."""
+    if version == FINGERPRINT_VERSION:
+        return fingerprint(report)
+    if version == "2026-11":
+        from homeostat_core.fingerprint_legacy import v2026_11
+
+        return v2026_11.fingerprint_report(report)
+    raise ValueError(
+        f"unknown fingerprint version {version!r}; known: {FINGERPRINT_VERSION}, {PREVIOUS_VERSIONS}"
+    )
 
 
 def fingerprint_stack(error_type: str | None, message: str | None, stack: str | None) -> ErrorFingerprint:

@@ -20,7 +20,9 @@ MAX_STACK_CHARS = 256 * 1024
 _MAX_RAW_CHARS = 500
 
 # Locations V8 prints that are not files but still mark a real frame.
-_V8_SPECIAL_LOCATIONS = frozenset({"native", "<anonymous>", "eval code", "unknown location"})
+_V8_SPECIAL_LOCATIONS = frozenset({"native", "native code", "<anonymous>", "eval code", "unknown location"})
+# Names error trackers print for a frame without a function (Python's None, JSON's null).
+_NO_NAMES = frozenset({"()", "(null)", "?", "None", "null", "undefined"})
 
 # fn@location, where fn may contain a quoted part holding "@" (obj["@fn"]).
 _GECKO = re.compile(r'^((?:[^@"]*"[^"]*")*[^@"]*)@(.*)$')
@@ -37,6 +39,12 @@ _OPERA_CALLED = re.compile(
 )
 _PHP = re.compile(r"^#\d+\s+(?:(\[internal function\])|(.+?)\((\d+)\))(?::\s*(.*))?$")
 _PYTHON = re.compile(r'^File "(.+?)", line (\d+)(?:, in (.+))?$')
+# Firefox devtools console: "fn moz-extension://uuid/x.js:425" (function, space, URL:line[:col]).
+_CONSOLE = re.compile(r"^([A-Za-z_$][\w$.<>/]*) ([a-z][\w+.-]*://\S+?):(\d+)(?::(\d+))?$")
+# Legacy Safari extension locations wrap the URL: "safari-extension:(//id/hash/x.js:1:2)".
+_WRAPPED_LOCATION = re.compile(r"^([a-z][\w+.-]*):\((//[^()]*)\)$")
+# Where a Python traceback's frames are Python code (then it is printed outermost first).
+_PYTHON_FILE = re.compile(r"(?:\.py|^<[^>]*>)$")
 # Fast path: the two commonest frame shapes in one C-level match; anything else takes the full
 # per-format parsers below (same results, checked by tests).
 _FAST_V8 = re.compile(r"at (?:async )?(?:([^()]*) \(([^()\s]*):(\d+):(\d+)\)|(\S*):(\d+):(\d+))$")
@@ -55,7 +63,7 @@ def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
         return ()
     frames: list[StackFrame] = []
     bare: list[int] = []  # indexes of bare-name frames (kept only for JavaScriptCore-style traces)
-    saw_gecko = python = False
+    saw_gecko = python_code = False
     for raw_line in text[:MAX_STACK_CHARS].splitlines():
         line = raw_line.strip()
         if not line or len(line) > MAX_LINE_CHARS:
@@ -75,15 +83,19 @@ def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
         elif kind == "gecko":
             saw_gecko = True
         elif kind == "python":
-            python = True
+            python_code = python_code or bool(frame.file and _PYTHON_FILE.search(frame.file))
+        if frame.line is None and frames and frames[-1].raw.endswith(f"(error: {frame.file})"):
+            continue  # a loader's "(error: url)" followed by "at (error: url)": one frame
         frames.append(frame)
         if len(frames) >= MAX_FRAMES:
             break
     if bare and not saw_gecko:
         dropped = set(bare)
         frames = [f for i, f in enumerate(frames) if i not in dropped]
-    if python:
-        frames.reverse()  # Python prints the outermost call first
+    if python_code:
+        # Python prints the outermost call first; error trackers print JavaScript frames in the
+        # Python shape but innermost first, so the files decide, not the shape.
+        frames.reverse()
     return tuple(frames)
 
 
@@ -110,10 +122,18 @@ def _parse_line(line: str) -> tuple[StackFrame | None, str]:
         if line.startswith("Error created at "):
             return None, ""  # Opera repeats where the Error object was made
         return _gecko(line), "gecko"
+    if first == "(" and line.startswith("(error: ") and line.endswith(")"):
+        return _v8("at " + line), "loader"
     if line == "[native code]":
         return make_frame(None, "[native code]", None, None, line), "native"
     if "Line " in line or "line " in line:
         return _opera(line), "opera"
+    if "://" in line and " " in line:
+        match = _CONSOLE.match(line)
+        if match:
+            function, file, lineno, column = match.groups()
+            return make_frame(function, file, int(lineno), int(column) if column else None, line), "console"
+        return None, ""
     if _LOCATION_ONLY.match(line):
         file, lineno, column = split_location(line)
         return make_frame(None, file, lineno, column, line), "location"
@@ -129,7 +149,7 @@ def make_frame(
     hold structured frames, e.g. Sentry-style JSON)."""
     if function:
         function = function.strip()
-        if function in ("()", "(null)", "?"):
+        if function in _NO_NAMES:
             function = None
     path, in_app = location_facts(file)
     return _new_frame(function or None, file, line, column, path, in_app, raw[:_MAX_RAW_CHARS])
@@ -167,8 +187,17 @@ def _v8(line: str) -> StackFrame | None:
     if location.startswith("eval at "):
         origins = _EVAL_ORIGIN.findall(location)
         location = origins[-1] if origins else location.rpartition(", ")[2]
+    elif location.startswith(("async ", "error: ")):
+        location = location.partition(" ")[2]  # "(async https://…)", loader "(error: https://…)"
+    elif location.endswith(")"):
+        location = _unwrap(location)
     file, lineno, column = split_location(location)
-    if lineno is None and file not in _V8_SPECIAL_LOCATIONS and not file.startswith("index "):
+    if (
+        lineno is None
+        and file not in _V8_SPECIAL_LOCATIONS
+        and not file.startswith("index ")
+        and "://" not in file  # "at None (moz-extension://…/popup.html)": a page, no line
+    ):
         return None  # "at least one ..." in a message, not a frame
     if file.startswith("index "):  # Promise.all (index 0)
         file = "native"
@@ -196,6 +225,8 @@ def _gecko(line: str) -> StackFrame | None:
     if not match:
         return None
     function, location = match.group(1).strip(), match.group(2).strip()
+    if location.endswith(")"):
+        location = _unwrap(location)
     if _HEADER.match(function):
         return None  # "Error: bad email a@b.c" is a message, not a frame
     if location == "[native code]":
@@ -204,6 +235,12 @@ def _gecko(line: str) -> StackFrame | None:
     if lineno is None and "/" not in file:
         return None
     return make_frame(_strip_args(function), file, lineno, column, line)
+
+
+def _unwrap(location: str) -> str:
+    """`safari-extension:(//id/x.js:1:2)` → `safari-extension://id/x.js:1:2`; others unchanged."""
+    match = _WRAPPED_LOCATION.match(location)
+    return f"{match.group(1)}:{match.group(2)}" if match else location
 
 
 def _strip_args(function: str) -> str | None:

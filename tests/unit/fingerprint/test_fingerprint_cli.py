@@ -38,7 +38,8 @@ def test_json_lines_with_a_bad_line(monkeypatch, capsys):
     code, lines = run(monkeypatch, capsys, [], stdin)
     assert code == 0
     assert lines[0]["id"] == lines[2]["id"] and lines[0]["filePath"] == "src/popup/render.js"
-    assert set(lines[0]) == {"id", "errorType", "filePath", "topStackFrame", "messageHash", "fullSignature"}
+    seed_keys = {"id", "errorType", "filePath", "topStackFrame", "messageHash", "fullSignature"}
+    assert set(lines[0]) == seed_keys | {"version"}
     assert lines[1]["line"] == 2 and "invalid JSON" in lines[1]["error"]
     assert lines[3] == {"line": 4, "error": "'stack' must be a string"}
 
