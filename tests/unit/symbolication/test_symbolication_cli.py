@@ -136,3 +136,12 @@ def test_upload_with_no_maps_or_no_bucket(tmp_path, capsys, monkeypatch):
         main(["sourcemaps", "upload", str(FIXTURES / "v1.0.0"), "--repo", "acme", "--version", "1.0.0"]) == 1
     )
     assert "OWNER/NAME" in capsys.readouterr().err
+
+
+def test_the_committed_fixture_issues_are_what_build_sh_writes(monkeypatch, capsys):
+    # The issue files the docs use: one per release, parsed by the same command
+    argv = ["fingerprint", "--group"]
+    for release in RELEASES:
+        argv += ["--issue", str(FIXTURES / release / "issue.md")]
+    code, groups, _ = _run(monkeypatch, capsys, argv)
+    assert code == 0 and [g["count"] for g in groups] == [2] and groups[0]["filePath"] == "dist/background.js"
