@@ -6,9 +6,9 @@ the signature is built from
 - the error type (`Uncaught ` dropped; Firefox's InternalError for recursion is a RangeError),
 - the top in-app frame's normalized path (no scheme, extension id, origin, query, content hash),
 - up to three in-app function names (anonymous and minified names skipped, `Object.`/`Foo.prototype.`
-  receivers dropped, recursion collapsed) — never line or column numbers; no name at all from a
-  minified bundle (a `.min.js`, or a file with a frame at a huge column or far along line 1):
-  minifiers rename per build, so there the bundle's path and the message are the identity,
+  receivers dropped, recursion collapsed) — never line or column numbers; no name from a frame
+  in minified code (a `.min.js`, a huge column, far along line 1): minifiers rename per build,
+  so there the bundle's path and the message are the identity,
 - a hash of the message after browser phrasings of one error are mapped to one wording and
   variable parts (numbers, ids, URLs, e-mails, IPs, times, quoted data) are replaced by tokens.
 
@@ -306,25 +306,23 @@ def normalize_function(name: str | None) -> str | None:
     return text if len(text) >= _MIN_NAME_CHARS else None
 
 
-def minified_paths(frames: Iterable[StackFrame]) -> frozenset[str]:
-    """Paths of in-app files that are minified bundles, judged from the frames' positions."""
-    found: set[str] = set()
-    for frame in frames:
-        column, path = frame.column, frame.path
-        if not path or not frame.in_app:
-            continue
-        if path.endswith(".min.js") or (
-            column is not None
-            and (column >= MINIFIED_COLUMN or (frame.line == 1 and column >= MINIFIED_FIRST_LINE_COLUMN))
-        ):
-            found.add(path)
-    return frozenset(found)
+def is_minified_frame(frame: StackFrame) -> bool:
+    """A frame in minified code: a `.min.js`, a huge column, or far along line 1.
+
+    Judged per frame, not per file: a hand-written page with one minified line in it keeps the
+    names of its other frames (and a frame's verdict never depends on frames after it).
+    """
+    column = frame.column
+    if column is not None and (
+        column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1)
+    ):
+        return True
+    path = frame.path
+    return path is not None and path.endswith(".min.js")
 
 
 def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
     """The top in-app frame's path and up to three in-app function names, innermost first."""
-    frames = tuple(frames)
-    minified = minified_paths(frames)
     file_path = ""
     functions: list[str] = []
     for frame in frames:
@@ -332,7 +330,7 @@ def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
             continue
         if not file_path and frame.path:
             file_path = frame.path
-        if minified and frame.path in minified:
+        if is_minified_frame(frame):
             continue  # a minifier's name changes with every build
         name = normalize_function(frame.function)
         if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):

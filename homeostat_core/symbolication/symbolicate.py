@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from homeostat_core.fingerprint import minified_paths
+from homeostat_core.fingerprint import is_minified_frame
 from homeostat_core.intake.stack import make_frame
 from homeostat_core.models import ErrorReport, StackFrame
 from homeostat_core.ports import (
@@ -160,12 +160,11 @@ def symbolicate(report: ErrorReport, maps: SourceMapStore | None) -> tuple[Error
     for index, (source_map, token) in tokens.items():
         new_frames[index] = _mapped_frame(frames, index, source_map, token, tokens)
     mapped = tuple(new_frames)
-    minified = minified_paths(f for i, f in enumerate(frames) if i not in tokens)
     stats = SymbolicationStats(
         in_app_frames=len(in_app),
         symbolicated=len(tokens),
         still_minified=sum(
-            1 for i, f in enumerate(frames) if f.in_app and i not in tokens and f.path in minified
+            1 for i, f in enumerate(frames) if f.in_app and i not in tokens and is_minified_frame(f)
         ),
         skipped_maps=tuple(sorted(skipped.items())),
     )
@@ -175,10 +174,9 @@ def symbolicate(report: ErrorReport, maps: SourceMapStore | None) -> tuple[Error
 
 
 def _stats_unchanged(frames: Sequence[StackFrame]) -> SymbolicationStats:
-    minified = minified_paths(frames)
     return SymbolicationStats(
         in_app_frames=sum(1 for f in frames if f.in_app),
-        still_minified=sum(1 for f in frames if f.in_app and f.path in minified),
+        still_minified=sum(1 for f in frames if f.in_app and is_minified_frame(f)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeostat_core.fingerprint import fingerprint_stack, minified_paths
+from homeostat_core.fingerprint import fingerprint_stack, is_minified_frame
 from homeostat_core.intake import parse_stack
 
 BASE = "chrome-extension://hpoiebnmdefkcpbbhiegdgnhlmbmlbkn"
@@ -42,12 +42,22 @@ def test_the_message_and_the_bundle_still_separate_bugs():
     )
 
 
-def test_one_minified_frame_marks_its_whole_file():
-    # Given a bundle frame at a small column next to one at a huge column in the same file
-    frames = parse_stack(f"    at Ab ({BASE}/dist/bg.js:3:12)\n    at saveNote ({BASE}/dist/bg.js:3:9120)")
-    assert minified_paths(frames) == {"dist/bg.js"}
-    # And `.min.js` names its bundle as minified whatever the column
-    assert minified_paths(parse_stack(f"    at save ({BASE}/dist/app.min.js:4:20)")) == {"dist/app.min.js"}
+def test_minified_is_judged_per_frame():
+    # Given a page with one minified line (an inlined library) below two hand-written frames
+    stack = (
+        "    at dumpExceptionError (http://localhost:8080/file.js:41:27)\n"
+        "    at HTMLButtonElement.onclick (http://localhost:8080/file.js:107:146)\n"
+        "    at I.e.fn.Ka [as index] (http://localhost:8080/file.js:10:3651)"
+    )
+    frames = parse_stack(stack)
+    assert [is_minified_frame(f) for f in frames] == [False, False, True]
+    # Then the hand-written names count and the minified one does not
+    assert (
+        fingerprint_stack("Error", "Default error", stack).full_signature.split(":")[2]
+        == "dumpExceptionError>onclick"
+    )
+    # And `.min.js` is minified whatever the column
+    assert is_minified_frame(parse_stack(f"    at save ({BASE}/dist/app.min.js:4:20)")[0])
 
 
 def test_hand_written_source_keeps_its_names():
@@ -55,7 +65,7 @@ def test_hand_written_source_keeps_its_names():
     stack = (
         f"    at saveNote ({BASE}/src/lib/storage.js:12:18)\n    at onClick ({BASE}/src/popup/main.js:1:10)"
     )
-    assert minified_paths(parse_stack(stack)) == frozenset()
+    assert not any(is_minified_frame(f) for f in parse_stack(stack))
     fp = fingerprint_stack("TypeError", MESSAGE, stack)
     assert fp.top_stack_frame == "saveNote (src/lib/storage.js)"
     assert fp.full_signature.split(":")[2] == "saveNote>onClick"
