@@ -20,9 +20,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
+from homeostat_core.intake.issue import parse_issue
 from homeostat_core.intake.stack import parse_stack
 from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 
@@ -321,26 +323,47 @@ def is_minified_frame(frame: StackFrame) -> bool:
     return path is not None and path.endswith(".min.js")
 
 
+class SignatureFrames:
+    """The signature's frames fed one at a time, innermost first: the top in-app frame's path and
+    up to three in-app function names. `add` returns True once nothing after can change them, so
+    a parser can stop there (fingerprint_issue)."""
+
+    __slots__ = ("complete", "file_path", "functions")
+
+    def __init__(self) -> None:
+        self.file_path = ""
+        self.functions: list[str] = []
+        self.complete = False
+
+    def add(self, frame: StackFrame, in_app: bool | None = None) -> bool:
+        if not (frame.in_app if in_app is None else in_app):
+            return False
+        if not self.file_path and frame.path:
+            self.file_path = frame.path
+        functions = self.functions
+        if not is_minified_frame(frame):  # a minifier's name changes with every build
+            name = normalize_function(frame.function)
+            if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
+                functions.append(name)
+        self.complete = bool(self.file_path) and len(functions) >= MAX_SIGNATURE_FUNCTIONS
+        return self.complete
+
+
 def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
     """The top in-app frame's path and up to three in-app function names, innermost first."""
-    file_path = ""
-    functions: list[str] = []
+    signature = SignatureFrames()
     for frame in frames:
-        if not frame.in_app:
-            continue
-        if not file_path and frame.path:
-            file_path = frame.path
-        if is_minified_frame(frame):
-            continue  # a minifier's name changes with every build
-        name = normalize_function(frame.function)
-        if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
-            functions.append(name)
-        if file_path and len(functions) >= MAX_SIGNATURE_FUNCTIONS:
+        if signature.add(frame):
             break
-    return file_path or UNKNOWN_FILE, functions
+    return signature.file_path or UNKNOWN_FILE, signature.functions
 
 
 # --- public API -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _message_hash(error_type: str, message: str) -> str:
+    return _sha256_hex(normalize_message(error_type, message))[:8]
 
 
 def _sha256_hex(text: str) -> str:
@@ -351,9 +374,16 @@ def fingerprint_parts(
     error_type: str | None, message: str | None, frames: Iterable[StackFrame]
 ) -> ErrorFingerprint:
     """Fingerprint from an error type, a message and parsed frames (innermost first)."""
-    kind = normalize_error_type(error_type, message or "")
-    message_hash = _sha256_hex(normalize_message(kind, message or ""))[:8]
     file_path, functions = _signature_frames(frames)
+    return _fingerprint_from(error_type, message, file_path, functions)
+
+
+def _fingerprint_from(
+    error_type: str | None, message: str | None, file_path: str, functions: list[str]
+) -> ErrorFingerprint:
+    kind = normalize_error_type(error_type, message or "")
+    message_hash = _message_hash(kind, message or "")
+    file_path = file_path or UNKNOWN_FILE
     chain = ">".join(functions) or ANONYMOUS
     signature = f"{kind}:{file_path}:{chain}:{message_hash}"
     return ErrorFingerprint(
@@ -370,6 +400,23 @@ def fingerprint_parts(
 def fingerprint(report: ErrorReport) -> ErrorFingerprint:
     """Fingerprint of a parsed (and, when maps exist, symbolicated) logger issue."""
     return fingerprint_parts(report.error_type, report.message, report.frames)
+
+
+def fingerprint_issue(
+    title: str | bytes, body: str | bytes | None, labels: Sequence[Any] = (), number: int | None = None
+) -> ErrorFingerprint:
+    """`fingerprint(parse_issue(...))`, parsing only the stack frames the fingerprint needs.
+
+    Same id, same UnparseableIssue; the report is not returned because its frames stop where the
+    signature is complete. For a group of duplicates, fingerprint every issue this way and parse
+    one of them in full (parse_issue) for the fix engine.
+    """
+    signature = SignatureFrames()
+    report = parse_issue(title, body, labels, number, enough=signature.add)
+    if not signature.complete:  # the stack ended first: the frames are all there is
+        return fingerprint(report)
+    # The parse stopped where the signature was complete: the same frames give the same result.
+    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.functions)
 
 
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:

@@ -9,6 +9,7 @@ after MAX_FRAMES frames, so a hostile 10 MB "stack" costs about as much as a nor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from homeostat_core.intake._construct import positional_constructor
 from homeostat_core.intake.paths import location_facts
@@ -54,10 +55,14 @@ _CALL_ARGS = re.compile(r"\(.*\)$")
 _HEADER = re.compile(r"^[A-Za-z_$][\w$.]*: ")
 
 
-def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
+def parse_stack(
+    text: str | None, until: Callable[[StackFrame], bool] | None = None
+) -> tuple[StackFrame, ...]:
     """Parse every frame line of a stack trace; lines that are not frames are ignored.
 
-    Returns an empty tuple when nothing in `text` looks like a frame.
+    Returns an empty tuple when nothing in `text` looks like a frame. `until(frame)`, called on
+    each frame in order, may end parsing early by returning True — unless the trace turns out
+    to need every frame (bare JavaScriptCore names, Python's reversed order), when it is ignored.
     """
     if not text:
         return ()
@@ -70,9 +75,10 @@ def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
             continue
         fast = _FAST_V8.match(line) if line.startswith("at ") else _FAST_GECKO.match(line)
         if fast:
-            frames.append(_fast_frame(fast.groups(), line))
+            frame = _fast_frame(fast.groups(), line)
+            frames.append(frame)
             saw_gecko = saw_gecko or len(fast.groups()) == 4
-            if len(frames) >= MAX_FRAMES:
+            if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
                 break
             continue
         frame, kind = _parse_line(line)
@@ -80,14 +86,16 @@ def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
             continue
         if kind == "bare":
             bare.append(len(frames))
+            until = None  # whether bare names stay depends on lines further down
         elif kind == "gecko":
             saw_gecko = True
         elif kind == "python":
             python_code = python_code or bool(frame.file and _PYTHON_FILE.search(frame.file))
+            until = None  # the order is only known at the end
         if frame.line is None and frames and frames[-1].raw.endswith(f"(error: {frame.file})"):
             continue  # a loader's "(error: url)" followed by "at (error: url)": one frame
         frames.append(frame)
-        if len(frames) >= MAX_FRAMES:
+        if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
             break
     if bare and not saw_gecko:
         dropped = set(bare)
