@@ -9,6 +9,7 @@ from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
 from homeostat_core.symbolication.symbolicate import (
     ChainedSourceMaps,
     SymbolicationStats,
+    Symbolicator,
     bundle_path_of,
     resolve_source,
     symbolicate,
@@ -18,6 +19,7 @@ __all__ = [
     "ChainedSourceMaps",
     "ForgeSourceMaps",
     "SymbolicationStats",
+    "Symbolicator",
     "bundle_path_of",
     "resolve_source",
     "symbolicate",

@@ -131,46 +131,61 @@ class _LoadedMap:
 
 
 def symbolicate(report: ErrorReport, maps: SourceMapStore | None) -> tuple[ErrorReport, SymbolicationStats]:
-    """`report` with its in-app minified frames mapped to original sources, and what happened.
+    """`report` with its in-app frames mapped to original sources, and what happened.
 
     Frames without a map, or whose map is unusable, are kept unchanged. `report.stack` (the text
-    as filed) is kept, so older fingerprint versions still see what they saw.
+    as filed) is kept, so older fingerprint versions still see what they saw. For many reports
+    against one store, keep a Symbolicator: it loads each map once.
     """
-    frames = report.frames
-    in_app = [i for i, f in enumerate(frames) if f.in_app and f.file and f.line is not None]
-    if maps is None or not in_app:
-        return report, _stats_unchanged(frames)
-    loaded: dict[str, _LoadedMap | None] = {}
-    skipped: dict[str, str] = {}
-    new_frames = list(frames)
-    tokens: dict[int, tuple[_LoadedMap, Any]] = {}
-    for index in in_app:
-        frame = frames[index]
-        bundle_path = bundle_path_of(frame.file)
-        if bundle_path is None:
-            continue
-        if bundle_path not in loaded:
-            loaded[bundle_path] = _load(maps, bundle_path, skipped)
-        source_map = loaded[bundle_path]
-        if source_map is None:
-            continue
-        token = _lookup(source_map, frame, skipped)
-        if token is not None:
-            tokens[index] = (source_map, token)
-    for index, (source_map, token) in tokens.items():
-        new_frames[index] = _mapped_frame(frames, index, source_map, token, tokens)
-    mapped = tuple(new_frames)
-    stats = SymbolicationStats(
-        in_app_frames=len(in_app),
-        symbolicated=len(tokens),
-        still_minified=sum(
-            1 for i, f in enumerate(frames) if f.in_app and i not in tokens and is_minified_frame(f)
-        ),
-        skipped_maps=tuple(sorted(skipped.items())),
-    )
-    if not tokens:
-        return report, stats
-    return dataclasses.replace(report, frames=mapped), stats
+    if maps is None:
+        return report, _stats_unchanged(report.frames)
+    return Symbolicator(maps).symbolicate(report)
+
+
+class Symbolicator:
+    """Symbolicates reports against one SourceMapStore (one repository and version), loading and
+    parsing each bundle's map once. A pipeline run keeps one per (repository, version)."""
+
+    def __init__(self, maps: SourceMapStore):
+        self._maps = maps
+        self._loaded: dict[str, tuple[_LoadedMap | None, tuple[str, str] | None]] = {}
+
+    def symbolicate(self, report: ErrorReport) -> tuple[ErrorReport, SymbolicationStats]:
+        frames = report.frames
+        in_app = [i for i, f in enumerate(frames) if f.in_app and f.file and f.line is not None]
+        if not in_app:
+            return report, _stats_unchanged(frames)
+        skipped: dict[str, str] = {}
+        tokens: dict[int, tuple[_LoadedMap, Any]] = {}
+        for index in in_app:
+            frame = frames[index]
+            bundle_path = bundle_path_of(frame.file)
+            if bundle_path is None:
+                continue
+            if bundle_path not in self._loaded:
+                self._loaded[bundle_path] = _load(self._maps, bundle_path)
+            source_map, problem = self._loaded[bundle_path]
+            if problem is not None:
+                skipped.setdefault(*problem)
+            if source_map is None:
+                continue
+            token = _lookup(source_map, frame, skipped)
+            if token is not None:
+                tokens[index] = (source_map, token)
+        new_frames = list(frames)
+        for index, (source_map, token) in tokens.items():
+            new_frames[index] = _mapped_frame(frames, index, source_map, token, tokens)
+        stats = SymbolicationStats(
+            in_app_frames=len(in_app),
+            symbolicated=len(tokens),
+            still_minified=sum(
+                1 for i, f in enumerate(frames) if f.in_app and i not in tokens and is_minified_frame(f)
+            ),
+            skipped_maps=tuple(sorted(skipped.items())),
+        )
+        if not tokens:
+            return report, stats
+        return dataclasses.replace(report, frames=tuple(new_frames)), stats
 
 
 def _stats_unchanged(frames: Sequence[StackFrame]) -> SymbolicationStats:
@@ -180,20 +195,19 @@ def _stats_unchanged(frames: Sequence[StackFrame]) -> SymbolicationStats:
     )
 
 
-def _load(maps: SourceMapStore, bundle_path: str, skipped: dict[str, str]) -> _LoadedMap | None:
+def _load(maps: SourceMapStore, bundle_path: str) -> tuple[_LoadedMap | None, tuple[str, str] | None]:
+    """(the parsed map or None, (where, reason) when a map exists but cannot be used)."""
     try:
         found = maps.find_map(bundle_path)
     except SourceMapRejected as exc:
-        skipped[exc.where or f"{bundle_path}.map"] = exc.reason
-        return None
+        return None, (exc.where or f"{bundle_path}.map", exc.reason)
     if found is None:
-        return None
+        return None, None
     where = found.where or found.map_path
     try:
-        return _parse(found, where)
+        return _parse(found, where), None
     except _BadMap as exc:
-        skipped[where] = str(exc)
-        return None
+        return None, (where, str(exc))
 
 
 class _BadMap(Exception):

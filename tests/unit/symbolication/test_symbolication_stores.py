@@ -14,7 +14,7 @@ from homeostat_core.cli import main
 from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.fingerprint import fingerprint
 from homeostat_core.ports import SourceMapRejected
-from homeostat_core.symbolication import ChainedSourceMaps, ForgeSourceMaps, symbolicate
+from homeostat_core.symbolication import ChainedSourceMaps, ForgeSourceMaps, Symbolicator, symbolicate
 from tests.unit.symbolication.helpers import FIXTURES, report_from
 
 RELEASE = FIXTURES / "v1.0.0"
@@ -142,3 +142,21 @@ def test_chain_falls_back_to_the_next_store(bucket, repo):
     )
     _report, stats = symbolicate(report_from("v1.0.0"), chain)
     assert stats.symbolicated == 3
+
+
+def test_a_symbolicator_loads_each_map_once_across_reports(repo):
+    # Given one run's reports of one version, symbolicated against the committed maps
+    forge = FilesAtRef({("dist/background.js", "main"): BUNDLE, ("dist/background.js.map", "main"): MAP})
+    symbolicator = Symbolicator(ForgeSourceMaps(forge, repo, "main"))
+    results = [symbolicator.symbolicate(report_from("v1.0.0")) for _ in range(3)]
+    # Then every report is mapped, and the bundle and map were read once
+    assert all(stats.symbolicated == 3 for _report, stats in results)
+    assert len(forge.reads) == 2
+
+
+def test_a_skipped_map_is_reported_on_every_report_that_needs_it(repo):
+    forge = FilesAtRef({("dist/background.js", "main"): BUNDLE})  # map named but missing
+    symbolicator = Symbolicator(ForgeSourceMaps(forge, repo, "main"))
+    for _ in range(2):
+        _report, stats = symbolicator.symbolicate(report_from("v1.0.0"))
+        assert "not in the repository" in stats.skipped_maps[0][1]
