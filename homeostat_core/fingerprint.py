@@ -22,7 +22,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from homeostat_core.intake.issue import parse_issue
 from homeostat_core.intake.stack import parse_stack
@@ -35,6 +35,7 @@ FINGERPRINT_VERSION = "2026-12"
 PREVIOUS_VERSIONS = ("2026-11",)
 
 MAX_SIGNATURE_FUNCTIONS = 3
+T = TypeVar("T")
 # Minified-bundle evidence: hand-written code rarely throws past these columns.
 MINIFIED_COLUMN = 300
 MINIFIED_FIRST_LINE_COLUMN = 80
@@ -432,6 +433,22 @@ def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
         if old_id != current.id and old_id not in previous:
             previous.append(old_id)
     return dataclasses.replace(current, previous_ids=tuple(previous))
+
+
+def find_by_fingerprint(
+    fp: ErrorFingerprint, lookup: Callable[[str], T | None]
+) -> tuple[T | None, str | None]:
+    """The record kept under `fp.id`, else under the newest of `fp.previous_ids` that has one, and
+    the id it was found under: `(record, id)`, or `(None, None)`. A caller that finds a record
+    under an old id migrates it to `fp.id` (attempts, PR branch, pattern) on this first sight.
+
+        state, found_under = find_by_fingerprint(fp, lambda i: ports.attempts.get(repo.slug, i))
+    """
+    for candidate in (fp.id, *fp.previous_ids):
+        record = lookup(candidate)
+        if record is not None:
+            return record, candidate
+    return None, None
 
 
 def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:

@@ -11,6 +11,7 @@ from homeostat_core.adapters.source_maps import DirectorySourceMaps
 from homeostat_core.fingerprint import (
     FINGERPRINT_VERSION,
     PREVIOUS_VERSIONS,
+    find_by_fingerprint,
     fingerprint,
     fingerprint_at_version,
     fingerprint_with_history,
@@ -94,3 +95,19 @@ def test_dev_traces_mostly_keep_their_ids(shared_data):
 def test_an_unknown_version_is_an_error():
     with pytest.raises(ValueError, match="unknown fingerprint version '2025-01'"):
         fingerprint_at_version(_report("    at f (chrome-extension://abc/src/s.js:1:1)"), "2025-01")
+
+
+def test_records_made_under_an_old_id_are_found_and_say_under_which():
+    # Given an attempt recorded under the 2026-11 id of an error whose id changed
+    report = _report("    at saveNote (chrome-extension://abc/5d41402a/src/lib/storage.js:12:18)")
+    fp = fingerprint_with_history(report)
+    (old_id,) = fp.previous_ids
+    store = {old_id: {"attempts": 2}}
+    # When it is looked up by the new fingerprint
+    record, found_under = find_by_fingerprint(fp, store.get)
+    # Then the old record is found, under the old id (so the caller migrates it)
+    assert record == {"attempts": 2} and found_under == old_id
+    # And a record under the new id wins over an old one
+    store[fp.id] = {"attempts": 0}
+    assert find_by_fingerprint(fp, store.get) == ({"attempts": 0}, fp.id)
+    assert find_by_fingerprint(fp, {}.get) == (None, None)
