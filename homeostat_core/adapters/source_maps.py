@@ -7,6 +7,7 @@ itself at `<owner>/<name>/<version>/<path>` when it was uploaded (it gives origi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import boto3
@@ -14,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from homeostat_core.ports import MAX_SOURCE_MAP_BYTES, SourceMapFile, SourceMapRejected
 
+# A version as a single key segment (what `sourcemaps upload` accepts, and a little more).
+_VERSION_KEY = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 _TOO_LARGE = f"larger than {MAX_SOURCE_MAP_BYTES // (1024 * 1024)} MB"
 
 
@@ -73,8 +76,8 @@ class S3SourceMaps:
         return self._client_instance
 
     def find_map(self, bundle_path: str) -> SourceMapFile | None:
-        if not self._version:
-            return None  # the report names no version: no key to look under
+        if not self._version or not _VERSION_KEY.match(self._version):
+            return None  # no version, or one that cannot be a key segment: no key to look under
         key = s3_key(self._repo_slug, self._version, bundle_path + ".map")
         where = f"s3://{self._bucket}/{key}"
         data = self._get(key, where)

@@ -250,7 +250,9 @@ def _parse(found: SourceMapFile, where: str) -> _LoadedMap:
 
 
 def _lookup(source_map: _LoadedMap, frame: StackFrame, skipped: dict[str, str]) -> Any | None:
-    line, column = frame.line or 0, frame.column or 1
+    if frame.column is None and frame.line == 1:
+        return None  # no column on a bundle's first line: any token of the bundle could be meant
+    line, column = frame.line or 0, frame.column or 1  # a line alone: its first token
     out_of_range = f"does not match the bundle: mappings out of range at {line}:{column}"
     lines = source_map.bundle_lines
     if line < 1 or (lines is not None and (line > len(lines) or column > len(lines[line - 1]) + 1)):

@@ -110,3 +110,14 @@ def test_a_symlinked_map_outside_the_folder_is_not_followed(tmp_path):
     (root / "dist" / "background.js.map").symlink_to(outside)
     _report, stats = symbolicate(report_from("v1.0.0"), DirectorySourceMaps(root))
     assert stats.symbolicated == 0
+
+
+def test_a_frame_without_a_column_on_the_bundles_first_line_is_not_guessed():
+    stack = (FIXTURES / "v1.0.0" / "stack.txt").read_text()
+    no_columns = "\n".join(
+        line.rsplit(":", 1)[0] + ")" if " at " in line else line for line in stack.splitlines()
+    )
+    report = report_from("v1.0.0", no_columns + "\n")
+    assert all(f.column is None and f.line == 1 for f in report.frames)
+    mapped, stats = symbolicate(report, DirectorySourceMaps(FIXTURES / "v1.0.0"))
+    assert mapped.frames == report.frames and stats.symbolicated == 0 and stats.still_minified == 0

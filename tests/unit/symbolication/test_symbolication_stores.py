@@ -160,3 +160,24 @@ def test_a_skipped_map_is_reported_on_every_report_that_needs_it(repo):
     for _ in range(2):
         _report, stats = symbolicator.symbolicate(report_from("v1.0.0"))
         assert "not in the repository" in stats.skipped_maps[0][1]
+
+
+@pytest.mark.parametrize("version", ["../other/1.0.0", "1.0.0/dist", "", None])
+def test_a_version_that_is_not_one_key_segment_finds_nothing(bucket, version, capsys):
+    assert (
+        main(
+            [
+                "sourcemaps",
+                "upload",
+                str(RELEASE),
+                "--repo",
+                "acme/notebridge",
+                "--version",
+                "1.0.0",
+                "--bucket",
+                bucket,
+            ]
+        )
+        == 0
+    )
+    assert S3SourceMaps(bucket, "acme/notebridge", version).find_map("dist/background.js") is None
