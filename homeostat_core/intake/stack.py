@@ -66,6 +66,8 @@ def parse_stack(
     """
     if not text:
         return ()
+    if until is not None and 'File "' in text:
+        until = None  # a Python frame further down may reverse the whole order
     frames: list[StackFrame] = []
     bare: list[int] = []  # indexes of bare-name frames (kept only for JavaScriptCore-style traces)
     saw_gecko = python_code = False

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from homeostat_core.fingerprint import fingerprint, fingerprint_issue
 from homeostat_core.intake import UnparseableIssue, parse_issue
@@ -85,3 +87,38 @@ def test_unparseable_issues_fail_the_same_way():
     _both(title, body, ["robot"])
     _both(title, body.replace("## Breadcrumbs\n1. Popup opened\n", ""), ["robot"])
     _both("no type", "", ["robot"])
+
+
+# Frame lines of every shape the parser knows, in-app or not, minified or not, to be combined.
+_FRAME_LINES = [
+    "    at saveNote (chrome-extension://abc/src/lib/storage.js:12:18)",
+    "    at Qe (chrome-extension://abc/dist/background.js:1:18034)",
+    "    at onClick (chrome-extension://abc/5d41402a/src/popup/main.js:40:5)",
+    "    at async https://page.example.com/assets/boot.js:25:7",
+    "    at loadAll (async chrome-extension://abc/src/loader.js:9:14)",
+    "    at Array.forEach (native code)",
+    "    at extensions::messaging:327:9",
+    "    at walk (chrome-extension://abc/src/tree.js:3:4)",
+    "walk@moz-extension://8c7d/src/tree.js:3:4",
+    "renderNote@safari-extension:(//com.acme.x-8T4B2M7A3Q/6a1f3c2e/src/popup/render.js:42:21)",
+    "forEach@[native code]",
+    "    saveNote moz-extension://8c7d/src/lib/storage.js:425",
+    'File "chrome-extension://abc/src/a.js", line 1, in one',
+    'File "/app/jobs/sync.py", line 40, in run',
+    "bareName",
+    "global code",
+    "(error: https://cdn.example.com/chunk.5.js)",
+    "    at (error: https://cdn.example.com/chunk.5.js)",
+    "    at helper (chrome-extension://abc/lib/jquery.min.js:2:100)",
+    "    at main (chrome-extension://abc/dist/app.min.js:4:20)",
+]
+
+
+@given(
+    lines=st.lists(st.sampled_from(_FRAME_LINES), min_size=1, max_size=12),
+    labels=st.sampled_from([["robot"], ["robot", "source:vps"]]),
+)
+@settings(max_examples=300, deadline=None)
+def test_any_mix_of_frame_shapes_gives_the_full_parse_id(lines, labels):
+    title, body = _extension_issue("\n".join(lines))
+    _both(title, body, labels)
