@@ -44,6 +44,7 @@ _LIST_ITEM = re.compile(r"\n[ \t]*(?:\d{1,4}[.)]|[-*+])[ \t]+([^\n]+)")
 _NAME_VERSION = re.compile(r"^(.*?)[ \t]+v?(\d+(?:\.\d+)*(?:[-+][\w.]+)?)$")
 # C0 controls other than tab/newline/carriage return, and DEL: a few are noise, many are binary.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_SUSPECT_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # ErrorReport(...) with the fields in declaration order; see _construct.py for why.
 _new_report = positional_constructor(
@@ -247,6 +248,8 @@ def _check_size_and_encoding(title: str, body: str) -> None:
             f"the body is over {MAX_BODY_BYTES // 1024} KB ({len(body)} characters)", "too_large"
         )
     for what, text in (("title", title), ("body", body)):
+        if text.isascii() and not _SUSPECT_CHARS.search(text):
+            continue  # plain ASCII without control characters: nothing below can object
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
