@@ -75,11 +75,14 @@ def parse_stack(
         line = raw_line.strip()
         if not line or len(line) > MAX_LINE_CHARS:
             continue
-        fast = _FAST_V8.match(line) if line.startswith("at ") else _FAST_GECKO.match(line)
-        if fast:
+        if line.startswith("at "):
+            fast = _FAST_V8.match(line)
+        else:
+            fast = _FAST_GECKO.match(line)
+            saw_gecko = saw_gecko or fast is not None
+        if fast is not None:
             frame = _fast_frame(fast.groups(), line)
             frames.append(frame)
-            saw_gecko = saw_gecko or len(fast.groups()) == 4
             if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
                 break
             continue
