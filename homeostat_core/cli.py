@@ -14,6 +14,8 @@ import sys
 COMMAND_MODULES = (
     "config",
     "fingerprint",
+    "symbolicate",
+    "sourcemaps",
     "attempts",
     "patterns",
     "report",

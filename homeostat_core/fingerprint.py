@@ -6,7 +6,9 @@ the signature is built from
 - the error type (`Uncaught ` dropped; Firefox's InternalError for recursion is a RangeError),
 - the top in-app frame's normalized path (no scheme, extension id, origin, query, content hash),
 - up to three in-app function names (anonymous and minified names skipped, `Object.`/`Foo.prototype.`
-  receivers dropped, recursion collapsed) — never line or column numbers,
+  receivers dropped, recursion collapsed) — never line or column numbers; no name from a frame
+  in minified code (a `.min.js`, a huge column, far along line 1): minifiers rename per build,
+  so there the bundle's path and the message are the identity,
 - a hash of the message after browser phrasings of one error are mapped to one wording and
   variable parts (numbers, ids, URLs, e-mails, IPs, times, quoted data) are replaced by tokens.
 
@@ -15,15 +17,28 @@ Rules and examples: docs/FINGERPRINTING.md.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from typing import Any, TypeVar
 
+from homeostat_core.intake.issue import parse_issue
 from homeostat_core.intake.stack import parse_stack
 from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 
+# The algorithm's version (dated like Sentry's grouping configs); bump it whenever an id can
+# change, and keep the old one callable in homeostat_core/fingerprint_legacy/. Changelog:
+# docs/FINGERPRINTING.md.
+FINGERPRINT_VERSION = "2026-12"
+PREVIOUS_VERSIONS = ("2026-11",)
+
 MAX_SIGNATURE_FUNCTIONS = 3
+T = TypeVar("T")
+# Minified-bundle evidence: hand-written code rarely throws past these columns.
+MINIFIED_COLUMN = 300
+MINIFIED_FIRST_LINE_COLUMN = 80
 UNKNOWN_FILE = "unknown"
 ANONYMOUS = "?"
 _MAX_MESSAGE_CHARS = 1000
@@ -294,24 +309,62 @@ def normalize_function(name: str | None) -> str | None:
     return text if len(text) >= _MIN_NAME_CHARS else None
 
 
+def is_minified_frame(frame: StackFrame) -> bool:
+    """A frame in minified code: a `.min.js`, a huge column, or far along line 1.
+
+    Judged per frame, not per file: a hand-written page with one minified line in it keeps the
+    names of its other frames (and a frame's verdict never depends on frames after it).
+    """
+    column = frame.column
+    if column is not None and (
+        column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1)
+    ):
+        return True
+    path = frame.path
+    return path is not None and path.endswith(".min.js")
+
+
+class SignatureFrames:
+    """The signature's frames fed one at a time, innermost first: the top in-app frame's path and
+    up to three in-app function names. `add` returns True once nothing after can change them, so
+    a parser can stop there (fingerprint_issue)."""
+
+    __slots__ = ("complete", "file_path", "functions")
+
+    def __init__(self) -> None:
+        self.file_path = ""
+        self.functions: list[str] = []
+        self.complete = False
+
+    def add(self, frame: StackFrame, in_app: bool | None = None) -> bool:
+        if not (frame.in_app if in_app is None else in_app):
+            return False
+        if not self.file_path and frame.path:
+            self.file_path = frame.path
+        functions = self.functions
+        if not is_minified_frame(frame):  # a minifier's name changes with every build
+            name = normalize_function(frame.function)
+            if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
+                functions.append(name)
+        self.complete = bool(self.file_path) and len(functions) >= MAX_SIGNATURE_FUNCTIONS
+        return self.complete
+
+
 def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
     """The top in-app frame's path and up to three in-app function names, innermost first."""
-    file_path = ""
-    functions: list[str] = []
+    signature = SignatureFrames()
     for frame in frames:
-        if not frame.in_app:
-            continue
-        if not file_path and frame.path:
-            file_path = frame.path
-        name = normalize_function(frame.function)
-        if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
-            functions.append(name)
-        if file_path and len(functions) >= MAX_SIGNATURE_FUNCTIONS:
+        if signature.add(frame):
             break
-    return file_path or UNKNOWN_FILE, functions
+    return signature.file_path or UNKNOWN_FILE, signature.functions
 
 
 # --- public API -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8192)
+def _message_hash(error_type: str, message: str) -> str:
+    return _sha256_hex(normalize_message(error_type, message))[:8]
 
 
 def _sha256_hex(text: str) -> str:
@@ -322,9 +375,16 @@ def fingerprint_parts(
     error_type: str | None, message: str | None, frames: Iterable[StackFrame]
 ) -> ErrorFingerprint:
     """Fingerprint from an error type, a message and parsed frames (innermost first)."""
-    kind = normalize_error_type(error_type, message or "")
-    message_hash = _sha256_hex(normalize_message(kind, message or ""))[:8]
     file_path, functions = _signature_frames(frames)
+    return _fingerprint_from(error_type, message, file_path, functions)
+
+
+def _fingerprint_from(
+    error_type: str | None, message: str | None, file_path: str, functions: list[str]
+) -> ErrorFingerprint:
+    kind = normalize_error_type(error_type, message or "")
+    message_hash = _message_hash(kind, message or "")
+    file_path = file_path or UNKNOWN_FILE
     chain = ">".join(functions) or ANONYMOUS
     signature = f"{kind}:{file_path}:{chain}:{message_hash}"
     return ErrorFingerprint(
@@ -334,12 +394,74 @@ def fingerprint_parts(
         top_stack_frame=f"{functions[0] if functions else ANONYMOUS} ({file_path})",
         message_hash=message_hash,
         full_signature=signature,
+        version=FINGERPRINT_VERSION,
     )
 
 
 def fingerprint(report: ErrorReport) -> ErrorFingerprint:
-    """Fingerprint of a parsed logger issue."""
+    """Fingerprint of a parsed (and, when maps exist, symbolicated) logger issue."""
     return fingerprint_parts(report.error_type, report.message, report.frames)
+
+
+def fingerprint_issue(
+    title: str | bytes, body: str | bytes | None, labels: Sequence[Any] = (), number: int | None = None
+) -> ErrorFingerprint:
+    """`fingerprint(parse_issue(...))`, parsing only the stack frames the fingerprint needs.
+
+    Same id, same UnparseableIssue; the report is not returned because its frames stop where the
+    signature is complete. For a group of duplicates, fingerprint every issue this way and parse
+    one of them in full (parse_issue) for the fix engine.
+    """
+    signature = SignatureFrames()
+    report = parse_issue(title, body, labels, number, enough=signature.add)
+    if not signature.complete:  # the stack ended first: the frames are all there is
+        return fingerprint(report)
+    # The parse stopped where the signature was complete: the same frames give the same result.
+    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.functions)
+
+
+def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
+    """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
+    (newest first, without repeats or the current id), for finding records made under them.
+
+    Older versions re-parse `report.stack`, the text as filed, so they see what they saw then.
+    """
+    current = fingerprint(report)
+    previous: list[str] = []
+    for version in PREVIOUS_VERSIONS:
+        old_id = fingerprint_at_version(report, version).id
+        if old_id != current.id and old_id not in previous:
+            previous.append(old_id)
+    return dataclasses.replace(current, previous_ids=tuple(previous))
+
+
+def find_by_fingerprint(
+    fp: ErrorFingerprint, lookup: Callable[[str], T | None]
+) -> tuple[T | None, str | None]:
+    """The record kept under `fp.id`, else under the newest of `fp.previous_ids` that has one, and
+    the id it was found under: `(record, id)`, or `(None, None)`. A caller that finds a record
+    under an old id migrates it to `fp.id` (attempts, PR branch, pattern) on this first sight.
+
+        state, found_under = find_by_fingerprint(fp, lambda i: ports.attempts.get(repo.slug, i))
+    """
+    for candidate in (fp.id, *fp.previous_ids):
+        record = lookup(candidate)
+        if record is not None:
+            return record, candidate
+    return None, None
+
+
+def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:
+    """The fingerprint `report` gets under one algorithm version (current or previous)."""
+    if version == FINGERPRINT_VERSION:
+        return fingerprint(report)
+    if version == "2026-11":
+        from homeostat_core.fingerprint_legacy import v2026_11
+
+        return v2026_11.fingerprint_report(report)
+    raise ValueError(
+        f"unknown fingerprint version {version!r}; known: {FINGERPRINT_VERSION}, {PREVIOUS_VERSIONS}"
+    )
 
 
 def fingerprint_stack(error_type: str | None, message: str | None, stack: str | None) -> ErrorFingerprint:

@@ -65,7 +65,12 @@ class ErrorReport:
 
 @dataclass(frozen=True, slots=True)
 class ErrorFingerprint:
-    """The seed's fingerprint fields; `to_json` uses the seed's camelCase keys."""
+    """The seed's fingerprint fields; `to_json` uses the seed's camelCase keys.
+
+    `version` names the fingerprint algorithm that computed `id` (docs/FINGERPRINTING.md,
+    changelog); `previous_ids` are the ids the same error had under older versions, so records
+    keyed by an old id can be found and migrated.
+    """
 
     id: str
     error_type: str
@@ -73,9 +78,11 @@ class ErrorFingerprint:
     top_stack_frame: str
     message_hash: str
     full_signature: str
+    version: str = ""
+    previous_ids: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, str]:
-        return {
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "id": self.id,
             "errorType": self.error_type,
             "filePath": self.file_path,
@@ -83,6 +90,11 @@ class ErrorFingerprint:
             "messageHash": self.message_hash,
             "fullSignature": self.full_signature,
         }
+        if self.version:
+            data["version"] = self.version
+        if self.previous_ids:
+            data["previousIds"] = list(self.previous_ids)
+        return data
 
 
 # --- forge ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
@@ -346,6 +347,43 @@ class JobQueue(Protocol):
     def send(self, body: dict, *, group_id: str, dedup_id: str) -> None: ...
 
 
+MAX_SOURCE_MAP_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SourceMapFile:
+    """A source map as a store holds it.
+
+    `map_path` is the map's own repository-relative path (its `sources` resolve against its
+    folder); `bundle` is the minified file it maps, when the store has it (it lets the original
+    function names be recovered from scopes); `where` names the map for run records and errors.
+    """
+
+    map_path: str
+    data: bytes
+    bundle: bytes | None = None
+    where: str = ""
+
+
+class SourceMapRejected(PortError):
+    """A map that exists but cannot be used (too large, unreadable); `reason` says why."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+class SourceMapStore(Protocol):
+    """Source maps for one repository and extension version (docs/SOURCEMAPS.md)."""
+
+    def find_map(self, bundle_path: str) -> SourceMapFile | None:
+        """The map of the bundle at `bundle_path` (its path inside the extension, e.g.
+        `dist/background.js`), or None when there is none. Raises SourceMapRejected for a map
+        over MAX_SOURCE_MAP_BYTES or one that cannot be read."""
+        ...
+
+
 __all__ = [
     "AttemptResult",
     "AttemptState",
@@ -370,6 +408,9 @@ __all__ = [
     "PatternStore",
     "PortError",
     "RunStore",
+    "SourceMapFile",
+    "SourceMapRejected",
+    "SourceMapStore",
     "branch_candidates",
     "branch_for",
     "check_verdict",

@@ -40,6 +40,8 @@ class Settings:
     llm_base_url: str | None = None
     # seconds the worker keeps free before its Lambda timeout
     safety_margin_s: int = 60
+    # the S3 bucket of uploaded source maps (docs/SOURCEMAPS.md); None: committed maps only
+    sourcemaps_bucket: str | None = None
 
     @property
     def learning_enabled(self) -> bool:
@@ -77,6 +79,7 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         llm_keys_secret=environ.get("HOMEOSTAT_LLM_KEYS_SECRET") or None,
         llm_base_url=environ.get("HOMEOSTAT_LLM_BASE_URL") or None,
         safety_margin_s=int(margin),
+        sourcemaps_bucket=environ.get("HOMEOSTAT_SOURCEMAPS_BUCKET") or None,
     )
 
 

@@ -11,6 +11,7 @@ from infra.monitoring import Monitoring
 from infra.packaging import lambda_code
 from infra.scheduler import Scheduler
 from infra.secrets import HomeostatSecrets
+from infra.sourcemaps import SourceMaps
 from infra.state_tables import StateTables
 from infra.webhook import WebhookEndpoint
 from infra.work_queue import WorkQueue
@@ -36,6 +37,7 @@ class HomeostatStack(Stack):
         worker = worker_module.Worker(
             self, "Work", settings=settings, code=code, queue=work.queue, tables=tables, secrets=secrets
         )
+        source_maps = SourceMaps(self, "SourceMaps", settings=settings, reader=worker.function)
         webhook = WebhookEndpoint(
             self,
             "GithubWebhook",
@@ -63,6 +65,9 @@ class HomeostatStack(Stack):
             self, "AlarmTopicArn", value=monitoring.topic.topic_arn, description="Subscribe to get alarms"
         )
         CfnOutput(self, "QueueUrl", value=work.queue.queue_url)
+        CfnOutput(
+            self, "SourceMapsBucket", value=source_maps.bucket.bucket_name, description="sourcemaps upload"
+        )
         CfnOutput(self, "GithubTokenSecretName", value=secrets.github_token_name)
         CfnOutput(self, "WebhookSecretName", value=secrets.webhook_secret_name)
         CfnOutput(self, "LlmKeysSecretName", value=secrets.llm_keys_name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from homeostat_core.intake._construct import positional_constructor
@@ -44,6 +44,7 @@ _LIST_ITEM = re.compile(r"\n[ \t]*(?:\d{1,4}[.)]|[-*+])[ \t]+([^\n]+)")
 _NAME_VERSION = re.compile(r"^(.*?)[ \t]+v?(\d+(?:\.\d+)*(?:[-+][\w.]+)?)$")
 # C0 controls other than tab/newline/carriage return, and DEL: a few are noise, many are binary.
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_SUSPECT_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # ErrorReport(...) with the fields in declaration order; see _construct.py for why.
 _new_report = positional_constructor(
@@ -89,9 +90,19 @@ _MESSAGE_FIELDS = frozenset({"message", "error message"})
 
 
 def parse_issue(
-    title: str | bytes, body: str | bytes | None, labels: Sequence[Any] = (), number: int | None = None
+    title: str | bytes,
+    body: str | bytes | None,
+    labels: Sequence[Any] = (),
+    number: int | None = None,
+    *,
+    enough: Callable[[StackFrame, bool], bool] | None = None,
 ) -> ErrorReport:
-    """Parse one logger issue; raises UnparseableIssue (with `.code` and `.reason`)."""
+    """Parse one logger issue; raises UnparseableIssue (with `.code` and `.reason`).
+
+    `enough(frame, in_app)` lets a caller that needs only the first frames (fingerprint_issue)
+    stop the stack parse early; `in_app` is the frame's final verdict (page scripts in an
+    extension issue are not in app). The report's frames then end there.
+    """
     title = _text(title, "title")
     body = _text(body or "", "body")
     _check_size_and_encoding(title, body)
@@ -122,7 +133,7 @@ def parse_issue(
             "bad_title",
         )
 
-    frames = parse_stack(stack)
+    frames = parse_stack(stack, _until(enough, source, stack) if enough is not None else None)
     if source is Source.EXTENSION:
         if not stack.strip():
             raise UnparseableIssue(
@@ -137,7 +148,10 @@ def parse_issue(
     elif not frames:
         frames = _frames_from_fields(fields)
 
-    breadcrumbs = _breadcrumbs(sections.get("breadcrumbs", ""))
+    # A caller that only fingerprints needs to know that a breadcrumb exists, not to list them.
+    breadcrumbs = (
+        _breadcrumbs(sections.get("breadcrumbs", "")) if enough is None else _has_breadcrumb(sections)
+    )
     if source is Source.EXTENSION and not breadcrumbs:
         raise UnparseableIssue(
             "extension issues need a '## Breadcrumbs' numbered list with at least one entry",
@@ -174,12 +188,37 @@ def parse_issue(
 
 def detect_source(labels: Iterable[Any]) -> Source:
     """`source:wordpress` / `source:vps` labels; anything else (incl. `source:cloakpipe`) is an extension."""
-    names = {_label_name(label).strip().lower() for label in labels or ()}
-    if "source:wordpress" in names:
+    found = Source.EXTENSION
+    for label in labels or ():
+        name = _LABEL_SOURCES.get(label) if type(label) is str else None
+        if name is None:
+            name = _label_source(_label_name(label))
+            if type(label) is str and len(_LABEL_SOURCES) < 1024:
+                _LABEL_SOURCES[label] = name
+        if name is Source.WORDPRESS:
+            return name
+        if name is Source.VPS:
+            found = name
+    return found
+
+
+# Per-process table: label text → the source it names (EXTENSION for any other label).
+_LABEL_SOURCES: dict[str, Source] = {}
+
+
+def _label_source(name: str) -> Source:
+    lowered = name.strip().lower()
+    if lowered == "source:wordpress":
         return Source.WORDPRESS
-    if "source:vps" in names:
+    if lowered == "source:vps":
         return Source.VPS
     return Source.EXTENSION
+
+
+def _has_breadcrumb(sections: dict[str, str]) -> tuple[str, ...]:
+    section = sections.get("breadcrumbs", "")
+    match = _LIST_ITEM.search(section if section.startswith("\n") else "\n" + section) if section else None
+    return (match.group(1),) if match else ()
 
 
 def _label_name(label: Any) -> str:
@@ -209,6 +248,8 @@ def _check_size_and_encoding(title: str, body: str) -> None:
             f"the body is over {MAX_BODY_BYTES // 1024} KB ({len(body)} characters)", "too_large"
         )
     for what, text in (("title", title), ("body", body)):
+        if text.isascii() and not _SUSPECT_CHARS.search(text):
+            continue  # plain ASCII without control characters: nothing below can object
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
@@ -246,11 +287,26 @@ def _sections(body: str) -> tuple[dict[str, str], str]:
     preamble = text[: headings[0][1]] if headings else text
     sections: dict[str, str] = {}
     for i, (name, _start, end) in enumerate(headings):
-        key = _SECTION_ALIASES.get(" ".join(name.strip("*_:# \t").lower().split()))
+        key = _SECTION_KEYS.get(name)
+        if key is None:
+            key = _SECTION_KEYS[name] = _section_key(name)
         if key and key not in sections:
             stop = headings[i + 1][1] if i + 1 < len(headings) else len(text)
             sections[key] = text[end:stop]
     return sections, preamble
+
+
+# Per-process tables: heading and field names as written → canonical key. Loggers write the
+# same few names in every issue, so the normalization runs once per spelling.
+_SECTION_KEYS: dict[str, str] = {}
+_FIELD_KEYS: dict[str, str] = {}
+_MAX_NAME_TABLE = 4096
+
+
+def _section_key(name: str) -> str:
+    if len(_SECTION_KEYS) >= _MAX_NAME_TABLE:
+        _SECTION_KEYS.clear()
+    return _SECTION_ALIASES.get(" ".join(name.strip("*_:# \t").lower().split()), "")
 
 
 def _fields(text: str, *, bullets_required: bool) -> dict[str, str]:
@@ -262,7 +318,12 @@ def _fields(text: str, *, bullets_required: bool) -> dict[str, str]:
     ):
         if bullets_required and not (bullet or bold_name):
             continue
-        key = " ".join((bold_name or plain_name).lower().split())
+        name = bold_name or plain_name
+        key = _FIELD_KEYS.get(name)
+        if key is None:
+            if len(_FIELD_KEYS) >= _MAX_NAME_TABLE:
+                _FIELD_KEYS.clear()
+            key = _FIELD_KEYS[name] = " ".join(name.lower().split())
         value = value.strip().strip("`").strip()[:MAX_FIELD_CHARS]
         if not value or key in fields:
             continue
@@ -334,6 +395,21 @@ def _name_and_version(value: str) -> tuple[str | None, str | None]:
     if match:
         return match.group(1).strip() or None, match.group(2)
     return value, None
+
+
+def _until(
+    enough: Callable[[StackFrame, bool], bool], source: Source, stack: str
+) -> Callable[[StackFrame], bool]:
+    """`enough` with each frame's in-app verdict as _prefer_extension_frames will give it: the
+    verdict of a frame does not depend on the frames after it, so stopping early changes nothing."""
+    if source is not Source.EXTENSION or "-extension://" not in stack:
+        return lambda frame: enough(frame, frame.in_app)
+
+    def until(frame: StackFrame) -> bool:
+        in_app = frame.in_app and not (frame.file and frame.path and not is_extension_url(frame.file))
+        return enough(frame, in_app)
+
+    return until
 
 
 def _prefer_extension_frames(stack: str, frames: tuple[StackFrame, ...]) -> tuple[StackFrame, ...]:

@@ -42,12 +42,19 @@ EXTENSION_SCHEMES = (
     "ms-browser-extension",
 )
 
+_EXTENSION_PREFIXES = tuple(f"{scheme}://" for scheme in EXTENSION_SCHEMES)
+
 # Firefox appends how eval'd code was created: "file.js line 26 > eval line 2 > eval".
 _FIREFOX_EVAL_SUFFIX = re.compile(r" line \d+ > (?:eval|Function|injectedScript|setTimeout).*$")
 # A content hash a bundler put in a file name: main.3f2a1b9c.js, chunk-5f3a2b1c.js.
 _HASH_IN_NAME = re.compile(r"[.-]([0-9a-f]{6,32})(?=\.(?:m?js|cjs|jsx|tsx?|css|map)$)")
 # A directory that only names a version: 1.2.0_0 (Chrome's unpacked extension dir), v2.3.1.
 _VERSION_SEGMENT = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[_-][0-9A-Za-z]+)?$")
+# A directory that only names a build: Safari's per-build "4a5b6c7d/" (8 hex, at least one digit).
+_BUILD_HASH_SEGMENT = re.compile(r"^(?=[a-fA-F]*\d)[0-9a-fA-F]{8}$")
+# Browser and engine internals that look like locations: Chrome's extension bindings
+# ("extensions::messaging"), Hermes' "address at index.android.bundle:1:2".
+_INTERNAL_PREFIXES = ("extensions::", "address at ")
 _WINDOWS_DRIVE = re.compile(r"^/?[A-Za-z]:/")
 _WP_CONTENT = re.compile(r"/wp-content/(?:plugins|themes|mu-plugins)/[^/]+/")
 _CHROME_PROFILE_EXT = re.compile(r"/Extensions/[a-p]{32}/[^/]+/")
@@ -118,7 +125,9 @@ def normalize_path(location: str | None) -> str | None:
     if location is None:
         return None
     text = location.strip()
-    if text.lower() in _NOT_FILES or text.startswith(("blob:", "data:", "<frozen ", "node:")):
+    if text.lower() in _NOT_FILES or text.startswith(
+        ("blob:", "data:", "<frozen ", "node:", *_INTERNAL_PREFIXES)
+    ):
         return None
     if " > " in text:
         text = _FIREFOX_EVAL_SUFFIX.sub("", text)
@@ -173,14 +182,16 @@ def _relative_from_absolute(path: str) -> str:
 
 def _clean_segments(path: str) -> str | None:
     parts: list[str] = []
-    for segment in path.split("/"):
+    segments = path.split("/")
+    last = len(segments) - 1
+    for i, segment in enumerate(segments):
         if segment in ("", "."):
             continue
         if segment == "..":
             if parts:
                 parts.pop()
             continue
-        if _VERSION_SEGMENT.match(segment):
+        if _VERSION_SEGMENT.match(segment) or (i < last and _BUILD_HASH_SEGMENT.match(segment)):
             continue
         parts.append(segment)
     if not parts:
@@ -197,7 +208,9 @@ def location_is_in_app(location: str | None, path: str | None) -> bool:
     if location is None:
         return True  # a bare function name (Safari eval frames): app code with no location
     text = location.strip().lower()
-    if text in _INTERNAL_LOCATIONS or text.startswith(("node:", "internal/", "<frozen ")):
+    if text in _INTERNAL_LOCATIONS or text.startswith(
+        ("node:", "internal/", "<frozen ", *_INTERNAL_PREFIXES)
+    ):
         return False
     if text in _NODE_CORE:
         return False
@@ -210,10 +223,10 @@ def location_is_in_app(location: str | None, path: str | None) -> bool:
     where = text.replace("\\", "/")  # the path may have lost the telling directory
     if any(part in rooted or part in where for part in _NOT_APP_PARTS):
         return False
-    return not (lowered.endswith(".min.js") or _LIBRARY_NAME.search(lowered))
-
-
-_EXTENSION_PREFIXES = tuple(f"{scheme}://" for scheme in EXTENSION_SCHEMES)
+    if _LIBRARY_NAME.search(lowered):
+        return False
+    # A `.min.js` is a library, except the extension's own bundle under its own origin.
+    return not lowered.endswith(".min.js") or text.startswith(_EXTENSION_PREFIXES)
 
 
 def is_extension_url(location: str | None) -> bool:

@@ -9,6 +9,7 @@ after MAX_FRAMES frames, so a hostile 10 MB "stack" costs about as much as a nor
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from homeostat_core.intake._construct import positional_constructor
 from homeostat_core.intake.paths import location_facts
@@ -20,7 +21,9 @@ MAX_STACK_CHARS = 256 * 1024
 _MAX_RAW_CHARS = 500
 
 # Locations V8 prints that are not files but still mark a real frame.
-_V8_SPECIAL_LOCATIONS = frozenset({"native", "<anonymous>", "eval code", "unknown location"})
+_V8_SPECIAL_LOCATIONS = frozenset({"native", "native code", "<anonymous>", "eval code", "unknown location"})
+# Names error trackers print for a frame without a function (Python's None, JSON's null).
+_NO_NAMES = frozenset({"()", "(null)", "?", "None", "null", "undefined"})
 
 # fn@location, where fn may contain a quoted part holding "@" (obj["@fn"]).
 _GECKO = re.compile(r'^((?:[^@"]*"[^"]*")*[^@"]*)@(.*)$')
@@ -37,6 +40,12 @@ _OPERA_CALLED = re.compile(
 )
 _PHP = re.compile(r"^#\d+\s+(?:(\[internal function\])|(.+?)\((\d+)\))(?::\s*(.*))?$")
 _PYTHON = re.compile(r'^File "(.+?)", line (\d+)(?:, in (.+))?$')
+# Firefox devtools console: "fn moz-extension://uuid/x.js:425" (function, space, URL:line[:col]).
+_CONSOLE = re.compile(r"^([A-Za-z_$][\w$.<>/]*) ([a-z][\w+.-]*://\S+?):(\d+)(?::(\d+))?$")
+# Legacy Safari extension locations wrap the URL: "safari-extension:(//id/hash/x.js:1:2)".
+_WRAPPED_LOCATION = re.compile(r"^([a-z][\w+.-]*):\((//[^()]*)\)$")
+# Where a Python traceback's frames are Python code (then it is printed outermost first).
+_PYTHON_FILE = re.compile(r"(?:\.py|^<[^>]*>)$")
 # Fast path: the two commonest frame shapes in one C-level match; anything else takes the full
 # per-format parsers below (same results, checked by tests).
 _FAST_V8 = re.compile(r"at (?:async )?(?:([^()]*) \(([^()\s]*):(\d+):(\d+)\)|(\S*):(\d+):(\d+))$")
@@ -46,25 +55,35 @@ _CALL_ARGS = re.compile(r"\(.*\)$")
 _HEADER = re.compile(r"^[A-Za-z_$][\w$.]*: ")
 
 
-def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
+def parse_stack(
+    text: str | None, until: Callable[[StackFrame], bool] | None = None
+) -> tuple[StackFrame, ...]:
     """Parse every frame line of a stack trace; lines that are not frames are ignored.
 
-    Returns an empty tuple when nothing in `text` looks like a frame.
+    Returns an empty tuple when nothing in `text` looks like a frame. `until(frame)`, called on
+    each frame in order, may end parsing early by returning True — unless the trace turns out
+    to need every frame (bare JavaScriptCore names, Python's reversed order), when it is ignored.
     """
     if not text:
         return ()
+    if until is not None and 'File "' in text:
+        until = None  # a Python frame further down may reverse the whole order
     frames: list[StackFrame] = []
     bare: list[int] = []  # indexes of bare-name frames (kept only for JavaScriptCore-style traces)
-    saw_gecko = python = False
+    saw_gecko = python_code = False
     for raw_line in text[:MAX_STACK_CHARS].splitlines():
         line = raw_line.strip()
         if not line or len(line) > MAX_LINE_CHARS:
             continue
-        fast = _FAST_V8.match(line) if line.startswith("at ") else _FAST_GECKO.match(line)
-        if fast:
-            frames.append(_fast_frame(fast.groups(), line))
-            saw_gecko = saw_gecko or len(fast.groups()) == 4
-            if len(frames) >= MAX_FRAMES:
+        if line.startswith("at "):
+            fast = _FAST_V8.match(line)
+        else:
+            fast = _FAST_GECKO.match(line)
+            saw_gecko = saw_gecko or fast is not None
+        if fast is not None:
+            frame = _fast_frame(fast.groups(), line)
+            frames.append(frame)
+            if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
                 break
             continue
         frame, kind = _parse_line(line)
@@ -72,18 +91,24 @@ def parse_stack(text: str | None) -> tuple[StackFrame, ...]:
             continue
         if kind == "bare":
             bare.append(len(frames))
+            until = None  # whether bare names stay depends on lines further down
         elif kind == "gecko":
             saw_gecko = True
         elif kind == "python":
-            python = True
+            python_code = python_code or bool(frame.file and _PYTHON_FILE.search(frame.file))
+            until = None  # the order is only known at the end
+        if frame.line is None and frames and frames[-1].raw.endswith(f"(error: {frame.file})"):
+            continue  # a loader's "(error: url)" followed by "at (error: url)": one frame
         frames.append(frame)
-        if len(frames) >= MAX_FRAMES:
+        if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
             break
     if bare and not saw_gecko:
         dropped = set(bare)
         frames = [f for i, f in enumerate(frames) if i not in dropped]
-    if python:
-        frames.reverse()  # Python prints the outermost call first
+    if python_code:
+        # Python prints the outermost call first; error trackers print JavaScript frames in the
+        # Python shape but innermost first, so the files decide, not the shape.
+        frames.reverse()
     return tuple(frames)
 
 
@@ -110,10 +135,18 @@ def _parse_line(line: str) -> tuple[StackFrame | None, str]:
         if line.startswith("Error created at "):
             return None, ""  # Opera repeats where the Error object was made
         return _gecko(line), "gecko"
+    if first == "(" and line.startswith("(error: ") and line.endswith(")"):
+        return _v8("at " + line), "loader"
     if line == "[native code]":
         return make_frame(None, "[native code]", None, None, line), "native"
     if "Line " in line or "line " in line:
         return _opera(line), "opera"
+    if "://" in line and " " in line:
+        match = _CONSOLE.match(line)
+        if match:
+            function, file, lineno, column = match.groups()
+            return make_frame(function, file, int(lineno), int(column) if column else None, line), "console"
+        return None, ""
     if _LOCATION_ONLY.match(line):
         file, lineno, column = split_location(line)
         return make_frame(None, file, lineno, column, line), "location"
@@ -129,7 +162,7 @@ def make_frame(
     hold structured frames, e.g. Sentry-style JSON)."""
     if function:
         function = function.strip()
-        if function in ("()", "(null)", "?"):
+        if function in _NO_NAMES:
             function = None
     path, in_app = location_facts(file)
     return _new_frame(function or None, file, line, column, path, in_app, raw[:_MAX_RAW_CHARS])
@@ -167,8 +200,17 @@ def _v8(line: str) -> StackFrame | None:
     if location.startswith("eval at "):
         origins = _EVAL_ORIGIN.findall(location)
         location = origins[-1] if origins else location.rpartition(", ")[2]
+    elif location.startswith(("async ", "error: ")):
+        location = location.partition(" ")[2]  # "(async https://…)", loader "(error: https://…)"
+    elif location.endswith(")"):
+        location = _unwrap(location)
     file, lineno, column = split_location(location)
-    if lineno is None and file not in _V8_SPECIAL_LOCATIONS and not file.startswith("index "):
+    if (
+        lineno is None
+        and file not in _V8_SPECIAL_LOCATIONS
+        and not file.startswith("index ")
+        and "://" not in file  # "at None (moz-extension://…/popup.html)": a page, no line
+    ):
         return None  # "at least one ..." in a message, not a frame
     if file.startswith("index "):  # Promise.all (index 0)
         file = "native"
@@ -196,6 +238,8 @@ def _gecko(line: str) -> StackFrame | None:
     if not match:
         return None
     function, location = match.group(1).strip(), match.group(2).strip()
+    if location.endswith(")"):
+        location = _unwrap(location)
     if _HEADER.match(function):
         return None  # "Error: bad email a@b.c" is a message, not a frame
     if location == "[native code]":
@@ -204,6 +248,12 @@ def _gecko(line: str) -> StackFrame | None:
     if lineno is None and "/" not in file:
         return None
     return make_frame(_strip_args(function), file, lineno, column, line)
+
+
+def _unwrap(location: str) -> str:
+    """`safari-extension:(//id/x.js:1:2)` → `safari-extension://id/x.js:1:2`; others unchanged."""
+    match = _WRAPPED_LOCATION.match(location)
+    return f"{match.group(1)}:{match.group(2)}" if match else location
 
 
 def _strip_args(function: str) -> str | None:

@@ -183,6 +183,7 @@ COMMON_ENV = {
                 "HOMEOSTAT_GITHUB_TOKEN_SECRET",
                 "HOMEOSTAT_LLM_KEYS_SECRET",
                 "HOMEOSTAT_SAFETY_MARGIN_S",
+                "HOMEOSTAT_SOURCEMAPS_BUCKET",
             },
         ),
         ("webhook", {"HOMEOSTAT_QUEUE_URL", "HOMEOSTAT_WEBHOOK_SECRET_NAME", "HOMEOSTAT_IDEMPOTENCY_TABLE"}),

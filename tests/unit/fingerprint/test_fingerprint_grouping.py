@@ -182,7 +182,9 @@ def test_fingerprint_fields_are_the_seeds():
         "topStackFrame",
         "messageHash",
         "fullSignature",
+        "version",  # the seed's fields plus the algorithm version
     }
+    assert fp.version == "2026-12"
     assert re.fullmatch(r"[0-9a-f]{12}", fp.id) and re.fullmatch(r"[0-9a-f]{8}", fp.message_hash)
     assert fp.full_signature == f"TypeError:src/s.js:save:{fp.message_hash}"
     assert fp.top_stack_frame == "save (src/s.js)"

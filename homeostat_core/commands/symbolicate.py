@@ -1,0 +1,76 @@
+"""`homeostat symbolicate --maps DIR`: print the frames of errors as symbolication resolves them.
+
+    homeostat symbolicate --maps tests/fixtures/sourcemaps/v1.0.0 \\
+        --issue tests/fixtures/sourcemaps/v1.0.0/issue.md
+
+Input as for `homeostat fingerprint` (JSON lines on stdin, or --issue files). One JSON line per
+input: the frames (function, path, line, column, inApp; `minified` holds the frame as filed when
+a map changed it) and the stats (frames symbolicated, frames left minified, maps skipped and
+why). Exit 0 when any input was read, 1 when none was, 2 for bad flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from homeostat_core.commands.fingerprint import (
+    add_input_arguments,
+    check_input_arguments,
+    read_inputs,
+    source_maps,
+)
+from homeostat_core.models import ErrorReport, StackFrame
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "symbolicate",
+        help="print errors' frames resolved through source maps (--maps DIR)",
+        description=__doc__.split("\n\n")[0],
+    )
+    add_input_arguments(parser)
+    parser.set_defaults(func=symbolicate_command)
+
+
+def symbolicate_command(
+    args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> int:
+    from homeostat_core.symbolication import symbolicate
+
+    out = stdout or sys.stdout
+    problem = check_input_arguments(args) or (None if args.maps else "--maps DIR is required")
+    if problem:
+        print(json.dumps({"error": problem}), file=out)
+        return 2
+    maps = source_maps(args)
+    succeeded = False
+    for member, report in read_inputs(args, stdin or sys.stdin):
+        if not isinstance(report, ErrorReport):
+            print(json.dumps(report), file=out)
+            continue
+        resolved, stats = symbolicate(report, maps)
+        succeeded = True
+        frames = [_frame_json(new, old) for new, old in zip(resolved.frames, report.frames, strict=True)]
+        print(json.dumps({"input": member, "frames": frames, "stats": stats.to_json()}), file=out)
+    return 0 if succeeded else 1
+
+
+def _frame_json(frame: StackFrame, filed: StackFrame) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "function": frame.function,
+        "path": frame.path,
+        "line": frame.line,
+        "column": frame.column,
+        "inApp": frame.in_app,
+    }
+    if frame is not filed:
+        data["minified"] = {
+            "function": filed.function,
+            "path": filed.path,
+            "line": filed.line,
+            "column": filed.column,
+        }
+    return data
