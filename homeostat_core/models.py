@@ -322,6 +322,10 @@ class RunRecord:
     latency_ms: int = 0
     api_calls: int = 0
     stopped_early: bool = False
+    # source maps: in-app frames mapped to original sources, frames left minified, maps skipped
+    frames_symbolicated: int = 0
+    frames_minified: int = 0
+    maps_skipped: list[str] = field(default_factory=list)
     deferred_issues: list[int] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

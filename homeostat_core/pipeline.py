@@ -37,7 +37,7 @@ from homeostat_core import lifecycle
 from homeostat_core.attempts import as_utc
 from homeostat_core.budget import BudgetReservation, reserve_pr
 from homeostat_core.config import RepoConfig
-from homeostat_core.fingerprint import fingerprint
+from homeostat_core.fingerprint import fingerprint_with_history, is_minified_frame
 from homeostat_core.fixing.engine import apply_pattern, attempt_fix, max_attempt_cost_usd
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.intake import UnparseableIssue, parse_issue
@@ -78,6 +78,7 @@ from homeostat_core.ports import (
     PatternStore,
     PortError,
     RunStore,
+    SourceMapStore,
     issue_comment_marker,
 )
 from homeostat_core.report import (
@@ -107,6 +108,9 @@ class Ports:
     budgets: BudgetStore
     runs: RunStore
     clock: Clock
+    # Where a repository's source maps come from, per extension version (wiring: the S3 bucket,
+    # then maps committed in the repository). None: only maps committed in the repository.
+    source_maps: Callable[[RepoConfig, str | None], SourceMapStore | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,7 @@ class RunContext:
     env: str
     prs_opened: int = 0
     open_prs: int = 0
+    symbolicators: dict = field(default_factory=dict)  # per extension version, one per run
 
     @property
     def attempts(self) -> AttemptStore:
@@ -199,7 +204,7 @@ def run_repo(
     try:
         issues = ports.forge.list_trigger_issues(repo)
         record.issues_seen = len(issues)
-        groups = _parse_and_group(ctx, issues, outcomes)
+        groups = _parse_and_group(ctx, issues, outcomes, record)
         work = [g for g in groups if g.issues]
         record.issues_processed = sum(len(g.issues) for g in work) + len(outcomes)
         outcomes.extend(reconcile(ctx, groups))
@@ -245,7 +250,9 @@ def _outcome(group: Group, result: Result, **fields) -> FingerprintOutcome:
 # --- intake -------------------------------------------------------------------------------------
 
 
-def _parse_and_group(ctx: RunContext, issues: list[ForgeIssue], outcomes: list) -> list[Group]:
+def _parse_and_group(
+    ctx: RunContext, issues: list[ForgeIssue], outcomes: list, record: RunRecord
+) -> list[Group]:
     """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up)
     stay in their group only as evidence that the error is still reported; they get no new work."""
     groups: dict[str, Group] = {}
@@ -266,7 +273,8 @@ def _parse_and_group(ctx: RunContext, issues: list[ForgeIssue], outcomes: list) 
                     ctx.repo, issue.number, render_unparseable_comment(exc.reason), UNPARSEABLE_MARKER
                 )
             continue
-        fp = fingerprint(report)
+        report = _symbolicated(ctx, report, record)
+        fp = _known_fingerprint(ctx, fingerprint_with_history(report))
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         if answered:
             group.answered.append(issue)
@@ -275,6 +283,46 @@ def _parse_and_group(ctx: RunContext, issues: list[ForgeIssue], outcomes: list) 
                 group.report = report
             group.issues.append(issue)
     return list(groups.values())
+
+
+def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> ErrorReport:
+    """Minified in-app frames mapped to their original files and functions, when a map exists, so
+    the fingerprint survives rebuilds and the fix engine reads the real source."""
+    if not any(frame.in_app and is_minified_frame(frame) for frame in report.frames):
+        return report
+    from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
+    from homeostat_core.symbolication.symbolicate import Symbolicator
+
+    version = report.extension_version
+    symbolicator = ctx.symbolicators.get(version)
+    if symbolicator is None:
+        factory = ctx.ports.source_maps
+        maps = (
+            factory(ctx.repo, version) if factory else ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
+        )
+        symbolicator = ctx.symbolicators[version] = Symbolicator(maps) if maps is not None else None
+    if symbolicator is None:
+        record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
+        return report
+    mapped, stats = symbolicator.symbolicate(report)
+    record.frames_symbolicated += stats.symbolicated
+    record.frames_minified += stats.still_minified
+    for where, reason in stats.skipped_maps:
+        if f"{where}: {reason}" not in record.maps_skipped:
+            record.maps_skipped.append(f"{where}: {reason}")
+    return mapped
+
+
+def _known_fingerprint(ctx: RunContext, fp: ErrorFingerprint) -> ErrorFingerprint:
+    """The fingerprint under the id its history is kept under: an error attempted, fixed or learned
+    under an older algorithm version keeps that id (no second PR, no lost cooldown, the pattern
+    still matches). New errors get the current id."""
+    if not fp.previous_ids or ctx.attempts.get(ctx.repo.slug, fp.id) is not None:
+        return fp
+    for old in fp.previous_ids:
+        if ctx.attempts.get(ctx.repo.slug, old) is not None or ctx.ports.patterns.active_for_fingerprint(old):
+            return dataclasses.replace(fp, id=old)
+    return fp
 
 
 # --- dispatcher ---------------------------------------------------------------------------------
@@ -420,6 +468,7 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
         backoff_until=ctx.policy.backoff(before.attempts, ctx.now),
         error_type=fp.error_type or before.error_type,
         file_path=fp.file_path or before.file_path,
+        fingerprint_version=fp.version or before.fingerprint_version,
         tests_passed=None,
         closed_at=None if before.pr_number is None or _has_open_pr(before) else before.closed_at,
     )

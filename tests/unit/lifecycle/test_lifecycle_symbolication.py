@@ -1,0 +1,73 @@
+"""The pipeline symbolicates minified frames before fingerprinting, and keeps old ids' history."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+from homeostat_core.adapters.source_maps import DirectorySourceMaps
+from homeostat_core.intake.issue_file import read_issue_markdown
+from tests.reliability.harness import EXAMPLES
+from tests.unit.lifecycle.world import make_world
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sourcemaps"
+
+
+def bundled_world(tmp_path, release: str = "v1.1.0"):
+    """notebridge with a release's sources and its minified bundle + map committed under dist/."""
+    w = make_world(tmp_path)
+    source = tmp_path / "source"
+    shutil.copytree(EXAMPLES / "repos" / "notebridge", source)
+    for part in ("src", "dist"):
+        shutil.copytree(FIXTURES / release / part, source / part, dirs_exist_ok=True)
+    w.forge.seed_repo(w.repo, source)
+    return w
+
+
+def file_release(w, release: str) -> int:
+    path = FIXTURES / release / "issue.md"
+    issue = read_issue_markdown(path.read_text(), str(path))
+    return w.forge.add_issue(w.repo, issue.title, issue.body, ["robot"], "cloakpipe-bot")
+
+
+def test_a_minified_frame_is_fingerprinted_by_its_original_source_via_the_committed_map(tmp_path):
+    # Given a repository that commits its bundle's source map, and a report from that release
+    w = bundled_world(tmp_path)
+    file_release(w, "v1.1.0")
+    # When Homeostat runs
+    record = w.run()
+    # Then the fingerprint names the original source file, not the bundle, and the record says so
+    assert record.frames_symbolicated >= 1
+    (outcome,) = [o for o in record.outcomes if o.get("fingerprint")]
+    assert outcome["file"].startswith("src/") and "dist/" not in outcome["file"]
+
+
+def test_two_releases_of_the_same_bug_are_one_fingerprint_with_per_version_maps(tmp_path):
+    # Given maps per extension version (as the S3 bucket holds them) and reports from two releases
+    w = bundled_world(tmp_path)
+    first, second = file_release(w, "v1.0.0"), file_release(w, "v1.1.0")
+    ports = dataclasses.replace(
+        w.ports, source_maps=lambda repo, version: DirectorySourceMaps(FIXTURES / f"v{version}")
+    )
+    from homeostat_core.fixing.model_settings import load_model_settings
+    from homeostat_core.pipeline import run_repo
+
+    record = run_repo(
+        w.repo,
+        ports,
+        model_settings=load_model_settings(environ={"HOMEOSTAT_LLM_BASE_URL": "http://127.0.0.1:9/v1"}),
+        env="dev",
+    )
+    # Then both reports are one piece of work on the original file
+    (outcome,) = [o for o in record.outcomes if o.get("fingerprint")]
+    assert sorted(outcome["issues"]) == [first, second]
+    assert outcome["file"].startswith("src/")
+    assert record.frames_symbolicated >= 2 and record.frames_minified == 0
+
+
+def test_without_maps_the_minified_frames_are_counted_on_the_run_record(tmp_path):
+    w = make_world(tmp_path)
+    file_release(w, "v1.0.0")
+    record = w.run()
+    assert record.frames_symbolicated == 0 and record.frames_minified >= 1
