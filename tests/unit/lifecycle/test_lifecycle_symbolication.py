@@ -71,3 +71,41 @@ def test_without_maps_the_minified_frames_are_counted_on_the_run_record(tmp_path
     file_release(w, "v1.0.0")
     record = w.run()
     assert record.frames_symbolicated == 0 and record.frames_minified >= 1
+
+
+def test_an_error_attempted_under_the_previous_fingerprint_version_keeps_its_history(tmp_path):
+    from datetime import timedelta
+
+    from homeostat_core.fingerprint import fingerprint_with_history
+    from homeostat_core.intake import parse_issue
+    from homeostat_core.models import AttemptState
+
+    # Given a report whose id changed with the algorithm (a per-build hash folder in the path is
+    # stripped since 2026-12), attempted under its old id yesterday
+    w = make_world(tmp_path)
+    built = "chrome-extension://hpoiebnmdefkcpbbhiegdgnhlmbmlbkn/3f9a2b1c/src/lib/storage.js"
+    number = w.file_issue(
+        stack=f"SyntaxError: bad JSON\n    at loadNotes ({built}:6:15)\n    at async {built}:14:23"
+    )
+    issue = w.forge.get_issue(w.repo, number)
+    fp = fingerprint_with_history(parse_issue(issue.title, issue.body, issue.labels))
+    assert fp.previous_ids and fp.previous_ids[0] != fp.id
+    old = fp.previous_ids[0]
+    w.state.attempts.start_attempt(
+        AttemptState(
+            repo=w.repo.slug,
+            fingerprint_id=old,
+            attempts=1,
+            stage="attempt_failed",
+            last_result="failure",
+            last_attempt_at=w.clock.now(),
+            backoff_until=w.clock.now() + timedelta(hours=24),
+        ),
+        expected_attempts=0,
+    )
+    # When the run meets it again
+    record = w.run()
+    # Then its cooldown still holds under the old id: no new attempt, no model call
+    (outcome,) = record.outcomes
+    assert (outcome["result"], outcome["fingerprint"]) == ("cooldown", old)
+    assert w.model.calls == []
