@@ -257,6 +257,11 @@ class AttemptState:
     applied_facts: tuple[str, ...] = ()  # webhook facts already applied (oldest first, at most 50)
     fingerprint_version: str = ""
     occurrence_after: datetime | None = None  # only an issue filed after this re-opens work
+    # production outcomes (issue 16): the version a merged fix ships after, and what happened next
+    fixed_in_version: str | None = None  # the fix is in every version greater than this one
+    release_seen_at: datetime | None = None  # first report from a version that contains the fix
+    verified_at: datetime | None = None
+    regressed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         # Bounded, so a long-lived row never outgrows an item; the newest facts are the ones

@@ -126,6 +126,10 @@ def make_models(settings: Settings) -> Models:
             "appliedFacts": ListAttribute(of=UnicodeAttribute, null=True),
             "fingerprintVersion": UnicodeAttribute(null=True),
             "occurrenceAfter": IsoUtcAttribute(null=True),
+            "fixedInVersion": UnicodeAttribute(null=True),
+            "releaseSeenAt": IsoUtcAttribute(null=True),
+            "verifiedAt": IsoUtcAttribute(null=True),
+            "regressedAt": IsoUtcAttribute(null=True),
         },
     )
     pattern = type(
@@ -313,6 +317,10 @@ def _attempt_to_item(model: type[Model], state: AttemptState) -> Model:
         appliedFacts=list(state.applied_facts) or None,
         fingerprintVersion=state.fingerprint_version or None,
         occurrenceAfter=state.occurrence_after,
+        fixedInVersion=state.fixed_in_version or None,
+        releaseSeenAt=state.release_seen_at,
+        verifiedAt=state.verified_at,
+        regressedAt=state.regressed_at,
     )
 
 
@@ -343,6 +351,10 @@ def _attempt_from_item(item: Model) -> AttemptState:
         applied_facts=tuple(item.appliedFacts or ()),
         fingerprint_version=item.fingerprintVersion or "",
         occurrence_after=item.occurrenceAfter,
+        fixed_in_version=item.fixedInVersion or None,
+        release_seen_at=item.releaseSeenAt,
+        verified_at=item.verifiedAt,
+        regressed_at=item.regressedAt,
     )
 
 
