@@ -465,11 +465,22 @@ def _fold(node: Any) -> tuple[str, bool]:
     if kind == "number":
         return node.text.decode(), True
     if kind == "binary_expression" and node.child_by_field_name("operator").type == "+":
-        left, left_full = _fold(node.child_by_field_name("left"))
-        if not left_full:
-            return left, False
-        right, right_full = _fold(node.child_by_field_name("right"))
-        return left + right, right_full
+        # a + b + c nests to the left; walk the spine without recursion (long concatenations)
+        rights = []
+        while (
+            node is not None
+            and node.type == "binary_expression"
+            and node.child_by_field_name("operator").type == "+"
+        ):
+            rights.append(node.child_by_field_name("right"))
+            node = _unwrap(node.child_by_field_name("left"))
+        text, full = _fold(node)
+        for right in reversed(rights):
+            if not full:
+                break
+            more, full = _fold(right)
+            text += more
+        return text, full
     if kind == "call_expression":  # 'ev'.concat('al'), ['ev','al'].join('')
         callee = _unwrap(node.child_by_field_name("function"))
         if callee is not None and callee.type == "member_expression":
@@ -582,15 +593,7 @@ def _sensitive_read(node: Any) -> str | None:
 
 
 def _strings_in(node: Any) -> list[Any]:
-    found = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type in ("string", "template_string"):
-            found.append(n)
-        else:
-            stack.extend(n.named_children)
-    return found
+    return [n for n, _in_args in _walk(node) if n.type in ("string", "template_string")]
 
 
 def _inside_call_arguments(node: Any) -> bool:
@@ -624,13 +627,15 @@ def _bound_name(node: Any) -> str | None:
     return None
 
 
-def _walk(root: Any) -> list[Any]:
+def _walk(root: Any) -> list[tuple[Any, bool]]:
+    """Every node in source order, with whether it sits inside some call's arguments."""
     nodes = []
-    stack = [root]
+    stack = [(root, False)]
     while stack:
-        node = stack.pop()
-        nodes.append(node)
-        stack.extend(reversed(node.children))
+        node, in_args = stack.pop()
+        nodes.append((node, in_args))
+        inside = in_args or node.type == "arguments"
+        stack.extend((child, inside) for child in reversed(node.children))
     return nodes
 
 
@@ -640,8 +645,10 @@ def js_facts(source: str, parser: tree_sitter.Parser) -> Counter[Fact]:
     nodes = _walk(parser.parse(source.encode("utf-8")).root_node)
     stored: dict[str, str] = {}  # variable name → the sensitive read stored in it
     call_argument_identifiers: set[str] = set()
-    for node in nodes:
+    for node, in_args in nodes:
         kind = node.type
+        if in_args and kind == "identifier":
+            call_argument_identifiers.add(node.text.decode())
         if kind in ("string", "template_string"):
             text, _full = _fold(node)
             for found in URL_ORIGIN.finditer(text):
@@ -659,10 +666,6 @@ def js_facts(source: str, parser: tree_sitter.Parser) -> Counter[Fact]:
         elif kind in ("call_expression", "new_expression"):
             callee = node.child_by_field_name("function" if kind == "call_expression" else "constructor")
             _call_facts(node, kind, callee, facts)
-            for arg in _args(node):
-                for inner in _walk(arg):
-                    if inner.type == "identifier":
-                        call_argument_identifiers.add(inner.text.decode())
         elif kind == "assignment_expression":
             left = node.child_by_field_name("left")
             if left is not None and left.type in ("member_expression", "subscript_expression"):
