@@ -394,7 +394,7 @@ NETWORK_CALLS = {"fetch": 0, "sendbeacon": 0, "importscripts": -1}
 NETWORK_CONSTRUCTORS = {"websocket", "eventsource", "worker", "sharedworker", "audio", "image"}
 NETWORK_NAMES = {"fetch", "sendbeacon", "importscripts", "websocket", "eventsource", "xmlhttprequest"}
 HTTP_METHODS = {"get", "post", "put", "delete", "head", "patch", "options"}
-URL_ATTRIBUTES = {"src", "href", "action", "formaction", "data", "srcset", "poster"}
+URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster"}
 GLOBAL_OBJECTS = {"window", "self", "globalthis", "top", "parent", "frames", "global"}
 STRING_TIMERS = {"settimeout", "setinterval", "setimmediate", "execscript"}
 SENSITIVE_STORAGE_KEY = re.compile(
@@ -539,6 +539,14 @@ def _origin(target: Any, kind: str) -> str:
     `<computed:…>` (a target Homeostat cannot fold, identified by its leading expression)."""
     if target is None:
         return f"<computed:{kind}>"
+    unwrapped = _unwrap(target)
+    # chrome.runtime.getURL('x') / browser.runtime.getURL: the extension's own files
+    if (
+        unwrapped is not None
+        and unwrapped.type == "call_expression"
+        and _name(unwrapped.child_by_field_name("function")) == "geturl"
+    ):
+        return "<relative>"
     text, full = _fold(target)
     found = URL_ORIGIN.match(text)
     if found:
@@ -649,8 +657,19 @@ def js_facts(source: str, parser: tree_sitter.Parser) -> Counter[Fact]:
         kind = node.type
         if in_args and kind == "identifier":
             call_argument_identifiers.add(node.text.decode())
-        if kind in ("string", "template_string"):
-            text, _full = _fold(node)
+        if kind in ("string", "template_string") or (
+            kind == "binary_expression" and _concatenation_top(node)
+        ):
+            # every literal piece of a template, and whole concatenations ('ht' + 'tps://…')
+            text = (
+                " ".join(
+                    _unescape(c.text.decode("utf-8", "replace"))
+                    for c in node.named_children
+                    if c.type == "string_fragment"
+                )
+                if kind == "template_string"
+                else _fold(node)[0]
+            )
             for found in URL_ORIGIN.finditer(text):
                 facts[(NETWORK_SINK, "origin", (found.group(1) or found.group(2)).lower())] += 1
             for found in SCRIPT_SRC.finditer(text):
@@ -710,6 +729,21 @@ def js_facts(source: str, parser: tree_sitter.Parser) -> Counter[Fact]:
         if name in call_argument_identifiers:
             facts[(SENSITIVE_DATA_FLOW, read, f"via {name}")] += 1
     return facts
+
+
+def _concatenation_top(node: Any) -> bool:
+    """A `+` expression that is not itself the left or right side of another `+`."""
+    operator = node.child_by_field_name("operator")
+    if operator is None or operator.type != "+":
+        return False
+    parent = node.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    return not (
+        parent is not None
+        and parent.type == "binary_expression"
+        and parent.child_by_field_name("operator").type == "+"
+    )
 
 
 def _call_facts(node: Any, kind: str, callee: Any, facts: Counter[Fact]) -> None:

@@ -102,6 +102,8 @@ def test_the_new_codes_are_listed():
         hook("await fetch('/api/ping');"),
         hook("setTimeout(() => render(list, []), 10);"),
         hook("const theme = localStorage.getItem('theme'); render(list, [theme]);"),
+        hook("list.querySelector('img').src = chrome.runtime.getURL('icons/empty.png');"),
+        hook("this.data = await res.json();"),
         # words in comments and property names are not calls
         hook("// fetch('https://evil.example') and eval() are mentioned in this comment only"),
         hook("const labels = { fetch: 'Fetch', cookie: 'Cookie policy' }; render(list, [labels]);"),
@@ -189,6 +191,8 @@ def test_repos_yml_rejects_never_edited_file_types_with_file_key_reason():
         "const w = window; w.open('https://evil.example');",
         "list.innerHTML = '<img src=x>' + '<script src=\"https://evil.example/x.js\"></' + 'script>';",
         "const origin = 'https://evil.example';",
+        "const where = `${total}https://evil.example/`; render(list, [where]);",
+        "const where = 'ht' + 'tps://evil.example'; render(list, [where]);",
     ],
 )
 def test_new_network_sinks_and_origins_are_rejected(added):
