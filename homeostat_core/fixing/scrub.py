@@ -59,7 +59,8 @@ _KINDS = [
 _MARK = {kind: chr(0xE000 + i) for i, kind in enumerate(_KINDS)}
 _EXPAND = str.maketrans({mark: f"[REDACTED:{kind}]" for kind, mark in _MARK.items()})
 _MARKS = f"\ue000-{chr(0xE000 + len(_KINDS) - 1)}"
-_ALREADY = rf"(?!\[REDACTED:|[{_MARKS}])"  # a value that is already a finding
+_MARK_CHARS = re.compile(f"[{_MARKS}]")
+_ALREADY = rf"(?!\[(?i:REDACTED):|[{_MARKS}])"  # a value that is already a finding
 
 
 def _tag(kind: str) -> str:
@@ -461,6 +462,8 @@ def scrub(text: str) -> str:
     """`text` with every secret or personal datum replaced by `[REDACTED:<kind>]`."""
     if not text:
         return text
+    # the private-use characters that stand for findings cannot come from the input
+    text = _MARK_CHARS.sub("\ufffd", text)
     lowered = text.lower()
     for rule in _RULES:
         if rule.needles and not any(n in lowered for n in rule.needles):

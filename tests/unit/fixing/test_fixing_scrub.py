@@ -137,6 +137,14 @@ def test_ordinary_code_and_errors_are_left_alone(text):
     assert scrub(text) == text
 
 
+def test_scrub_is_idempotent_and_input_cannot_forge_findings():
+    for _kind, text, _secret in CORPUS:
+        once = scrub(text)
+        assert scrub(once) == once
+    # the private-use characters used internally for findings are not taken from the input
+    assert scrub("a\ue000b") == "a\ufffdb"
+
+
 def test_url_password_keeps_user_and_host():
     assert scrub("postgres://app:s3cretPass@db:5432/x") == "postgres://app:[REDACTED:url_password]@db:5432/x"
 
