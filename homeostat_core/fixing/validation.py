@@ -394,7 +394,7 @@ NETWORK_CALLS = {"fetch": 0, "sendbeacon": 0, "importscripts": -1}
 NETWORK_CONSTRUCTORS = {"websocket", "eventsource", "worker", "sharedworker", "audio", "image"}
 NETWORK_NAMES = {"fetch", "sendbeacon", "importscripts", "websocket", "eventsource", "xmlhttprequest"}
 HTTP_METHODS = {"get", "post", "put", "delete", "head", "patch", "options"}
-URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster"}
+URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "location"}
 GLOBAL_OBJECTS = {"window", "self", "globalthis", "top", "parent", "frames", "global"}
 STRING_TIMERS = {"settimeout", "setinterval", "setimmediate", "execscript"}
 SENSITIVE_STORAGE_KEY = re.compile(
@@ -695,17 +695,28 @@ def js_facts(source: str, parser: tree_sitter.Parser) -> Counter[Fact]:
                     text, full = _fold(node.child_by_field_name("right"))
                     if SCRIPT_MARKUP.search(text):
                         facts[(DYNAMIC_CODE, f".{attr} with script", "")] += 1
-        elif kind == "identifier":
-            name = node.text.decode().lower()
+        if kind in _REFERENCE_NODES:
+            # a dangerous function taken as a value (aliased, destructured, passed, bound) counts
+            # like a use; calls are handled above with their arguments
+            name = (
+                _name(node)
+                if kind in ("member_expression", "subscript_expression")
+                else node.text.decode().lower()
+            )
             parent = node.parent
             callee_position = parent is not None and (
                 parent.child_by_field_name("function") == node
                 or parent.child_by_field_name("constructor") == node
+                or (parent.type == "assignment_expression" and parent.child_by_field_name("left") == node)
             )
+            if kind == "property_identifier" and (parent is None or parent.type != "pair_pattern"):
+                callee_position = True  # a plain property name (`x.fetch`), judged with its member
             if not callee_position and name in ("eval", "function"):
-                facts[(DYNAMIC_CODE, f"reference to {node.text.decode()}", "")] += 1
+                facts[(DYNAMIC_CODE, f"reference to {name}", "")] += 1
             elif not callee_position and name in NETWORK_NAMES:
-                facts[(NETWORK_SINK, f"reference to {node.text.decode()}", f"<computed:{name}>")] += 1
+                facts[(NETWORK_SINK, f"reference to {name}", f"<computed:{name}>")] += 1
+        if kind == "variable_declarator":
+            _destructured_reads(node, stored)
         read = (
             _sensitive_read(node)
             if kind in ("member_expression", "subscript_expression", "call_expression")
@@ -746,6 +757,40 @@ def _concatenation_top(node: Any) -> bool:
     )
 
 
+_REFERENCE_NODES = {
+    "identifier",
+    "shorthand_property_identifier_pattern",
+    "property_identifier",
+    "member_expression",
+    "subscript_expression",
+}
+_DESTRUCTURED_SENSITIVE = {("document", "cookie"): "document.cookie", ("process", "env"): "process.env"}
+
+
+def _destructured_reads(declarator: Any, stored: dict[str, str]) -> None:
+    """`const {cookie} = document`, `const {env: e} = process`: the bound names hold the read."""
+    pattern, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+    if pattern is None or value is None or pattern.type != "object_pattern":
+        return
+    source = _name(value)
+    for child in pattern.named_children:
+        if child.type == "shorthand_property_identifier_pattern":
+            key, bound = child.text.decode(), child.text.decode()
+        elif child.type == "pair_pattern":
+            key_node, value_node = child.child_by_field_name("key"), child.child_by_field_name("value")
+            key = (
+                _fold(key_node)[0]
+                if key_node is not None and key_node.type == "string"
+                else key_node.text.decode()
+            )
+            bound = value_node.text.decode() if value_node is not None else ""
+        else:
+            continue
+        read = _DESTRUCTURED_SENSITIVE.get((source or "", key.lower()))
+        if read and bound:
+            stored[bound] = read
+
+
 def _call_facts(node: Any, kind: str, callee: Any, facts: Counter[Fact]) -> None:
     target = _unwrap(callee)
     args = _args(node)
@@ -754,7 +799,13 @@ def _call_facts(node: Any, kind: str, callee: Any, facts: Counter[Fact]) -> None
         return
     name = _name(target)
     if name in ("call", "apply", "bind") and target is not None:
+        # f.call(this, a, b) / f.apply(this, [a, b]) / f.bind(this, a): judge f with a, b
+        spread = args[1] if name == "apply" and len(args) > 1 else None
+        args = (
+            [a for a in spread.named_children] if spread is not None and spread.type == "array" else args[1:]
+        )
         name = _name(_object(target))
+        target = _unwrap(_object(target))
     owner = _name(_object(target))
     if name is None:
         if (
@@ -794,6 +845,8 @@ def _call_facts(node: Any, kind: str, callee: Any, facts: Counter[Fact]) -> None
             facts[(NETWORK_SINK, "XMLHttpRequest.open", _origin(args[1], "xhr"))] += 1
         elif owner in GLOBAL_OBJECTS and args:
             facts[(NETWORK_SINK, "window.open", _origin(args[0], "window.open"))] += 1
+    elif name in ("assign", "replace") and owner == "location" and args:
+        facts[(NETWORK_SINK, f"location.{name}", _origin(args[0], "location"))] += 1
     elif name == "setattribute" and len(args) >= 2:
         attr, _full = _fold(args[0])
         if attr.lower() in URL_ATTRIBUTES:

@@ -193,6 +193,11 @@ def test_repos_yml_rejects_never_edited_file_types_with_file_key_reason():
         "const origin = 'https://evil.example';",
         "const where = `${total}https://evil.example/`; render(list, [where]);",
         "const where = 'ht' + 'tps://evil.example'; render(list, [where]);",
+        "const { sendBeacon: beacon } = navigator; beacon(list.dataset.url);",
+        "Reflect.apply(navigator.sendBeacon, navigator, [list.dataset.url]);",
+        "location.assign(list.dataset.next + '?t=' + total);",
+        "window.location = list.dataset.next;",
+        "new (window['Web' + 'Socket'])(list.dataset.url);",
     ],
 )
 def test_new_network_sinks_and_origins_are_rejected(added):
@@ -234,6 +239,11 @@ def test_network_sinks_in_typescript_are_rejected_too():
         "const k = 'ev' + 'al'; window[k]('1');",
         "list.insertAdjacentHTML('beforeend', '<img src=x onerror=alert(1)>');",
         "list.innerHTML = '<a href=\"javascript:alert(1)\">x</a>';",
+        "setTimeout.call(window, 'render()', 1);",
+        "setTimeout.apply(window, ['render()', 1]);",
+        "const { eval: run } = window; run('1');",
+        "const run = window.eval; run('1');",
+        "new Function`return 1`();",
     ],
 )
 def test_dynamic_code_is_rejected(added):
@@ -266,6 +276,8 @@ def test_css_expressions_are_rejected():
         "chrome.storage.local.get(['password'], (r) => render(list, [r]));",
         "window.postMessage(document.cookie, '*');",
         "const t = await chrome.storage.sync.get('apiKey'); console.info(t);",
+        "const { cookie } = document; console.log(cookie);",
+        "const { env: vars } = process; render(list, [vars]);",
     ],
 )
 def test_sensitive_reads_flowing_into_a_call_are_rejected(added):
