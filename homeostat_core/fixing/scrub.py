@@ -85,6 +85,8 @@ class _Rule:
     needles: tuple[str, ...] = ()
     # the pattern runs on text.lower() (faster than re.I) and group `v` is replaced by the finding
     lowered: bool = False
+    # a cheap search the text must pass before the rule runs (for rules without a literal)
+    hint: re.Pattern[str] | None = None
 
 
 # Names whose value is a secret wherever they appear as `name=value` (URL queries, cookies, form
@@ -183,8 +185,9 @@ def _cookie_header(match: re.Match[str]) -> str:
     return match.group(1) + _tag("cookie")
 
 
-_DIGIT = {str(d): d for d in range(10)}
-_DOUBLED = {str(d): (d * 2 - 9 if d > 4 else d * 2) for d in range(10)}
+# digit characters to their values, and to the digit sum of their double (Luhn), as bytes tables
+_DIGIT_VALUES = bytes.maketrans(b"0123456789", bytes(range(10)))
+_DOUBLED_VALUES = bytes.maketrans(b"0123456789", bytes([0, 2, 4, 6, 8, 1, 3, 5, 7, 9]))
 _NO_SEPARATORS = str.maketrans("", "", " -")
 # Issuer prefixes (Visa, Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro): a 13-19 digit
 # run that passes Luhn but starts otherwise is far more likely a timestamp or an id.
@@ -192,8 +195,8 @@ _CARD = r"(?=4|5[0-9]|2[2-7]|3[0-9]|6[0-9])"
 
 
 def _luhn_ok(digits: str) -> bool:
-    total = sum(map(_DIGIT.__getitem__, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
-    return total % 10 == 0
+    raw = digits.encode("ascii")
+    return (sum(raw[-1::-2].translate(_DIGIT_VALUES)) + sum(raw[-2::-2].translate(_DOUBLED_VALUES))) % 10 == 0
 
 
 def _card(match: re.Match[str]) -> str:
@@ -383,7 +386,19 @@ _RULES: list[_Rule] = [
             rf"""{_ALREADY}(?P<v>[^"'\s]{{4,}}+)(?=["'])"""
         ),
         _tag("credential"),
-        (":", "="),
+        ('"', "'"),
+        lowered=True,
+    ),
+    # password: hunter2! in logs and YAML (unquoted, after a colon): only a value with a digit or a
+    # symbol, so `password: this.state.password` in source stays as it is
+    _Rule(
+        "credential",
+        re.compile(
+            rf"""(?=[ \t:]){_name_ends_here(_QUOTED_SHORT_WORDS)}[ \t]{{0,8}}:[ \t]{{1,8}}+{_ALREADY}"""
+            r"""(?P<v>(?=[^\s,;'"`(){}<>\[\]]{0,256}?[0-9!@#$%^&*+=/?~-])[^\s,;'"`(){}<>\[\]]{6,}+)"""
+        ),
+        _tag("credential"),
+        (":",),
         lowered=True,
     ),
     # name=value: URL queries (?token=, &sig=, #access_token=), cookies (sessionid=), form bodies,
@@ -420,6 +435,7 @@ _RULES: list[_Rule] = [
             r"(?=[(\d])(?<![\w.:/+-])(?:1[ .-])?(?:\(\d{3}\)[ ]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w:/]|[.-]\d)"
         ),
         _tag("phone"),
+        hint=re.compile(r"\d{3}[ .-]\d{4}"),
     ),
     _Rule(
         "ipv4",
@@ -467,6 +483,8 @@ def scrub(text: str) -> str:
     lowered = text.lower()
     for rule in _RULES:
         if rule.needles and not any(n in lowered for n in rule.needles):
+            continue
+        if rule.hint is not None and rule.hint.search(text) is None:
             continue
         text = _replace_value(rule, text) if rule.lowered else rule.pattern.sub(rule.replacement, text)
     for mark, tag in _TAGS.items():  # str.replace per kind found: far faster than translate()

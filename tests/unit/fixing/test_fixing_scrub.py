@@ -89,6 +89,8 @@ def test_redaction_names_the_kind(text, kind):
         ("Authorization: Bearer abcDEF123456789 then", "Authorization: [REDACTED:auth_header] then"),
         ('{"password": "p4ssw0rd!", "user": "bob"}', '{"password": "[REDACTED:credential]", "user": "bob"}'),
         ("userToken: 'Zx81kLmQ0pRt'", "userToken: '[REDACTED:credential]'"),
+        ("login password: hunter2! failed", "login password: [REDACTED:credential] failed"),
+        ("API_KEY:  9f8e7d6c5b4a", "API_KEY:  [REDACTED:credential]"),
     ],
 )
 def test_parameters_headers_and_cookies(text, expected):
@@ -131,6 +133,7 @@ def test_parameters_headers_and_cookies(text, expected):
         "Authorization: 'Bearer ' + token",
         "headers: {'x-api-key': apiKey, cookie: document.cookie}",
         "std::vector<int> and a::b",
+        "password: this.state.password, token: getToken(), secret: undefined",
     ],
 )
 def test_ordinary_code_and_errors_are_left_alone(text):
