@@ -193,21 +193,38 @@ def test_plain_logging_logger_and_idempotent_install():
     assert stream.getvalue().strip() == "token [REDACTED:github_token]"
 
 
-def _best_of_3_ms(text: str) -> float:
+def _best_ms(text: str, clock=time.perf_counter, runs: int = 3) -> float:
     best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
+    for _ in range(runs):
+        start = clock()
         scrub(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best * 1000
 
 
+LIMIT_MS = 50
+
+
 def test_scrub_is_linear_on_100_kb_of_adversarial_input_for_every_rule():
+    """Wall clock (perf_counter), best of 3 per input. An input over the limit gets up to three
+    more rounds, then its CPU time (process_time, best of 3) is what counts: a busy machine
+    stretches wall time, not CPU time, while a quadratic rule takes seconds of CPU on 100 KB."""
     size = 100_000
-    timings = {}
+    timings: dict[str, float] = {}
+    cpu_measured = []
     for unit in ADVERSARIAL_UNITS:
         text = (unit * (size // len(unit) + 1))[:size]
-        timings[unit] = _best_of_3_ms(text)
+        timings[unit] = _best_ms(text)
+        for _retry in range(3):
+            if timings[unit] < LIMIT_MS:
+                break
+            timings[unit] = min(timings[unit], _best_ms(text))
+        if timings[unit] >= LIMIT_MS:
+            cpu_measured.append(unit)
+            timings[unit] = _best_ms(text, time.process_time)
     worst = max(timings, key=timings.get)
-    print(f"scrub 100 KB adversarial: inputs={len(timings)} worst={timings[worst]:.1f} ms ({worst!r})")
-    assert {u: round(ms, 1) for u, ms in timings.items() if ms >= 50} == {}
+    print(
+        f"scrub 100 KB adversarial: inputs={len(timings)} worst={timings[worst]:.1f} ms ({worst!r}); "
+        f"measured as CPU time (machine busy): {len(cpu_measured)}"
+    )
+    assert {u: round(ms, 1) for u, ms in timings.items() if ms >= LIMIT_MS} == {}
