@@ -92,8 +92,8 @@ class _Rule:
 # Names whose value is a secret wherever they appear as `name=value` (URL queries, cookies, form
 # bodies, logs) or `name: "value"`: the name ends with a long word (`access_token`,
 # `X-Amz-Signature`, `PHPSESSID`) or is / ends with a short one as a whole word (`code`, `_sig`,
-# not `statusCode`). The rules match at `=` / `:` (a literal `re` finds fast), pre-filter on the
-# name's last two letters in a fixed-width lookbehind, and the callback reads the name backwards.
+# not `statusCode`). The rules run on the lower-cased text, match where a name ends (at `=` for
+# name=value, a literal `re` finds fast) and check the name with fixed-width lookbehinds.
 _LONG_SECRET_WORDS = (
     "token",
     "secret",
