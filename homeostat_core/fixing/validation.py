@@ -905,8 +905,9 @@ def content_guard(path: str, old: str, new: str) -> Rejection | None:
             return None
         try:
             old_facts, new_facts = js_facts(old, parser), js_facts(new, parser)
-        except RecursionError:
-            return Rejection(SYNTAX_ERROR, f"{path}: nested too deeply to check", path)
+        except (RecursionError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            # fail closed: an edit the policy cannot check is not made
+            return Rejection(SYNTAX_ERROR, f"{path}: the content check failed ({type(exc).__name__})", path)
     found = _added_violation(old_facts, new_facts)
     if found is None:
         return None
