@@ -38,6 +38,47 @@ DEFAULT_SENSITIVE_PATHS: tuple[str, ...] = (
     "**/*.pem",
     "**/*.key",
 )
+# What a fix may edit unless repos.yml says otherwise: JavaScript/TypeScript sources and CSS, plus
+# the two JSON files whose guards (permissions, scripts, dependencies) validation enforces.
+# An entry starting with "." is an extension; one without "/" matches the file name; one with "/"
+# matches the whole path (globs as in sensitive_paths).
+DEFAULT_FIX_FILE_TYPES: tuple[str, ...] = (
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".jsx",
+    ".ts",
+    ".tsx",
+    ".mts",
+    ".cts",
+    ".css",
+    "manifest.json",
+    "package.json",
+)
+# Never edited, whatever fix_file_types says: markup that loads scripts, shell, env and lock files.
+NEVER_FIX_FILE_GLOBS: tuple[str, ...] = (
+    "*.html",
+    "*.htm",
+    "*.xhtml",
+    "*.shtml",
+    "*.svg",
+    "*.sh",
+    "*.bash",
+    "*.zsh",
+    "*.fish",
+    "*.ps1",
+    "*.bat",
+    "*.cmd",
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.lock",
+    "*-lock.json",
+    "*-lock.yaml",
+    "npm-shrinkwrap.json",
+    "bun.lockb",
+)
 
 
 class ConfigError(Exception):
@@ -94,6 +135,28 @@ def _valid_prefix(prefix: str) -> bool:
     return stripped in ("", ".") or normalize_repo_path(stripped) is not None
 
 
+def never_fix_file_type(path: str) -> bool:
+    """True for file types Homeostat never edits (HTML, shell, env and lock files)."""
+    name = posixpath.basename(path).lower()
+    return any(fnmatchcase(name, glob) for glob in NEVER_FIX_FILE_GLOBS)
+
+
+def matches_file_type(path: str, file_types: tuple[str, ...]) -> bool:
+    """`path` matches one fix_file_types entry (an extension, a file-name glob or a path glob)."""
+    name = posixpath.basename(path).lower()
+    for entry in file_types:
+        e = entry.lower()
+        if e.startswith(".") and "/" not in e and "*" not in e and e.count(".") == 1:
+            if name.endswith(e) and name != e:
+                return True
+        elif "/" in e:
+            if matches_any_glob(path, (e,)):
+                return True
+        elif fnmatchcase(name, e):
+            return True
+    return False
+
+
 def matches_any_glob(path: str, globs: tuple[str, ...]) -> bool:
     """Glob match where `**/` also matches the top level (`**/auth/**` matches `auth/x.js`)."""
     lowered = path.lower()
@@ -126,6 +189,7 @@ class RepoConfig:
     ready_after_hours: float = 2.0
     # Where patterns learned in other repositories may be applied at $0: same owner, all, none.
     share_patterns: str = "owner"
+    fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
 
     @property
     def owner(self) -> str:
@@ -138,13 +202,16 @@ class RepoConfig:
     def is_sensitive(self, path: str) -> bool:
         return matches_any_glob(path, self.sensitive_paths)
 
+    def allows_file_type(self, path: str) -> bool:
+        return not never_fix_file_type(path) and matches_file_type(path, self.fix_file_types)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["path_filters"] = {
             "include": list(self.path_filters.include),
             "exclude": list(self.path_filters.exclude),
         }
-        for key in ("labels", "allowed_authors", "sensitive_paths", "reviewers"):
+        for key in ("labels", "allowed_authors", "sensitive_paths", "reviewers", "fix_file_types"):
             data[key] = list(data[key])
         return data
 
@@ -176,6 +243,7 @@ _OPTIONAL = {
     "reviewers": (),
     "ready_after_hours": 2.0,
     "share_patterns": "owner",
+    "fix_file_types": DEFAULT_FIX_FILE_TYPES,
 }
 SHARE_PATTERNS = ("owner", "all", "none")
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
@@ -314,6 +382,18 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         if "sensitive_paths" in raw
         else DEFAULT_SENSITIVE_PATHS
     )
+    file_types = DEFAULT_FIX_FILE_TYPES
+    if "fix_file_types" in raw:
+        file_types = _str_list(raw["fix_file_types"], f"{key}.fix_file_types", problems, allow_empty=False)
+        entries = raw["fix_file_types"] if isinstance(raw["fix_file_types"], list) else []
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str) and (
+                never_fix_file_type(entry.lstrip("*")) or never_fix_file_type(entry)
+            ):
+                problems.add(
+                    f"{key}.fix_file_types[{i}]",
+                    f"{entry!r} is never edited (HTML, shell, env and lock files are off limits)",
+                )
     budget = raw.get("daily_budget_usd", _OPTIONAL["daily_budget_usd"])
     if isinstance(budget, bool) or not isinstance(budget, int | float):
         problems.add(f"{key}.daily_budget_usd", f"must be a number, got {type(budget).__name__}")
@@ -343,6 +423,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         reviewers=reviewers,
         ready_after_hours=float(ready_after),
         share_patterns=share,
+        fix_file_types=file_types,
     )
 
 

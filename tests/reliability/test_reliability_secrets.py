@@ -1,15 +1,17 @@
-"""209 seeded secrets in issue messages, breadcrumbs and source files, through the real loop.
+"""The seeded secrets corpus (330 values, 30 kinds) in issue messages, breadcrumbs and source files,
+through the real loop.
 
 The scheduler's message goes through the real worker handler (moto server, local forge, the
 scripted model via the openai client). No secret may reach a model request (as recorded by the
-scripted server), a log line (everything the Powertools logger wrote), a PR title or body, or an
-issue comment. Run records are checked too, as a bonus sink.
+scripted server), a log line (everything the Powertools logger wrote), a PR title or body, a
+commit message, or an issue comment. Run records are checked too, as a bonus sink.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 
 import boto3
 
@@ -19,7 +21,7 @@ from homeostat_core.config import HomeostatConfig
 from homeostat_core.jobs import schedule_runs
 from homeostat_core.local.runner import LocalStack
 from tests.reliability.harness import EXAMPLES, example_repo, figure, logger_issue
-from tests.unit.fixing.secrets_corpus import build_corpus
+from tests.unit.fixing.secrets_corpus import GENERATORS, build_corpus
 
 ISSUES = 6
 
@@ -110,17 +112,21 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
             results = stack.drain()
             prs = forge.list_prs(repo)
             pr_texts = [forge.pr_record(repo, pr.number)["title"] + "\n" + pr.body for pr in prs]
+            commit_messages = [_commit_message(forge, repo, pr.number) for pr in prs]
             comments = [c["body"] for n in numbers for c in forge.issue_comments(repo, n)]
             runs_table = boto3.client("dynamodb").scan(TableName=_runs_table())["Items"]
         log_text = (tmp_path / "state" / "homeostat.log").read_text() + captured_log.getvalue()
 
+    assert len(corpus) >= 300 and {kind for kind, _t, _s in corpus} == set(GENERATORS)
     assert [r["failed"] for r in results] == [False]
+    assert all(commit_messages), "every PR's head commit has a message"
     assert len(prs) == ISSUES, "every issue became a PR, so PR bodies and comments were written"
     assert len(model.requests) >= ISSUES
     sinks = {
         "model_requests": "\n".join(model.prompts()) + json.dumps([r["body"] for r in model.requests]),
         "log_lines": log_text + log_text.replace('\\"', '"').replace("\\n", "\n"),
         "pr_titles_and_bodies": "\n".join(pr_texts),
+        "commit_messages": "\n".join(commit_messages),
         "issue_comments": "\n".join(comments),
     }
     # Each source-file secret really was in a prompt's source window (before scrubbing): the
@@ -139,10 +145,14 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
     run_records = json.dumps(runs_table)
     record_leaks = sorted({kind for kind, _t, secret in corpus if secret in run_records})
     failures = sum(len(v) for v in leaks.values())
+    leaked = {secret for _kind, _t, secret in corpus if any(secret in text for text in sinks.values())}
+    print(f"secrets: tried={len(corpus)} kinds={len(GENERATORS)} leaked={len(leaked)} sinks={len(sinks)}")
     figure(
         "secrets",
         cases=len(corpus),
+        kinds=len(GENERATORS),
         failures=failures,
+        leaked=len(leaked),
         sinks=len(sinks),
         prs=len(prs),
         model_requests=len(model.requests),
@@ -151,6 +161,15 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
     )
     assert leaks == {name: [] for name in sinks}
     assert record_leaks == []
+
+
+def _commit_message(forge, repo, number: int) -> str:
+    """The message of the commit a PR's branch points at (the local forge keeps real git)."""
+    head = forge.pr_record(repo, number)["head_sha"]
+    work = forge.root / repo.owner / repo.name / "repo"
+    return subprocess.run(
+        ["git", "-C", str(work), "log", "-1", "--format=%B", head], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def _runs_table() -> str:

