@@ -189,6 +189,11 @@ class RepoConfig:
     ready_after_hours: float = 2.0
     # Where patterns learned in other repositories may be applied at $0: same owner, all, none.
     share_patterns: str = "owner"
+    # Production outcomes (docs/LIFECYCLE.md): where the extension's version lives, what to do
+    # with reports of a fixed error from versions without the fix, when a fix counts as verified.
+    version_file: str = "manifest.json"
+    close_fixed_pending_release: bool = True
+    verify_after_days: int = 14
     fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
 
     @property
@@ -243,6 +248,9 @@ _OPTIONAL = {
     "reviewers": (),
     "ready_after_hours": 2.0,
     "share_patterns": "owner",
+    "version_file": "manifest.json",
+    "close_fixed_pending_release": True,
+    "verify_after_days": 14,
     "fix_file_types": DEFAULT_FIX_FILE_TYPES,
 }
 SHARE_PATTERNS = ("owner", "all", "none")
@@ -332,6 +340,15 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         problems.add(f"{key}.ready_after_hours", f"must be a number, got {type(ready_after).__name__}")
     elif ready_after < 0:
         problems.add(f"{key}.ready_after_hours", f"must be 0 or more, got {ready_after}")
+    verify_after_days = positive_int("verify_after_days", _OPTIONAL["verify_after_days"])
+    version_file = raw.get("version_file", _OPTIONAL["version_file"])
+    if not isinstance(version_file, str) or normalize_repo_path(version_file) is None:
+        problems.add(
+            f"{key}.version_file", f"must be a file path inside the repository, got {version_file!r}"
+        )
+    close_pending = raw.get("close_fixed_pending_release", _OPTIONAL["close_fixed_pending_release"])
+    if not isinstance(close_pending, bool):
+        problems.add(f"{key}.close_fixed_pending_release", f"must be true or false, got {close_pending!r}")
     share = raw.get("share_patterns", _OPTIONAL["share_patterns"])
     if share not in SHARE_PATTERNS:
         problems.add(f"{key}.share_patterns", f"must be one of {', '.join(SHARE_PATTERNS)}, got {share!r}")
@@ -423,6 +440,9 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         reviewers=reviewers,
         ready_after_hours=float(ready_after),
         share_patterns=share,
+        version_file=version_file,
+        close_fixed_pending_release=close_pending,
+        verify_after_days=verify_after_days,
         fix_file_types=file_types,
     )
 

@@ -29,6 +29,7 @@ from homeostat_core.outcomes import Result
 from homeostat_core.patterns.extractor import extract_pattern
 from homeostat_core.patterns.learner import record_outcome
 from homeostat_core.ports import own_pull_request
+from homeostat_core.versions import version_from_manifest
 
 JobKind = Literal["pull_request_closed", "ci_completed"]
 # Stages in which a fingerprint has a PR whose end Homeostat has not recorded yet.
@@ -123,7 +124,13 @@ def settle_closed_pr(
         return Result.CLOSED_BY_PERSON
     tests_passed = ports.forge.get_check_results(repo, pr.head_sha).state == "success"
     ports.attempts.save(
-        lifecycle.moved(state, Stage.MERGED, closed_at=pr.merged_at or now, tests_passed=tests_passed)
+        lifecycle.moved(
+            state,
+            Stage.MERGED,
+            closed_at=pr.merged_at or now,
+            tests_passed=tests_passed,
+            fixed_in_version=_version_at(ports.forge, repo, pr.merge_commit_sha or repo.branch),
+        )
     )
     edits = merged_edits(ports.forge, repo, state, pr) if people_committed else state.edits
     if tests_passed and edits:
@@ -147,6 +154,26 @@ def settle_closed_pr(
     _learn_outcome(ports, state, env=env, success=tests_passed, now=now)
     ports.forge.delete_branch(repo, pr.branch)
     return Result.MERGED
+
+
+def _version_at(forge, repo: RepoConfig, ref: str) -> str | None:
+    """The extension's version at `ref` (repos.yml version_file, else package.json): the fix
+    ships in every version greater than this one."""
+    for path in dict.fromkeys((repo.version_file, "package.json")):
+        version = version_from_manifest(forge.read_file(repo, path, ref=ref))
+        if version is not None:
+            return version
+    return None
+
+
+def learn_regression(ports, state: AttemptState, *, env: str, now: datetime) -> None:
+    """The merged fix did not stop the error in production: the pattern that produced it (or the
+    one learned from it) records a failure, by the same EMA as the learner (production only)."""
+    from homeostat_core.patterns.extractor import pattern_id_for
+
+    pattern_id = state.pattern_id or pattern_id_for(state.fingerprint_id)
+    if ports.patterns.get(pattern_id) is not None:
+        record_outcome(ports.patterns, pattern_id, env=env, merged=False, tests_passed=False, now=now)
 
 
 def _learn_outcome(ports, state: AttemptState, *, env: str, success: bool, now: datetime) -> None:

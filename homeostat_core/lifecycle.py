@@ -39,6 +39,8 @@ class Stage(StrEnum):
     CLOSED_BY_PERSON = "closed_by_person"  # closed unmerged: only a newer occurrence re-opens work
     OPTED_OUT = "opted_out"  # every linked issue closed or labelled opt-out: PR closed, branch deleted
     GIVEN_UP = "given_up"  # the last allowed attempt failed
+    VERIFIED = "verified"  # merged, shipped, and not reported from a fixed version for a while
+    REGRESSED = "regressed"  # reported again from a version that contains the fix
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ POLICY = Policy()
 PR_OPEN = frozenset({Stage.DRAFT, Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER})
 # Stages after which no attempt is made (until a newer occurrence, for the re-openable ones).
 REOPENABLE = frozenset({Stage.CLOSED_BY_PERSON, Stage.OPTED_OUT})
-TERMINAL = frozenset({Stage.MERGED, Stage.GIVEN_UP})
+FIXED = frozenset({Stage.MERGED, Stage.VERIFIED})
 _PR_ENDS = (Stage.MERGED, Stage.CLOSED_BY_PERSON, Stage.OPTED_OUT)
 
 ALLOWED: dict[Stage, frozenset[Stage]] = {
@@ -80,7 +82,10 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     Stage.READY: frozenset({Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
     Stage.CI_FAILED: frozenset({Stage.CLAIMED, Stage.READY, Stage.HANDED_OVER, Stage.GIVEN_UP, *_PR_ENDS}),
     Stage.HANDED_OVER: frozenset(_PR_ENDS),
-    Stage.MERGED: frozenset(),
+    # merged = awaiting release until a version with the fix is reported; then verified or regressed
+    Stage.MERGED: frozenset({Stage.VERIFIED, Stage.REGRESSED}),
+    Stage.VERIFIED: frozenset({Stage.REGRESSED}),
+    Stage.REGRESSED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP}),
     Stage.CLOSED_BY_PERSON: frozenset({Stage.CLAIMED}),
     Stage.OPTED_OUT: frozenset({Stage.CLAIMED}),
     Stage.GIVEN_UP: frozenset(),
@@ -140,6 +145,15 @@ def moved(state: AttemptState, to: Stage, **changes) -> AttemptState:
     return dataclasses.replace(state, stage=to.value, last_result=_LAST_RESULT[to], **changes)
 
 
+def annotated(state: AttemptState, **changes) -> AttemptState:
+    """`state` with facts recorded that do not change its stage (e.g. when a release was first
+    seen); the stage and the attempt counters cannot be changed this way."""
+    forbidden = {"stage", "last_result", "attempts", "pr_number", "head_sha"} & set(changes)
+    if forbidden:
+        raise IllegalTransition(state, stage_of(state))
+    return dataclasses.replace(state, **changes)
+
+
 # The seed's lastResult, kept in step with the stage for `homeostat attempts list` and old readers.
 _LAST_RESULT: dict[Stage, str | None] = {
     Stage.NEW: None,
@@ -154,4 +168,6 @@ _LAST_RESULT: dict[Stage, str | None] = {
     Stage.CLOSED_BY_PERSON: "failure",
     Stage.OPTED_OUT: "failure",
     Stage.GIVEN_UP: "failure",
+    Stage.VERIFIED: "success",
+    Stage.REGRESSED: "failure",
 }

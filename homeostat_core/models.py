@@ -331,6 +331,8 @@ class RunRecord:
     frames_symbolicated: int = 0
     frames_minified: int = 0
     maps_skipped: list[str] = field(default_factory=list)
+    # reports of an already merged fix that name no (parseable) extension version
+    reports_without_version: int = 0
     deferred_issues: list[int] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

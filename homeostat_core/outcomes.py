@@ -18,6 +18,8 @@ from homeostat_core.models import RunRecord
 UNPARSEABLE_LABEL = "homeostat-unparseable"
 REJECTED_LABEL = "homeostat-rejected"
 GAVE_UP_LABEL = "homeostat-gave-up"
+PENDING_RELEASE_LABEL = "homeostat-fixed-pending-release"
+REGRESSED_LABEL = "homeostat-regressed"
 
 # A fix that failed only because no model answered (and so cost nothing) is not the
 # fingerprint's fault: the attempt is given back and the issues wait for the next run.
@@ -43,6 +45,9 @@ class Result(StrEnum):
     MERGED = "merged"
     CLOSED_BY_PERSON = "closed_by_person"
     DONE = "done"  # nothing left to do (fixed, given up, closed by a person with no newer report)
+    AWAITING_RELEASE = "awaiting_release"  # reported from a version without the merged fix: $0
+    REGRESSED = "regressed"  # reported from a version that contains the merged fix
+    VERIFIED = "verified"  # no report from a fixed version for verify_after_days
     COOLDOWN = "cooldown"
     DEFERRED = "deferred"  # waits for a later run (limits, budget, deadline, lease, outage)
     SKIPPED = "skipped"  # another worker holds the attempt

@@ -58,6 +58,8 @@ from homeostat_core.observability import emit_run_metrics, logger, run_summary
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
     MODEL_UNAVAILABLE_REASONS,
+    PENDING_RELEASE_LABEL,
+    REGRESSED_LABEL,
     REJECTED_LABEL,
     REJECTION_REASONS,
     UNPARSEABLE_LABEL,
@@ -91,10 +93,13 @@ from homeostat_core.report import (
     render_rejected_comment,
     render_unparseable_comment,
 )
+from homeostat_core.versions import parse_version
 
 GAVE_UP_MARKER = "<!-- homeostat:gave-up -->"
 HANDED_OVER_MARKER = "<!-- homeostat:handed-over -->"
 CLOSED_MARKER = "<!-- homeostat:closed -->"
+PENDING_RELEASE_MARKER = "<!-- homeostat:fixed-pending-release -->"
+REGRESSED_MARKER = "<!-- homeostat:regressed -->"
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class Group:
     report: ErrorReport
     issues: list[ForgeIssue] = field(default_factory=list)  # the ones to work on
     answered: list[ForgeIssue] = field(default_factory=list)  # labelled rejected / gave up already
+    versions: dict[int, str | None] = field(default_factory=dict)  # extension version per issue
 
     @property
     def issue_numbers(self) -> tuple[int, ...]:
@@ -163,6 +169,8 @@ class RunContext:
     prs_opened: int = 0
     open_prs: int = 0
     symbolicators: dict = field(default_factory=dict)  # per extension version, one per run
+    newest_version: tuple | None = None  # the newest extension version any report names
+    reports_without_version: int = 0
 
     @property
     def attempts(self) -> AttemptStore:
@@ -222,6 +230,7 @@ def run_repo(
         record.error = f"{type(exc).__name__}: {exc}"
     finally:
         tally(record, outcomes)
+        record.reports_without_version = ctx.reports_without_version
         record.latency_ms = int((time.monotonic() - started) * 1000)
         record.api_calls = ports.forge.api_calls - calls_before
         ports.runs.save(record)
@@ -276,6 +285,10 @@ def _parse_and_group(
         report = _symbolicated(ctx, report, record)
         fp = _known_fingerprint(ctx, fingerprint_with_history(report))
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
+        group.versions[issue.number] = report.extension_version
+        version = parse_version(report.extension_version)
+        if version is not None and (ctx.newest_version is None or version > ctx.newest_version):
+            ctx.newest_version = version
         if answered:
             group.answered.append(issue)
         else:
@@ -477,6 +490,10 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
         claimed = dataclasses.replace(
             claimed, attempts=1, backoff_until=ctx.policy.backoff(0, ctx.now), pr_number=None, head_sha=None
         )
+    elif stage_of(before) is Stage.REGRESSED:
+        # the merged PR is history: a new PR, the attempts count on (a fix that keeps regressing
+        # is given up like any other)
+        claimed = dataclasses.replace(claimed, pr_number=None, head_sha=None, branch=None, closed_at=None)
     try:
         if state is None:
             return ctx.attempts.start_attempt(claimed, expected_attempts=0)
@@ -820,10 +837,83 @@ def _mark_ready(ports, repo: RepoConfig, state: AttemptState, note: str | None =
         ports.forge.comment_on_pr(repo, state.pr_number, note + "\n", "<!-- homeostat:no-ci -->")
 
 
+def handle_fixed(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """merged / verified, and the error is reported again: sort the reports by version.
+
+    From a version without the fix (≤ the version at the merge): fixed, awaiting release — no
+    attempt, no cost, labelled and answered once (and closed, by default). From a version with
+    the fix: a regression — the fingerprint is eligible again and the next prompt says the earlier
+    fix did not stop the error. No version in the report: as before (done), counted on the record.
+    """
+    fixed = parse_version(state.fixed_in_version)
+    if fixed is None:
+        return _outcome(group, Result.DONE, pr=state.pr_number, reason=f"fixed by PR #{state.pr_number}")
+    pending, regressed, unknown = [], [], []
+    for issue in group.issues:
+        version = parse_version(group.versions.get(issue.number))
+        (unknown if version is None else pending if version <= fixed else regressed).append(issue)
+    ctx.reports_without_version += len(unknown)
+    if regressed:
+        return regress(ctx, group, state, regressed)
+    if pending:
+        _answer_pending_release(ctx, group, state, pending)
+        return _outcome(
+            group,
+            Result.AWAITING_RELEASE,
+            pr=state.pr_number,
+            reason=f"fixed after {state.fixed_in_version} by PR #{state.pr_number}; not released to these installs yet",
+        )
+    return _outcome(group, Result.DONE, pr=state.pr_number, reason="fixed; the reports name no version")
+
+
+def _answer_pending_release(ctx: RunContext, group: Group, state: AttemptState, issues: list[ForgeIssue]):
+    body = (
+        f"This error was fixed by #{state.pr_number}, which ships in the versions after "
+        f"{state.fixed_in_version}. This report comes from a version without the fix, so Homeostat "
+        "makes no new attempt."
+        + (
+            " Closing it; reopen it if the error appears in a newer version."
+            if ctx.repo.close_fixed_pending_release
+            else ""
+        )
+        + "\n"
+    )
+    for number in _capped(ctx, [i.number for i in issues if PENDING_RELEASE_LABEL not in i.labels]):
+        ctx.forge.add_labels(ctx.repo, number, [PENDING_RELEASE_LABEL])
+        ctx.forge.comment_on_issue(ctx.repo, number, body, PENDING_RELEASE_MARKER)
+        if ctx.repo.close_fixed_pending_release:
+            ctx.forge.close_issue(ctx.repo, number)
+
+
+def regress(
+    ctx: RunContext, group: Group, state: AttemptState, issues: list[ForgeIssue]
+) -> FingerprintOutcome:
+    """Reported from a version that contains the merged fix: the fix did not stop the error."""
+    from homeostat_core.learning import edits_diff, learn_regression
+
+    seen = max((group.versions.get(i.number) or "" for i in issues), key=lambda v: parse_version(v) or ())
+    note = (
+        f"An earlier fix for this error (PR #{state.pr_number}, shipped after version "
+        f"{state.fixed_in_version}) did not stop it: it was reported again from version {seen}. "
+        "The earlier fix's edits were:\n" + edits_diff(state.edits)[:1500]
+    )
+    regressed = ctx.attempts.save(
+        lifecycle.moved(state, Stage.REGRESSED, regressed_at=ctx.now, ci_summary=note, failure_summary=note)
+    )
+    learn_regression(ctx.ports, state, env=ctx.env, now=ctx.now)
+    body = (
+        f"This error was reported from version {seen}, which contains the fix merged in "
+        f"#{state.pr_number}: the fix did not stop it. Homeostat will try again.\n"
+    )
+    for number in _capped(ctx, [i.number for i in issues if REGRESSED_LABEL not in i.labels]):
+        ctx.forge.add_labels(ctx.repo, number, [REGRESSED_LABEL])
+        ctx.forge.comment_on_issue(ctx.repo, number, body, REGRESSED_MARKER)
+    outcome = handle_attempt(ctx, group, regressed)
+    return dataclasses.replace(outcome, extra={**outcome.extra, "regressedFrom": state.pr_number})
+
+
 def handle_done(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
     stage = stage_of(state)
-    if stage is Stage.MERGED:
-        return _outcome(group, Result.DONE, pr=state.pr_number, reason=f"fixed by PR #{state.pr_number}")
     return _outcome(
         group, Result.DONE, pr=state.pr_number, reason=f"{stage.value} after {state.attempts} attempts"
     )
@@ -840,7 +930,9 @@ HANDLERS: dict[Stage, Callable[[RunContext, Group, AttemptState | None], Fingerp
     Stage.DRAFT: handle_review,
     Stage.READY: handle_review,
     Stage.HANDED_OVER: handle_review,
-    Stage.MERGED: handle_done,
+    Stage.MERGED: handle_fixed,
+    Stage.VERIFIED: handle_fixed,
+    Stage.REGRESSED: handle_attempt,
     Stage.GIVEN_UP: handle_done,
 }
 
@@ -864,6 +956,11 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
     for state in ctx.attempts.list(ctx.repo.slug):
         if ctx.deadline.near():
             break
+        if stage_of(state) is Stage.MERGED:
+            verified = _verify(ctx, state, reported.get(state.fingerprint_id))
+            if verified is not None:
+                outcomes.append(verified)
+            continue
         if not _has_open_pr(state) or stage_of(state) in (Stage.CLAIMED, Stage.FIX_RECORDED):
             continue
         group = reported.get(state.fingerprint_id)
@@ -916,6 +1013,28 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
                 )
             )
     return outcomes
+
+
+def _verify(ctx: RunContext, state: AttemptState, group: Group | None) -> FingerprintOutcome | None:
+    """A merged fix counts as verified in production when no report from a version containing it
+    arrived for verify_after_days after such a version was first reported (by any error)."""
+    fixed = parse_version(state.fixed_in_version)
+    if fixed is None or ctx.newest_version is None or ctx.newest_version <= fixed:
+        return None
+    if group is not None and any((parse_version(v) or ()) > fixed for v in group.versions.values()):
+        return None  # reported from a fixed version: the fingerprint's handler calls it a regression
+    if state.release_seen_at is None:
+        ctx.attempts.save(lifecycle.annotated(state, release_seen_at=ctx.now))
+        return None
+    if as_utc(ctx.now) - as_utc(state.release_seen_at) < timedelta(days=ctx.repo.verify_after_days):
+        return None
+    ctx.attempts.save(lifecycle.moved(state, Stage.VERIFIED, verified_at=ctx.now))
+    return FingerprintOutcome(
+        Result.VERIFIED,
+        fingerprint=state.fingerprint_id,
+        pr=state.pr_number,
+        reason=f"no report from a version after {state.fixed_in_version} for {ctx.repo.verify_after_days} days",
+    )
 
 
 def _env() -> str:

@@ -92,6 +92,7 @@ def jsonl(records: Iterable[RunRecord]) -> str:
                     "framesSymbolicated": record.frames_symbolicated,
                     "framesMinified": record.frames_minified,
                     "mapsSkipped": record.maps_skipped,
+                    "reportsWithoutVersion": record.reports_without_version,
                     "error": data["error"],
                     "outcomes": record.outcomes,
                 },

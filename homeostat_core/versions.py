@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-_VERSION = re.compile(
-    r"^\s*v?(?P<nums>\d{1,9}(?:\.\d{1,9}){0,3})(?:-(?P<pre>[0-9A-Za-z.-]{1,64}))?(?:\+[0-9A-Za-z.-]{1,64})?\s*$"
+_VERSION = re.compile(  # ASCII digits only: "９" is not a version
+    r"^\s*v?(?P<nums>\d{1,9}(?:\.\d{1,9}){0,3})(?:-(?P<pre>[0-9A-Za-z.-]{1,64}))?(?:\+[0-9A-Za-z.-]{1,64})?\s*$",
+    re.ASCII,
 )
 
 Version = tuple
@@ -27,7 +28,11 @@ def parse_version(text: object) -> Version | None:
     numbers += [0] * (4 - len(numbers))
     pre = match.group("pre")
     # a release sorts after its pre-releases; pre-release identifiers compare numerically or as text
-    tail = (1, ()) if pre is None else (0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+    tail = (
+        (1, ())
+        if pre is None
+        else (0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+    )
     return (*numbers, *tail)
 
 

@@ -29,7 +29,12 @@ def test_every_stage_has_a_row_in_the_table():
     assert set(ALLOWED) == set(Stage)
 
 
-@pytest.mark.parametrize("terminal", [Stage.MERGED, Stage.GIVEN_UP])
+def test_a_merged_fix_can_only_be_verified_or_regress():
+    assert ALLOWED[Stage.MERGED] == {Stage.VERIFIED, Stage.REGRESSED}
+    assert ALLOWED[Stage.VERIFIED] == {Stage.REGRESSED}
+
+
+@pytest.mark.parametrize("terminal", [Stage.GIVEN_UP])
 def test_terminal_stages_allow_no_move(terminal):
     # Given a fingerprint that is merged or given up
     state = row(stage=terminal.value)
@@ -56,6 +61,7 @@ def test_only_ci_failure_or_a_failed_attempt_leads_to_an_iteration():
         Stage.CI_FAILED,
         Stage.CLOSED_BY_PERSON,
         Stage.OPTED_OUT,
+        Stage.REGRESSED,
     }
 
 

@@ -62,11 +62,13 @@ class World:
             **kwargs,
         )
 
-    def file_issue(self, **fields) -> int:
+    def file_issue(self, version: str | None = "1.2.0", **fields) -> int:
+        """A logger issue from extension `version` (None: the report names no version)."""
         issue = logger_issue(**fields)
-        return self.forge.add_issue(
-            self.repo, issue["title"], issue["body"], issue["labels"], issue["author"]
-        )
+        line = f"{fields.get('product', 'NoteBridge')} v1.2.0"
+        replacement = line.replace("1.2.0", version) if version else line.removesuffix(" v1.2.0")
+        body = issue["body"].replace(line, replacement)
+        return self.forge.add_issue(self.repo, issue["title"], body, issue["labels"], issue["author"])
 
     def attempt(self, fingerprint_id: str | None = None):
         rows = self.state.attempts.list(self.repo.slug)
@@ -77,6 +79,14 @@ class World:
 
     def stage(self) -> str:
         return stage_of(self.attempt()).value
+
+    def attempt_ids(self) -> list[str]:
+        """Fingerprint ids in the order they were first attempted."""
+        rows = sorted(self.state.attempts.list(self.repo.slug), key=lambda r: r.last_attempt_at)
+        return [r.fingerprint_id for r in rows]
+
+    def stage_of(self, fingerprint_id: str) -> str:
+        return stage_of(self.attempt(fingerprint_id)).value
 
     def later(self, hours: float) -> None:
         self.clock.advance(timedelta(hours=hours))

@@ -1,0 +1,129 @@
+"""Production outcomes: a fix counts when the error stops, not when the PR merges."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from homeostat_core.versions import parse_version, version_from_manifest
+from tests.unit.lifecycle.world import make_world
+
+
+def merged_fix(tmp_path, **repo):
+    """notebridge (manifest version 1.2.0) with Homeostat's fix merged, CI green."""
+    w = make_world(tmp_path, **repo)
+    first = w.file_issue(version="1.2.0")
+    w.run()
+    pr = w.prs()[0]
+    w.forge.set_check(w.repo, pr.head_sha, "test", "success")
+    w.forge.merge_pr(w.repo, pr.number)
+    w.run()  # reconcile: merged, pattern learned (production)
+    return w, pr, first
+
+
+@pytest.mark.parametrize(
+    "older,newer",
+    [
+        ("1.2.0", "1.2.1"),
+        ("1.2", "1.2.0.1"),
+        ("1.9.0", "1.10.0"),
+        ("2.0.0-beta.2", "2.0.0"),
+        ("v1.0", "1.0.1"),
+    ],
+)
+def test_versions_compare_as_semver_and_chrome_dotted(older, newer):
+    assert parse_version(older) < parse_version(newer)
+
+
+@pytest.mark.parametrize("text", ["", "banana", "1.2.3.4.5", "1..2", None, "1.2.x", "９.１"])
+def test_an_unparseable_version_is_unknown_not_a_crash(text):
+    assert parse_version(text) is None
+
+
+def test_the_manifest_version_is_read_with_comments_and_bad_files_are_unknown():
+    assert version_from_manifest('{\n  // Chrome allows comments\n  "version": "3.1.4"\n}') == "3.1.4"
+    assert version_from_manifest('{"version": "not a version"}') is None
+    assert version_from_manifest(None) is None
+
+
+def test_a_merge_records_the_version_the_fix_ships_after(tmp_path):
+    w, _, first = merged_fix(tmp_path)
+    assert w.stage() == "merged" and w.attempt().fixed_in_version == "1.2.0"
+
+
+def test_a_report_from_a_version_without_the_fix_is_answered_awaiting_release_at_no_cost(tmp_path):
+    w, pr, _ = merged_fix(tmp_path)
+    calls = len(w.model.calls)
+    # When an install still on 1.2.0 reports the fixed error
+    old = w.file_issue(version="1.2.0")
+    record = w.run()
+    # Then no attempt and no model call: labelled, one comment linking the merged PR, closed
+    (outcome,) = [o for o in record.outcomes if old in o.get("issues", [])]
+    assert outcome["result"] == "awaiting_release" and outcome["costUsd"] == 0
+    assert len(w.model.calls) == calls and record.cost_usd == 0
+    assert "homeostat-fixed-pending-release" in w.forge.issue_labels(w.repo, old)
+    (comment,) = w.forge.issue_comments(w.repo, old)
+    assert f"#{pr.number}" in comment["body"]
+    assert w.forge.get_issue(w.repo, old).state == "closed"
+    assert w.stage() == "merged"
+
+
+def test_closing_pending_release_reports_can_be_turned_off(tmp_path):
+    w, _, _ = merged_fix(tmp_path, close_fixed_pending_release=False)
+    old = w.file_issue(version="1.1.9")
+    w.run()
+    w.run()  # a second run answers nothing twice
+    assert w.forge.get_issue(w.repo, old).state == "open"
+    assert len(w.forge.issue_comments(w.repo, old)) == 1
+
+
+def test_a_report_from_a_version_with_the_fix_is_a_regression_and_is_attempted_again(tmp_path):
+    w, pr, _ = merged_fix(tmp_path)
+    (pattern,) = w.state.patterns.all()
+    w.later(24 * 3)
+    merged_line = "  return raw === undefined ? [] : JSON.parse(raw);\n"
+    better = "  if (typeof raw !== 'string') return [];\n  return JSON.parse(raw);\n"
+    edit = {"path": "src/lib/storage.js", "search": merged_line, "replace": better}
+    w.model.answer = lambda model, messages: json.dumps(
+        {"summary": "Guard non-strings too.", "edits": [edit]}
+    )
+    # When an install on 1.2.1 (which contains the fix) reports the same error
+    new = w.file_issue(version="1.2.1")
+    record = w.run()
+    # Then it is flagged, linked to the merged PR, and a new PR is opened with the earlier fix in
+    # the prompt; in production the pattern's success rate takes one EMA step down
+    assert "homeostat-regressed" in w.forge.issue_labels(w.repo, new)
+    assert any(f"#{pr.number}" in c["body"] for c in w.forge.issue_comments(w.repo, new))
+    (outcome,) = [o for o in record.outcomes if new in o.get("issues", [])]
+    assert outcome["result"] == "pr_created" and outcome["regressedFrom"] == pr.number
+    prompt = "\n".join(m["content"] for m in w.model.calls[-1]["messages"])
+    assert "did not stop it" in prompt and "1.2.1" in prompt
+    assert w.state.patterns.get(pattern.pattern_id).success_rate == 0.9
+    assert w.attempt().regressed_at is not None and w.stage() == "draft"
+
+
+def test_a_report_without_a_version_is_treated_as_before_and_counted(tmp_path):
+    w, _, _ = merged_fix(tmp_path)
+    w.file_issue(version=None)
+    record = w.run()
+    assert [o["result"] for o in record.outcomes] == ["done"]
+    assert record.reports_without_version == 1
+
+
+def test_a_fix_is_verified_when_a_fixed_version_ships_and_the_error_stays_away(tmp_path):
+    w, _, _ = merged_fix(tmp_path, verify_after_days=14)
+    # Given another error reported from 1.3.0: a version with the fix is out
+    w.file_issue(
+        version="1.3.0", error_type="TypeError", message="Cannot read properties of null (reading 'x')"
+    )
+    w.run()
+    assert w.attempt(w.attempt_ids()[0]).release_seen_at is not None
+    w.later(24 * 13)
+    w.run()
+    assert w.stage_of(w.attempt_ids()[0]) == "merged"
+    # When 14 days pass with no report of the fixed error from 1.3.0
+    w.later(24 * 2)
+    record = w.run()
+    assert "verified" in [o["result"] for o in record.outcomes]
+    assert w.stage_of(w.attempt_ids()[0]) == "verified"
