@@ -24,7 +24,7 @@ from homeostat_core import lifecycle
 from homeostat_core.config import RepoConfig
 from homeostat_core.lifecycle import Stage, stage_of
 from homeostat_core.models import AttemptState, FileEdit, PullRequest
-from homeostat_core.observability import logger
+from homeostat_core.observability import emit_outcome_metric, logger
 from homeostat_core.outcomes import Result
 from homeostat_core.patterns.extractor import extract_pattern
 from homeostat_core.patterns.learner import record_outcome
@@ -121,6 +121,7 @@ def settle_closed_pr(
         if not people_committed:
             ports.forge.delete_branch(repo, pr.branch)
         _learn_outcome(ports, state, env=env, success=False, now=now)
+        emit_outcome_metric(repo.slug, "PRsClosedByPeople")
         return Result.CLOSED_BY_PERSON
     tests_passed = ports.forge.get_check_results(repo, pr.head_sha).state == "success"
     ports.attempts.save(
@@ -153,6 +154,7 @@ def settle_closed_pr(
         )
     _learn_outcome(ports, state, env=env, success=tests_passed, now=now)
     ports.forge.delete_branch(repo, pr.branch)
+    emit_outcome_metric(repo.slug, "PRsMerged")
     return Result.MERGED
 
 

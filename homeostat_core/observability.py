@@ -59,3 +59,19 @@ def emit_run_metrics(record) -> None:
         unit = MetricUnit(RUN_METRICS[name][1])
         run_metrics.add_metric(name=name, unit=unit, value=float(value))
     run_metrics.flush_metrics()
+
+
+# Fix outcomes, emitted when they happen (a merge or close heard by the learning job or the
+# reconciler, a verification, a regression): the dashboard's production-outcome widgets.
+OUTCOME_METRICS = ("PRsMerged", "PRsClosedByPeople", "FixesVerified", "Regressions")
+
+
+def emit_outcome_metric(repo: str, name: str) -> None:
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    if name not in OUTCOME_METRICS:
+        raise ValueError(f"unknown outcome metric {name!r}")
+    outcome_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    outcome_metrics.add_dimension(name="Repo", value=repo)
+    outcome_metrics.add_metric(name=name, unit=MetricUnit.Count, value=1.0)
+    outcome_metrics.flush_metrics()

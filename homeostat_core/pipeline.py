@@ -54,7 +54,7 @@ from homeostat_core.models import (
     PullRequest,
     RunRecord,
 )
-from homeostat_core.observability import emit_run_metrics, logger, run_summary
+from homeostat_core.observability import emit_outcome_metric, emit_run_metrics, logger, run_summary
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
     MODEL_UNAVAILABLE_REASONS,
@@ -901,6 +901,7 @@ def regress(
         lifecycle.moved(state, Stage.REGRESSED, regressed_at=ctx.now, ci_summary=note, failure_summary=note)
     )
     learn_regression(ctx.ports, state, env=ctx.env, now=ctx.now)
+    emit_outcome_metric(ctx.repo.slug, "Regressions")
     body = (
         f"This error was reported from version {seen}, which contains the fix merged in "
         f"#{state.pr_number}: the fix did not stop it. Homeostat will try again.\n"
@@ -1029,6 +1030,7 @@ def _verify(ctx: RunContext, state: AttemptState, group: Group | None) -> Finger
     if as_utc(ctx.now) - as_utc(state.release_seen_at) < timedelta(days=ctx.repo.verify_after_days):
         return None
     ctx.attempts.save(lifecycle.moved(state, Stage.VERIFIED, verified_at=ctx.now))
+    emit_outcome_metric(ctx.repo.slug, "FixesVerified")
     return FingerprintOutcome(
         Result.VERIFIED,
         fingerprint=state.fingerprint_id,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
-from homeostat_core.models import RunRecord
+from homeostat_core.models import AttemptState, RunRecord
 
 COLUMNS = (
     ("Repo", lambda r: r.repo),
@@ -100,3 +101,103 @@ def jsonl(records: Iterable[RunRecord]) -> str:
             )
         )
     return "\n".join(out)
+
+
+# --- fix outcomes per repository (issue 16) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixOutcomes:
+    """What Homeostat's PRs came to in one repository, from the attempt store and the run records."""
+
+    repo: str
+    prs_opened: int
+    merged: int
+    closed_by_people: int
+    median_hours_to_merge: float | None
+    verified: int
+    regressions: int
+    cost_usd: float
+
+    @property
+    def merge_rate(self) -> float | None:
+        decided = self.merged + self.closed_by_people
+        return self.merged / decided if decided else None
+
+    @property
+    def cost_per_merged_fix(self) -> float | None:
+        return self.cost_usd / self.merged if self.merged else None
+
+    @property
+    def cost_per_verified_fix(self) -> float | None:
+        return self.cost_usd / self.verified if self.verified else None
+
+
+_MERGED_STAGES = frozenset({"merged", "verified", "regressed"})
+
+
+def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord]) -> list[FixOutcomes]:
+    """Per repository: PRs opened, merged, closed by people, merge rate, median time to merge,
+    fixes verified in production, regressions, and cost per merged and per verified fix."""
+    from homeostat_core.lifecycle import stage_of
+
+    rows: dict[str, list[AttemptState]] = {}
+    for row in attempts:
+        rows.setdefault(row.repo, []).append(row)
+    opened: dict[str, int] = {}
+    cost: dict[str, float] = {}
+    for record in records:
+        opened[record.repo] = opened.get(record.repo, 0) + record.prs_created
+        cost[record.repo] = cost.get(record.repo, 0.0) + record.cost_usd
+    out = []
+    for repo in sorted(set(rows) | set(opened)):
+        repo_rows = rows.get(repo, [])
+        stages = [stage_of(r).value for r in repo_rows]
+        merged = [
+            r for r, s in zip(repo_rows, stages, strict=True) if s in _MERGED_STAGES or r.fixed_in_version
+        ]
+        hours = sorted(
+            (r.closed_at - r.pr_opened_at).total_seconds() / 3600
+            for r in merged
+            if r.closed_at is not None and r.pr_opened_at is not None
+        )
+        out.append(
+            FixOutcomes(
+                repo=repo,
+                prs_opened=opened.get(repo, 0),
+                merged=len(merged),
+                closed_by_people=stages.count("closed_by_person"),
+                median_hours_to_merge=statistics.median(hours) if hours else None,
+                verified=sum(1 for r in repo_rows if r.verified_at is not None),
+                regressions=sum(1 for r in repo_rows if r.regressed_at is not None),
+                cost_usd=cost.get(repo, 0.0),
+            )
+        )
+    return out
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "–" if value is None else pattern.format(value)
+
+
+OUTCOME_COLUMNS = (
+    ("Repo", lambda o: o.repo),
+    ("PRs opened", lambda o: o.prs_opened),
+    ("Merged", lambda o: o.merged),
+    ("Closed by people", lambda o: o.closed_by_people),
+    ("Merge rate", lambda o: _fmt(o.merge_rate, "{:.0%}")),
+    ("Median h to merge", lambda o: _fmt(o.median_hours_to_merge, "{:.1f}")),
+    ("Verified", lambda o: o.verified),
+    ("Regressions", lambda o: o.regressions),
+    ("$ / merged fix", lambda o: _fmt(o.cost_per_merged_fix, "{:.4f}")),
+    ("$ / verified fix", lambda o: _fmt(o.cost_per_verified_fix, "{:.4f}")),
+)
+
+
+def outcomes_table(outcomes: Iterable[FixOutcomes]) -> str:
+    lines = [
+        "| " + " | ".join(name for name, _ in OUTCOME_COLUMNS) + " |",
+        "|" + "|".join("---" for _ in OUTCOME_COLUMNS) + "|",
+    ]
+    lines += ["| " + " | ".join(str(get(o)) for _, get in OUTCOME_COLUMNS) + " |" for o in outcomes]
+    return "\n".join(lines)

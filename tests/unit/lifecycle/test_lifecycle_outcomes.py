@@ -22,6 +22,16 @@ def merged_fix(tmp_path, **repo):
     return w, pr, first
 
 
+def answer_on_merged_code(w) -> None:
+    """The model's next answers edit the file as it is after the merged fix."""
+    merged_line = "  return raw === undefined ? [] : JSON.parse(raw);\n"
+    better = "  if (typeof raw !== 'string') return [];\n  return JSON.parse(raw);\n"
+    edit = {"path": "src/lib/storage.js", "search": merged_line, "replace": better}
+    w.model.answer = lambda model, messages: json.dumps(
+        {"summary": "Guard non-strings too.", "edits": [edit]}
+    )
+
+
 @pytest.mark.parametrize(
     "older,newer",
     [
@@ -127,3 +137,25 @@ def test_a_fix_is_verified_when_a_fixed_version_ships_and_the_error_stays_away(t
     record = w.run()
     assert "verified" in [o["result"] for o in record.outcomes]
     assert w.stage_of(w.attempt_ids()[0]) == "verified"
+
+
+def test_the_outcome_report_counts_merges_closes_verifications_regressions_and_costs(tmp_path):
+    from homeostat_core.run_report import fix_outcomes, outcomes_table
+
+    # Given one fix merged and later regressed, and one PR closed by a person
+    w, pr, _ = merged_fix(tmp_path, max_prs_per_run=5)
+    answer_on_merged_code(w)
+    other = w.file_issue(error_type="TypeError", message="Cannot read properties of null (reading 'x')")
+    w.run()
+    (open_pr,) = [p for p in w.prs() if p.state == "open"]
+    w.forge.close_pr_as(w.repo, open_pr.number)
+    w.run()
+    assert other
+    # When the report is built from the store
+    (row,) = fix_outcomes(w.state.attempts.list(w.repo.slug), w.state.runs.list(w.repo.slug))
+    # Then it says what happened, and what each merged fix cost
+    assert (row.prs_opened, row.merged, row.closed_by_people) == (2, 1, 1)
+    assert row.merge_rate == 0.5 and row.median_hours_to_merge is not None
+    assert row.cost_per_merged_fix == row.cost_usd > 0
+    table = outcomes_table([row])
+    assert "| Merge rate |" in table and "| 50% |" in table
