@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from homeostat_core.models import AttemptState
+from homeostat_core.models import COOLDOWN_HOURS, MAX_ATTEMPTS, AttemptState
 
 
 class Stage(StrEnum):
@@ -47,8 +47,9 @@ class Stage(StrEnum):
 class Policy:
     """Every number the lifecycle runs on, in one place."""
 
-    max_attempts: int = 3
-    backoff_base: timedelta = timedelta(hours=24)  # attempt n (0-based count before it) waits base·2^n
+    max_attempts: int = MAX_ATTEMPTS
+    # attempt n+1 waits base·2^n after attempt n started: 24 h, 48 h, 96 h
+    backoff_base: timedelta = timedelta(hours=COOLDOWN_HOURS)
     # No worker can still run an attempt claimed this long ago: the worker's timeout (900 s).
     claim_lease: timedelta = timedelta(minutes=15)
     # CI iterations on one PR count as attempts: at most max_attempts commits per fingerprint.
@@ -56,6 +57,8 @@ class Policy:
     ci_summary_chars: int = 2000
 
     def backoff(self, attempts_before: int, now: datetime) -> datetime:
+        if attempts_before < 0:
+            raise ValueError(f"attempts must be >= 0, got {attempts_before}")
         return now + self.backoff_base * 2**attempts_before
 
 
@@ -143,6 +146,20 @@ def moved(state: AttemptState, to: Stage, **changes) -> AttemptState:
     if not can_move(state, to):
         raise IllegalTransition(state, to)
     return dataclasses.replace(state, stage=to.value, last_result=_LAST_RESULT[to], **changes)
+
+
+def claimed(before: AttemptState, now: datetime, policy: Policy = POLICY, **changes) -> AttemptState:
+    """Attempt n+1 of `before`'s fingerprint (written with a conditional write by the caller): the
+    claim sets the next backoff at once, so a worker that dies mid-attempt still leaves it behind."""
+    return moved(
+        before,
+        Stage.CLAIMED,
+        attempts=before.attempts + 1,
+        last_attempt_at=now,
+        backoff_until=policy.backoff(before.attempts, now),
+        tests_passed=None,
+        **changes,
+    )
 
 
 def annotated(state: AttemptState, **changes) -> AttemptState:

@@ -473,16 +473,13 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
     """Attempt n+1, with one conditional write (ConflictError: another worker has it)."""
     fp = group.fingerprint
     before = state or AttemptState(repo=ctx.repo.slug, fingerprint_id=fp.id)
-    claimed = lifecycle.moved(
+    claimed = lifecycle.claimed(
         before,
-        Stage.CLAIMED,
-        attempts=before.attempts + 1,
-        last_attempt_at=ctx.now,
-        backoff_until=ctx.policy.backoff(before.attempts, ctx.now),
+        ctx.now,
+        ctx.policy,
         error_type=fp.error_type or before.error_type,
         file_path=fp.file_path or before.file_path,
         fingerprint_version=fp.version or before.fingerprint_version,
-        tests_passed=None,
         closed_at=None if before.pr_number is None or _has_open_pr(before) else before.closed_at,
     )
     if stage_of(before) in lifecycle.REOPENABLE:

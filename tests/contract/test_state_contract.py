@@ -22,9 +22,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from homeostat_core import lifecycle
 from homeostat_core.adapters.dynamo import DynamoState
 from homeostat_core.adapters.memory_state import MemoryState
-from homeostat_core.attempts import begin_attempt, finish_attempt, to_utc_iso
+from homeostat_core.attempts import to_utc_iso
 from homeostat_core.models import MAX_APPLIED_FACTS, AttemptState, FileEdit, Pattern, RunRecord
 from homeostat_core.patterns import pattern_id_for
 from homeostat_core.ports import BudgetExceeded, ConflictError
@@ -408,12 +409,13 @@ def test_find_by_pr_finds_the_attempt_holding_that_pr_in_that_repo(state_harness
     assert attempts.find_by_pr("other/repo", 6).fingerprint_id == "c"
 
 
-def test_begin_and_finish_attempt_work_over_the_port(state_harness):
+def test_a_claim_and_a_lifecycle_move_work_over_the_port(state_harness):
     attempts = state_harness.state.attempts
-    claimed = begin_attempt(attempts, REPO, "fp", NOW, error_type="TypeError", file_path="src/a.js")
-    done = finish_attempt(attempts, claimed, result="pending", pr_number=9, cost_usd=0.02)
+    row = lifecycle.claimed(AttemptState(REPO, "fp"), NOW, error_type="TypeError", file_path="src/a.js")
+    claimed = attempts.start_attempt(row, expected_attempts=0)
+    done = attempts.save(lifecycle.moved(claimed, lifecycle.Stage.FIX_RECORDED, pr_number=9, cost_usd=0.02))
     assert attempts.get(REPO, "fp") == done
-    assert (done.attempts, done.version, done.pr_number) == (1, 2, 9)
+    assert (done.attempts, done.version, done.pr_number, done.stage) == (1, 2, 9, "fix_recorded")
 
 
 # --- patterns ---------------------------------------------------------------------------------

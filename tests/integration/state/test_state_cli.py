@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from homeostat_core import cli
+from homeostat_core import cli, lifecycle
 from homeostat_core.adapters.dynamo import DynamoState
-from homeostat_core.attempts import begin_attempt, finish_attempt
-from homeostat_core.models import FileEdit, Pattern
+from homeostat_core.models import AttemptState, FileEdit, Pattern
 
 from .conftest import fresh_tables
 
@@ -46,9 +45,10 @@ def cli_env(monkeypatch, server_settings):
 
 
 def test_attempts_list_shows_one_row_per_fingerprint(cli_env, server_state, capsys):
-    claimed = begin_attempt(server_state.attempts, "acme/ext", "fp-b", NOW, error_type="E", file_path="f.js")
-    finish_attempt(server_state.attempts, claimed, result="pending", pr_number=12)
-    begin_attempt(server_state.attempts, "acme/ext", "fp-a", NOW, error_type="E", file_path="f.js")
+    store = server_state.attempts
+    b = store.start_attempt(lifecycle.claimed(AttemptState("acme/ext", "fp-b"), NOW), expected_attempts=0)
+    store.save(lifecycle.moved(b, lifecycle.Stage.FIX_RECORDED, pr_number=12))
+    store.start_attempt(lifecycle.claimed(AttemptState("acme/ext", "fp-a"), NOW), expected_attempts=0)
 
     assert cli.main(["attempts", "list", "acme/ext"]) == 0
 

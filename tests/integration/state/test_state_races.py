@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from homeostat_core.attempts import begin_attempt, finish_attempt
+from homeostat_core import lifecycle
 from homeostat_core.budget import reserve, spent_today
+from homeostat_core.models import AttemptState
 from homeostat_core.ports import BudgetExceeded, ConflictError
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -49,18 +50,27 @@ def run_in_threads(count: int, work) -> list[object]:
     return results
 
 
+def claim(store, now, file_path: str) -> AttemptState:
+    """What the pipeline's claim does: read, then a conditional write of attempt n+1."""
+    before = store.get(REPO, "fp") or AttemptState(repo=REPO, fingerprint_id="fp")
+    row = lifecycle.claimed(before, now, error_type="E", file_path=file_path)
+    if before.version == 0:
+        return store.start_attempt(row, expected_attempts=before.attempts)
+    return store.save(row)
+
+
 @pytest.mark.parametrize("prior_attempts", [0, 1])
 def test_two_workers_claiming_the_same_attempt_exactly_one_wins(server_state, prior_attempts):
     now = NOW
     for _ in range(prior_attempts):
-        claimed = begin_attempt(server_state.attempts, REPO, "fp", now, error_type="E", file_path="f.js")
-        finished = finish_attempt(server_state.attempts, claimed, result="failure")
+        claimed = claim(server_state.attempts, now, "f.js")
+        finished = server_state.attempts.save(lifecycle.moved(claimed, lifecycle.Stage.ATTEMPT_FAILED))
         now = finished.backoff_until
     racing = ReadThenWait(server_state.attempts, workers=2)
 
     results = run_in_threads(
         2,
-        lambda i: begin_attempt(racing, REPO, "fp", now, error_type="E", file_path=f"worker{i}.js"),
+        lambda i: claim(racing, now, f"worker{i}.js"),
     )
 
     winners = [r for r in results if not isinstance(r, Exception)]

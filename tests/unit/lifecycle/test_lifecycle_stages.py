@@ -108,3 +108,36 @@ def test_every_content_policy_code_labels_the_issue_rejected():
 
     assert set(CONTENT_POLICY_CODES) <= REJECTION_REASONS
     assert "edit_not_found" not in REJECTION_REASONS  # a model's bad edit is a failure, not a policy
+
+
+# --- the policy ---------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from homeostat_core.lifecycle import POLICY, claimed  # noqa: E402
+
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC))
+
+
+@given(now=moments, attempts=st.integers(min_value=0, max_value=12))
+def test_backoff_doubles_from_24_hours(now, attempts):
+    assert POLICY.backoff(attempts, now) - now == timedelta(hours=24) * 2**attempts
+
+
+def test_a_negative_attempt_count_is_refused():
+    with pytest.raises(ValueError):
+        POLICY.backoff(-1, NOW)
+
+
+def test_three_claims_back_off_24_48_96_hours():
+    state, now, waits = row(), NOW, []
+    for number in (1, 2, 3):
+        state = claimed(state, now)
+        assert state.attempts == number and state.stage == "claimed"
+        waits.append(state.backoff_until - now)
+        state = moved(state, Stage.ATTEMPT_FAILED)
+        now = state.backoff_until
+    assert waits == [timedelta(hours=24), timedelta(hours=48), timedelta(hours=96)]
