@@ -98,7 +98,7 @@ class LocalStack:
 
         from homeostat_core.settings import get_settings
 
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        init_state(self.state_dir)
         self._quiet_logs()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -400,6 +400,62 @@ def _reset_handler_caches() -> None:
                 fn.cache_clear()
 
 
+# A state folder is one Homeostat created: it holds this marker. Homeostat never writes into, or
+# deletes, a non-empty folder without it.
+STATE_MARKER = ".homeostat-state"
+
+
+class StateFolderError(Exception):
+    """A --state folder Homeostat may not use: it names the folder, the reason and what to do."""
+
+    def __init__(self, message: str, next_step: str):
+        super().__init__(message)
+        self.next_step = next_step
+
+
+def is_state_folder(state_dir: Path) -> bool:
+    return (Path(state_dir) / STATE_MARKER).is_file()
+
+
+def init_state(state_dir: Path) -> None:
+    """Use `state_dir` as a state folder: create it (and its marker) when it is missing or empty."""
+    state_dir = Path(state_dir)
+    if is_state_folder(state_dir):
+        return
+    if state_dir.exists() and not state_dir.is_dir():
+        raise StateFolderError(f"{state_dir} is a file, not a state folder", "pick a folder path for --state")
+    if state_dir.exists() and any(state_dir.iterdir()):
+        raise StateFolderError(
+            f"{state_dir} is not empty and is not a Homeostat state folder (no {STATE_MARKER} in it); "
+            "Homeostat will not write into it or delete it",
+            "pass --state with a new or empty folder (e.g. .work/demo)",
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / STATE_MARKER).write_text(
+        "This folder is Homeostat's local state (homeostat local run/demo --state). Safe to delete.\n"
+    )
+
+
+def require_state(state_dir: Path) -> None:
+    """A command that reads existing state: the folder must be one Homeostat created."""
+    state_dir = Path(state_dir)
+    if is_state_folder(state_dir):
+        return
+    why = (
+        "does not exist" if not state_dir.exists() else f"is not a Homeostat state folder (no {STATE_MARKER})"
+    )
+    raise StateFolderError(
+        f"--state {state_dir} {why}",
+        f"check the path; state folders are created only by `homeostat local run --state {state_dir}` "
+        f"or `homeostat local demo --state {state_dir}`",
+    )
+
+
 def reset_state(state_dir: Path) -> None:
-    if state_dir.exists():
+    """Empty a state folder for a fresh start; refuses any folder Homeostat did not create."""
+    state_dir = Path(state_dir)
+    if state_dir.exists() and not is_state_folder(state_dir):
+        init_state(state_dir)  # raises for a non-empty folder without the marker
+    if is_state_folder(state_dir):
         shutil.rmtree(state_dir)
+    init_state(state_dir)
