@@ -175,7 +175,10 @@ class LocalStack:
     def _start_model(self) -> None:
         base_url = os.environ.get("HOMEOSTAT_LLM_BASE_URL")
         if base_url:
-            self.model_label = f"OpenAI-compatible endpoint {base_url}"
+            problem = endpoint_problem(base_url)
+            self.model_label = f"OpenAI-compatible endpoint {base_url}" + (
+                f" (NOT REACHABLE: {problem}; fixes that need a model will be deferred)" if problem else ""
+            )
             return
         from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 
@@ -332,6 +335,22 @@ class LocalStack:
         event = function_url_event(headers, body)
         response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
+
+
+def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:
+    """Why a model endpoint cannot be connected to, said before the run starts; None when it can."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http(s) URL: {base_url!r}"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
+            return None
+    except OSError as exc:
+        return f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}"
 
 
 def function_url_event(
