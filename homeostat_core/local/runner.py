@@ -409,6 +409,8 @@ def _reset_handler_caches() -> None:
 
     wiring.state_for.cache_clear()
     wiring.build_forge.cache_clear()
+    wiring.aws_session.cache_clear()
+    wiring._secrets_provider.cache_clear()
     for name in ("functions.worker.handler", "functions.webhook.handler"):
         module = sys.modules.get(name)
         if module is None:
