@@ -13,7 +13,7 @@ CDK_ARGS ?=
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: test demo install install-demo lock lint format synth bench clean
+.PHONY: test demo install install-demo lock lint format synth deploy bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ demo: $(DEMO_STAMP)
 synth: $(STAMP) $(NODE_STAMP)
 	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet $(CDK_ARGS)
 	@echo "template: $(CURDIR)/cdk.out/HomeostatStack.template.json"
+
+# AWS credentials for the target account; e.g. make deploy CDK_ARGS="-c env=production"
+deploy: $(STAMP) $(NODE_STAMP)
+	PATH="$(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$$PATH" npx cdk deploy $(CDK_ARGS)
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
