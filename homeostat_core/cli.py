@@ -121,8 +121,12 @@ def explain(exc: BaseException) -> CliError:
         )
     module = type(exc).__module__ or ""
     if type(exc).__name__ == "StateStoreError" or module.startswith(("botocore", "pynamodb")):
+        cause = _root_cause(exc)
+        why = f" ({_one_line(cause)})" if cause is not exc else ""
         return CliError(
-            f"the state store cannot be reached: {_one_line(exc)}", STATE_HINT, exit_code=EXIT_ENVIRONMENT
+            f"the state store cannot be reached: {_one_line(exc)}{why}",
+            STATE_HINT,
+            exit_code=EXIT_ENVIRONMENT,
         )
     if isinstance(exc, UnicodeDecodeError):
         return CliError(f"a file is not UTF-8 text: {exc.reason} at byte {exc.start}")
@@ -135,6 +139,15 @@ def explain(exc: BaseException) -> CliError:
         "this is a bug in Homeostat; please report it with the --debug output",
         exit_code=EXIT_INTERNAL,
     )
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost error (botocore's "Could not connect to the endpoint URL", a missing table...)."""
+    seen = {id(exc)}
+    while (exc.__cause__ or exc.__context__) is not None and id(exc.__cause__ or exc.__context__) not in seen:
+        exc = exc.__cause__ or exc.__context__
+        seen.add(id(exc))
+    return exc
 
 
 def _one_line(exc: BaseException) -> str:

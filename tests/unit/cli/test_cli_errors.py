@@ -45,6 +45,11 @@ def no_aws(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    from homeostat_core.settings import get_settings
+
+    get_settings.cache_clear()  # settings are read once per process: read them from this environment
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -263,3 +268,24 @@ def test_a_closed_output_pipe_exits_quietly():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == EXIT_PIPE_CLOSED
     assert stderr == ""
+
+
+def test_an_unreachable_state_store_names_the_cause_and_the_way_out(monkeypatch, capsys):
+    import socket
+
+    from homeostat_core.settings import get_settings
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    get_settings.cache_clear()
+    try:
+        code, _, err = run(capsys, "report")
+    finally:
+        get_settings.cache_clear()
+    assert code == EXIT_ENVIRONMENT
+    assert "the state store cannot be reached" in err and "refused" in err.lower() and "--state DIR" in err
