@@ -159,7 +159,7 @@ def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
     records = sorted((r for r in runs.list() if r.run_id == run_id), key=lambda r: r.repo)
     say()
     say(console_table(records))
-    say("  (PRs: opened, upd: updated, cooling: in cooldown, pattern: fixed from a pattern)")
+    say("  (fps: fingerprints, PRs: opened, upd: updated, cool: in cooldown, pattern: fixed from a pattern)")
     say()
     forge = stack.forge()
     for record in records:
@@ -177,10 +177,10 @@ def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
 CONSOLE_COLUMNS = (
     ("repo", lambda r: r.repo.split("/", 1)[-1]),
     ("issues", lambda r: r.issues_processed),
-    ("fprints", lambda r: r.fingerprints_processed),
+    ("fps", lambda r: r.fingerprints_processed),
     ("PRs", lambda r: r.prs_created),
     ("upd", lambda r: r.prs_updated),
-    ("cooling", lambda r: r.cooldowns),
+    ("cool", lambda r: r.cooldowns),
     ("pattern", lambda r: r.pattern_hits),
     ("unparsed", lambda r: r.unparseable),
     ("rejected", lambda r: r.validation_rejected),
