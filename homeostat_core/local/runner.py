@@ -449,7 +449,8 @@ def init_state(state_dir: Path) -> None:
         raise StateFolderError(
             f"{state_dir} is not empty and is not a Homeostat state folder (no {STATE_MARKER} in it); "
             "Homeostat will not write into it or delete it",
-            "pass --state with a new or empty folder (e.g. .work/demo)",
+            "pass --state with a new or empty folder; if this is state from a Homeostat older than the "
+            "marker, delete the folder yourself",
         )
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / STATE_MARKER).write_text(
