@@ -471,4 +471,4 @@ def second_run_summary(records: list, slug: str, issue_number: int) -> str:
         story = f"{slug} #{issue_number}: fixed from the pattern library, no model call, $0"
     else:
         story = f"{slug} #{issue_number}: {describe_outcome(new_issue)}"
-    return f"summary: {story}. Whole run: {calls} fix(es) from a model, ${cost:.4f} in total."
+    return f"summary: {story}. Whole run: {calls} fingerprint(s) sent to a model, ${cost:.4f} in total."

@@ -49,7 +49,7 @@ def test_step_four_reports_what_its_run_record_says(demo):
     )
     # the deferred convert-my-file bug gets its PR from a model in the same run, and the summary says so
     models = len(re.findall(r"opened PR #\d+ from tier \d", step4))
-    assert f"Whole run: {models} fix(es) from a model" in summary and models >= 1
+    assert f"Whole run: {models} fingerprint(s) sent to a model" in summary and models >= 1
 
 
 @pytest.mark.slow
