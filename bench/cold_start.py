@@ -40,8 +40,10 @@ print(__import__("json").dumps({"s": elapsed, "peak_mb": peak_kb / 1024, "heavy"
 """
 
 LAMBDA_ENV = {
-    # Set by Lambda: Powertools' Tracer is then active and patches what it is told to at import.
+    # Set by Lambda: Powertools' Tracer is then active and patches what it is told to at import,
+    # and the X-Ray SDK uses Lambda's sampling instead of building its own X-Ray client.
     "AWS_LAMBDA_FUNCTION_NAME": "homeostat-bench",
+    "LAMBDA_TASK_ROOT": str(ROOT),
     "HOMEOSTAT_ENV": "production",
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
