@@ -1,14 +1,26 @@
 """`homeostat` command line: one subcommand module per capability under homeostat_core/commands/.
 
 Each module exposes `register(subparsers)`, adding its parser with `set_defaults(func=...)`;
-`func(args)` returns the exit code.
+`func(args)` returns the exit code. Every failure leaves as one message and a documented exit
+code (homeostat_core/commands/_errors.py); `--debug` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
+
+from homeostat_core.commands._errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_PIPE_CLOSED,
+    STATE_HINT,
+    CliError,
+)
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -23,9 +35,16 @@ COMMAND_MODULES = (
     "doctor",
 )
 
+EPILOG = (
+    "exit codes: 0 ok, 1 problems found, 2 bad flags or arguments, 3 unusable input, "
+    "4 missing settings/credentials/state, 70 internal error, 130 interrupted, 141 output pipe closed. "
+    "--debug (anywhere on the line, or HOMEOSTAT_DEBUG=1) prints the traceback of a failure."
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="homeostat", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="homeostat", description=__doc__.splitlines()[0], epilog=EPILOG)
+    parser.add_argument("--debug", action="store_true", help="print the traceback of a failure")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -39,12 +58,103 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    return int(args.func(args) or 0)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # --debug is accepted after the subcommand too: it is the flag people add when something failed.
+    debug = "--debug" in argv or os.environ.get("HOMEOSTAT_DEBUG", "") not in ("", "0")
+    argv = [arg for arg in argv if arg != "--debug"]
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handling below
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:
+        print("homeostat: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        error = explain(exc)
+        if debug:
+            traceback.print_exc()
+        print(error.render(), file=sys.stderr)
+        if error.exit_code == EXIT_INTERNAL and not debug:
+            print("  (rerun with --debug for the traceback)", file=sys.stderr)
+        return error.exit_code
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (captured in tests): nothing will flush to a pipe
+
+
+def explain(exc: BaseException) -> CliError:
+    """The one-message form of any failure; errors Homeostat does not know are internal errors."""
+    from homeostat_core.config import ConfigError
+    from homeostat_core.fixing.model_settings import ModelSettingsError
+    from homeostat_core.local.runner import StateFolderError
+    from homeostat_core.settings import SettingsError
+
+    if isinstance(exc, CliError):
+        return exc
+    if isinstance(exc, StateFolderError):
+        return CliError(str(exc), exc.next_step)
+    if isinstance(exc, ConfigError):
+        problems = "\n  ".join(exc.problems)
+        return CliError(
+            f"the configuration has {len(exc.problems)} problem(s):\n  {problems}",
+            "fix them (`homeostat config check FILE` lists them all) or pass another file with --config",
+        )
+    if isinstance(exc, SettingsError):
+        return CliError(str(exc), "fix or unset that environment variable", exit_code=EXIT_ENVIRONMENT)
+    if isinstance(exc, ModelSettingsError):
+        return CliError(
+            "the model settings have problems:\n  " + "\n  ".join(exc.problems),
+            "fix them (see docs/TIERS.md)",
+            exit_code=EXIT_ENVIRONMENT,
+        )
+    module = type(exc).__module__ or ""
+    if type(exc).__name__ == "StateStoreError" or module.startswith(("botocore", "pynamodb")):
+        cause = _root_cause(exc)
+        why = f" ({_one_line(cause)})" if cause is not exc else ""
+        return CliError(
+            f"the state store cannot be reached: {_one_line(exc)}{why}",
+            STATE_HINT,
+            exit_code=EXIT_ENVIRONMENT,
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        return CliError(f"a file is not UTF-8 text: {exc.reason} at byte {exc.start}")
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return CliError(f"{exc.filename}: {exc.strerror or _one_line(exc)}", "check the path and try again")
+    if module.startswith("yaml"):
+        return CliError(f"not valid YAML: {_one_line(exc)}")
+    return CliError(
+        f"internal error: {type(exc).__name__}: {_one_line(exc)}",
+        "this is a bug in Homeostat; please report it with the --debug output",
+        exit_code=EXIT_INTERNAL,
+    )
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost error (botocore's "Could not connect to the endpoint URL", a missing table...)."""
+    seen = {id(exc)}
+    while (exc.__cause__ or exc.__context__) is not None and id(exc.__cause__ or exc.__context__) not in seen:
+        exc = exc.__cause__ or exc.__context__
+        seen.add(id(exc))
+    return exc
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__
 
 
 if __name__ == "__main__":

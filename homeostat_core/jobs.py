@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeostat_core.config import ConfigError, HomeostatConfig, RepoConfig, repo_from_json
-from homeostat_core.learning import InvalidJob, LearningJob
-from homeostat_core.ports import JobQueue
+
+if TYPE_CHECKING:  # learning (and the pattern library) load with the first learning job, not the scheduler
+    from homeostat_core.learning import LearningJob
+    from homeostat_core.ports import JobQueue
 
 REPO_RUN_GROUP = "homeostat"
 LEARNING_GROUP = "learning"
@@ -63,6 +65,8 @@ def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
         except ConfigError as exc:
             raise InvalidMessage(f"repo_run message has a bad repo config: {exc}") from None
     if kind == "learning":
+        from homeostat_core.learning import InvalidJob, LearningJob
+
         try:
             return LearningJob.from_json(body["job"])
         except (KeyError, InvalidJob) as exc:

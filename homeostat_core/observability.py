@@ -20,7 +20,14 @@ logger = Logger(service=SERVICE)
 install_scrubbing(logger)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # Tracer is a no-op outside Lambda (POWERTOOLS_TRACE_DISABLED or no X-Ray daemon).
-tracer = Tracer(service=SERVICE, disabled=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None)
+# Only botocore is patched (AWS calls); forge and model calls get their own subsegments
+# (adapters/tracing.py). X-Ray's patch_all would import PynamoDB, requests, sqlite3... at every
+# cold start, whether the handler uses them or not.
+tracer = Tracer(
+    service=SERVICE,
+    disabled=os.environ.get("AWS_LAMBDA_FUNCTION_NAME") is None,
+    patch_modules=("botocore",),
+)
 
 
 # EMF metric name → (RunRecord attribute, unit). Metrics are derived from the run record so the

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import job_queue, webhook_secret
+from homeostat_core.adapters.wiring import aws_session, job_queue, webhook_secret
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
 from homeostat_core.webhook import receive_delivery
@@ -29,7 +29,7 @@ idempotency_config = IdempotencyConfig(event_key_jmespath="delivery")
 
 @cache
 def _once():
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_session=aws_session())
 
     @idempotent_function(data_keyword_argument="key", config=idempotency_config, persistence_store=store)
     def enqueue_once(key: dict, action=None) -> dict:

@@ -18,10 +18,9 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import build_ports
+from homeostat_core.adapters.wiring import aws_session, build_ports
 from homeostat_core.jobs import run_message
 from homeostat_core.observability import logger, tracer
-from homeostat_core.pipeline import Deadline
 from homeostat_core.settings import get_settings
 
 # Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
@@ -35,10 +34,12 @@ _context: dict = {}
 @cache
 def _idempotent_runner():
     # Built on first use: the persistence layer creates its boto3 client when constructed.
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_session=aws_session())
 
     @idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=store)
     def run_once(message: dict) -> dict:
+        from homeostat_core.pipeline import Deadline  # the fix engine loads with the first message
+
         settings = get_settings()
         context = _context.get("lambda")
         remaining = (

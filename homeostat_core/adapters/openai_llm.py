@@ -2,7 +2,9 @@
 
 One cached client per (base_url, key). Retries with backoff on 408/409/429/5xx, connection
 errors and timeouts are the openai client's own (`max_retries`); 400/401/403/404/422 are never
-retried. Failures cross the port as ports.LlmError(kind=timeout|rate_limit|server|bad_request|auth).
+retried. An endpoint that cannot be connected to (refused, unknown host, connect timeout) is
+remembered for UNREACHABLE_FOR_S: every call to it in that window fails at once, naming what was
+tried, instead of each tier and try of each fix waiting through the same retries again. Failures cross the port as ports.LlmError(kind=timeout|rate_limit|server|bad_request|auth).
 Keys come from `key_provider(api_key_env_name)` (env locally, Secrets Manager in Lambda) and are
 never logged or put into error messages.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +24,21 @@ from homeostat_core.models import ChatResponse, TokenUsage
 from homeostat_core.ports import LlmError
 
 KeyProvider = Callable[[str], str | None]
+
+CONNECT_TIMEOUT_S = 5.0  # a model endpoint that takes longer than this to accept a connection is down
+UNREACHABLE_FOR_S = 60.0
+
+# base_url → (when it failed, what was tried): shared by every client in this process.
+_unreachable: dict[str, tuple[float, str]] = {}
+_unreachable_lock = threading.Lock()
+
+
+def _connection_cause(exc: BaseException) -> str:
+    """`connection refused`, `name not resolved`...: the innermost cause, without the URL's secrets."""
+    cause: BaseException = exc
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__
+    return " ".join(str(cause).split())[:160] or type(cause).__name__
 
 
 def env_key_provider(name: str) -> str | None:
@@ -91,7 +109,10 @@ class OpenAIChatModel:
             client = self._clients.get((base_url, key))
             if client is None:
                 client = openai.OpenAI(
-                    api_key=key, base_url=base_url, timeout=self._timeout_s, max_retries=self._max_retries
+                    api_key=key,
+                    base_url=base_url,
+                    timeout=openai.Timeout(self._timeout_s, connect=min(CONNECT_TIMEOUT_S, self._timeout_s)),
+                    max_retries=self._max_retries,
                 )
                 self._clients[(base_url, key)] = client
         return client
@@ -101,14 +122,21 @@ class OpenAIChatModel:
     ) -> ChatResponse:
         client = self._client(base_url, api_key_name)
         limit = {self._max_tokens_fields.get(model, "max_tokens"): max_tokens}
+        with _unreachable_lock:
+            known = _unreachable.get(base_url)
+        if known is not None and time.monotonic() - known[0] < UNREACHABLE_FOR_S:
+            raise LlmError("server", f"{model} at {base_url}: not called, endpoint unreachable ({known[1]})")
+        started = time.monotonic()
         try:
             completion = client.chat.completions.create(model=model, messages=messages, **limit)
-        except openai.APITimeoutError:
+        except openai.APITimeoutError as exc:
+            if type(exc.__cause__).__name__ == "ConnectTimeout":  # the endpoint never accepted
+                tried = self._mark_unreachable(base_url, exc, started)
+                raise LlmError("server", f"{model} at {base_url}: {tried}") from None
             raise LlmError("timeout", f"{model} at {base_url} timed out after {self._timeout_s}s") from None
         except openai.APIConnectionError as exc:
-            raise LlmError(
-                "server", f"{model} at {base_url}: connection failed: {type(exc).__name__}"
-            ) from None
+            tried = self._mark_unreachable(base_url, exc, started)
+            raise LlmError("server", f"{model} at {base_url}: {tried}") from None
         except openai.APIStatusError as exc:
             raise LlmError(
                 _status_kind(exc.status_code), f"{model} at {base_url}: HTTP {exc.status_code}"
@@ -122,7 +150,18 @@ class OpenAIChatModel:
         if not getattr(completion, "choices", None):
             raise LlmError("server", f"{model} at {base_url}: response has no choices")
         content = completion.choices[0].message.content or ""
+        with _unreachable_lock:
+            _unreachable.pop(base_url, None)
         return ChatResponse(content=content, model=completion.model or model, usage=_usage(completion.usage))
+
+    def _mark_unreachable(self, base_url: str, exc: BaseException, started: float) -> str:
+        tried = (
+            f"cannot connect: {_connection_cause(exc)}; tried {1 + self._max_retries} time(s) in "
+            f"{time.monotonic() - started:.1f}s (connect timeout {min(CONNECT_TIMEOUT_S, self._timeout_s):g}s)"
+        )
+        with _unreachable_lock:
+            _unreachable[base_url] = (time.monotonic(), tried)
+        return tried
 
 
 __all__ = ["KeyProvider", "OpenAIChatModel", "env_key_provider", "static_key_provider"]

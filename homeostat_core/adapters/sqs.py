@@ -9,14 +9,19 @@ import boto3
 
 
 class SqsJobQueue:
-    def __init__(self, queue_url: str, *, region: str | None = None, endpoint_url: str | None = None):
+    def __init__(
+        self, queue_url: str, *, region: str | None = None, endpoint_url: str | None = None, session=None
+    ):
         self.queue_url = queue_url
         self._region = region
         self._endpoint_url = endpoint_url
+        self._session = session  # a shared boto3 session (wiring.aws_session); default: boto3's own
 
     @cached_property
     def _client(self):
-        return boto3.client("sqs", region_name=self._region, endpoint_url=self._endpoint_url)
+        return (self._session or boto3).client(
+            "sqs", region_name=self._region, endpoint_url=self._endpoint_url
+        )
 
     def send(self, body: dict, *, group_id: str, dedup_id: str) -> None:
         self._client.send_message(

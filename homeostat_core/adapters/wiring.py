@@ -2,6 +2,10 @@
 
 Secrets: in Lambda, names of Secrets Manager secrets come from settings and are read through
 Powertools parameters (cached); locally, plain environment variables hold the values.
+
+Cold starts: adapters are imported when first built, not when this module is imported, so each
+handler loads only what its first request uses (the scheduler never loads PynamoDB or the fix
+engine; the worker loads `openai` only when a fix needs a model).
 """
 
 from __future__ import annotations
@@ -9,27 +13,44 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from homeostat_core.adapters.dynamo import DynamoState
-from homeostat_core.adapters.sqs import SqsJobQueue
-from homeostat_core.adapters.tracing import Traced
-from homeostat_core.pipeline import Ports, SystemClock
 from homeostat_core.settings import Settings
+
+if TYPE_CHECKING:
+    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.adapters.sqs import SqsJobQueue
+    from homeostat_core.pipeline import Ports
 
 
 class MissingSecret(RuntimeError):
     pass
 
 
+@lru_cache(maxsize=1)
+def aws_session():
+    """One boto3 session per process: its clients share credentials and the service models it has
+    loaded, instead of each client reading them again (local mode clears it with the caches)."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+@lru_cache(maxsize=1)
+def _secrets_provider():
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_session=aws_session())
+
+
 def _secret(name: str | None, env_var: str, *, field: str | None = None) -> str | None:
     """A secret's value: from Secrets Manager when `name` is set, else from `env_var`."""
     if name:
-        from aws_lambda_powertools.utilities import parameters
-
+        provider = _secrets_provider()
         if field:
-            data = parameters.get_secret(name, transform="json", max_age=300) or {}
+            data = provider.get(name, transform="json", max_age=300) or {}
             return data.get(field)
-        return parameters.get_secret(name, max_age=300)
+        return provider.get(name, max_age=300)
     return os.environ.get(env_var)
 
 
@@ -52,9 +73,13 @@ def llm_key_provider(settings: Settings):
 
 
 def job_queue(settings: Settings) -> SqsJobQueue:
+    from homeostat_core.adapters.sqs import SqsJobQueue
+
     if not settings.queue_url:
         raise RuntimeError("HOMEOSTAT_QUEUE_URL is not set")
-    return SqsJobQueue(settings.queue_url, region=settings.region, endpoint_url=settings.endpoint_url)
+    return SqsJobQueue(
+        settings.queue_url, region=settings.region, endpoint_url=settings.endpoint_url, session=aws_session()
+    )
 
 
 @lru_cache(maxsize=4)
@@ -74,13 +99,30 @@ def build_forge(settings: Settings):
     return GitHubForge.from_token(token, settings.github_api_url)
 
 
+class LazyChatModel:
+    """ports.ChatModel that imports and builds the `openai` client on the first call: a run
+    whose fixes all come from patterns, or that has nothing to fix, never loads it."""
+
+    def __init__(self, key_provider):
+        self._key_provider = key_provider
+        self._model = None
+
+    def complete(self, **request):
+        if self._model is None:
+            from homeostat_core.adapters.openai_llm import OpenAIChatModel
+
+            self._model = OpenAIChatModel(key_provider=self._key_provider)
+        return self._model.complete(**request)
+
+
 def build_ports(settings: Settings) -> Ports:
-    from homeostat_core.adapters.openai_llm import OpenAIChatModel
+    from homeostat_core.adapters.tracing import Traced
+    from homeostat_core.pipeline import Ports, SystemClock
 
     state = state_for(settings)
     return Ports(
         forge=Traced(build_forge(settings), "forge"),
-        llm=Traced(OpenAIChatModel(key_provider=llm_key_provider(settings)), "model"),
+        llm=Traced(LazyChatModel(llm_key_provider(settings)), "model"),
         attempts=state.attempts,
         patterns=state.patterns,
         budgets=state.budgets,
@@ -91,4 +133,6 @@ def build_ports(settings: Settings) -> Ports:
 
 @lru_cache(maxsize=4)
 def state_for(settings: Settings) -> DynamoState:
+    from homeostat_core.adapters.dynamo import DynamoState
+
     return DynamoState.from_settings(settings)

@@ -47,7 +47,8 @@ def doctor_command(args: argparse.Namespace) -> int:
             where = (
                 f"secret {settings.llm_keys_secret}" if settings.llm_keys_secret else f"${spec.api_key_env}"
             )
-            line(has_key, f"{role} model {spec.model} at {spec.base_url} (key from {where})")
+            missing = "" if has_key else f": missing, set {spec.api_key_env} (or run the scripted demo)"
+            line(has_key, f"{role} model {spec.model} at {spec.base_url} (key from {where}){missing}")
     except ModelSettingsError as exc:
         for problem in exc.problems:
             line(False, problem)
@@ -58,7 +59,23 @@ def doctor_command(args: argparse.Namespace) -> int:
             f"GitHub at {settings.github_api_url} (token from "
             f"{'secret ' + settings.github_token_secret if settings.github_token_secret else '$GITHUB_TOKEN'})",
         )
+    line(*_aws_credentials(settings))
     for tool, why in (("git", "local forge"), ("node", "CDK CLI (make synth)")):
         line(shutil.which(tool) is not None, f"{tool} on PATH ({why})")
     print("no problems found" if problems == 0 else f"{problems} problem(s)")
     return 0 if problems == 0 else 1
+
+
+def _aws_credentials(settings) -> tuple[bool, str]:
+    """Whether boto3 finds credentials (needed for the deployed tables, secrets and `make deploy`)."""
+    if settings.endpoint_url:
+        return True, f"AWS endpoint {settings.endpoint_url} (local mode)"
+    import boto3
+
+    session = boto3.Session()
+    if session.get_credentials() is None:
+        return False, (
+            "AWS credentials: none found; needed to read the deployed tables and to deploy "
+            "(set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; local commands take --state DIR)"
+        )
+    return True, f"AWS credentials found (region {session.region_name or settings.region})"

@@ -8,129 +8,234 @@ pattern library at $0.
 from __future__ import annotations
 
 import argparse
+import os
+import textwrap
 import time
 from pathlib import Path
 
 import yaml
 
+from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
+from homeostat_core.settings import ENVIRONMENTS
 
 DEFAULT_STATE = Path(".work/local")
+WIDTH = 100  # console output fits 100 columns
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("local", help="run the whole loop locally (moto + local forge + model)")
     sub = parser.add_subparsers(dest="local_command", metavar="ACTION", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--state", type=Path, default=DEFAULT_STATE, help="state folder kept between runs")
+    def common(p: argparse.ArgumentParser, state_help: str) -> None:
+        p.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
         p.add_argument("--config", type=Path, default=None, help="repos.yml (default: the bundled one)")
-        p.add_argument("--env", choices=("dev", "test", "production"), default=None, help="HOMEOSTAT_ENV")
+        p.add_argument(
+            "--env",
+            choices=ENVIRONMENTS,
+            default=None,
+            help="HOMEOSTAT_ENV for this command (default: $HOMEOSTAT_ENV, else dev); only production learns",
+        )
+
+    existing = f"an existing state folder, made by `local run` (default {DEFAULT_STATE})"
 
     run = sub.add_parser("run", help="scheduler → queue → worker until the queue is empty")
-    common(run)
+    common(
+        run,
+        f"state folder kept between runs; created (with a marker file) if missing or empty "
+        f"(default {DEFAULT_STATE})",
+    )
     run.set_defaults(func=run_command)
 
     merge = sub.add_parser("merge", help="merge open Homeostat PRs and deliver signed webhooks")
-    common(merge)
+    common(merge, existing)
     merge.add_argument("--all", action="store_true", required=True, help="merge every open Homeostat PR")
     merge.set_defaults(func=merge_command)
 
     add = sub.add_parser(
         "add-issue", help="file a logger issue (markdown with front matter) in the local forge"
     )
-    common(add)
+    common(add, existing)
     add.add_argument("repo", help="owner/name")
     add.add_argument("file", type=Path)
     add.set_defaults(func=add_issue_command)
 
     demo = sub.add_parser("demo", help="the whole story from a clean state (what `make demo` runs)")
-    demo.add_argument("--state", type=Path, default=Path(".work/demo"))
+    demo.add_argument(
+        "--state",
+        type=Path,
+        default=Path(".work/demo"),
+        help="state folder, emptied first: only a new or empty folder, or one Homeostat made (default .work/demo)",
+    )
     demo.set_defaults(func=demo_command)
 
 
 def _config(args) -> HomeostatConfig:
-    return load_config(args.config or default_config_path())
+    config = load_config(args.config or default_config_path())
+    require_example_repos(config)
+    return config
+
+
+def require_example_repos(config: HomeostatConfig) -> None:
+    """Local mode builds each repository from examples/repos/<name>: name the ones it cannot build."""
+    from homeostat_core.local.runner import EXAMPLES
+
+    missing = [repo.slug for repo in config.repositories if not (EXAMPLES / "repos" / repo.name).is_dir()]
+    if missing:
+        available = ", ".join(sorted(p.name for p in (EXAMPLES / "repos").iterdir() if p.is_dir()))
+        raise CliError(
+            f"local mode builds each repository from {EXAMPLES / 'repos'}/<name>, and there is none for "
+            f"{', '.join(missing)}",
+            f"use repositories named like the examples ({available}) or add a folder for each",
+        )
 
 
 def _env(args, default: str = "dev") -> str:
-    import os
-
-    return args.env or os.environ.get("HOMEOSTAT_ENV") or default
+    env = args.env or os.environ.get("HOMEOSTAT_ENV") or default
+    if env not in ENVIRONMENTS:
+        raise CliError(
+            f"HOMEOSTAT_ENV={env!r} is not allowed (one of: {', '.join(ENVIRONMENTS)})",
+            "unset HOMEOSTAT_ENV or pass --env dev|test|production",
+            exit_code=EXIT_ENVIRONMENT,
+        )
+    return env
 
 
 def say(text: str = "") -> None:
     print(text, flush=True)
 
 
+def say_wrapped(text: str, indent: str = "  ") -> None:
+    say(
+        textwrap.fill(
+            text,
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )
+
+
 # --- run ------------------------------------------------------------------------------------
 
 
-def local_run(state: Path, config: HomeostatConfig, env: str) -> list[dict]:
+def local_run(state: Path, config: HomeostatConfig, env: str) -> list:
+    """One scheduled run through the real handlers; returns the run records it wrote."""
     from homeostat_core.local.runner import LocalStack
 
     with LocalStack(state, env=env) as stack:
         stack.seed_examples(config)
-        say(f"  model: {stack.model_label}")
+        say_wrapped(f"model: {stack.model_label}")
         say(f"  HOMEOSTAT_ENV={env}; state in {state}")
         scheduled = stack.schedule()
         say(f"  scheduler queued {scheduled['scheduled']} repo runs (run {scheduled['runId'][:8]})")
-        results = stack.drain(on_result=_progress)
-        _print_run_table([r for r in results if r["message"].get("kind") == "repo_run"], stack)
-        return results
+        stack.drain(on_result=_progress(env))
+        return _print_run(scheduled["runId"], config, stack)
 
 
-def _progress(result: dict) -> None:
-    body = result["message"]
-    if result["failed"]:
-        say(f"  ✗ {body.get('kind')} message failed; it goes back to the queue (DLQ after 3 receives)")
-        return
-    if body.get("kind") == "repo_run":
-        say(f"  ✓ worker ran {body['repo']['slug']}")
-    else:
+def _progress(env: str):
+    def report(result: dict) -> None:
+        body = result["message"]
+        if result["failed"]:
+            say(f"  ✗ {body.get('kind')} message failed; it goes back to the queue (DLQ after 3 receives)")
+            return
+        if body.get("kind") == "repo_run":
+            say(f"  ✓ worker ran {body['repo']['slug']}")
+            return
         job = body.get("job", {})
-        say(f"  ✓ worker learned from {job.get('repo')} {job.get('kind')} ({job.get('branch')})")
+        done = "learned from" if env == "production" else f"logged (HOMEOSTAT_ENV={env}, no learning)"
+        say_wrapped(f"✓ worker {done} {job.get('repo')} {job.get('kind')}")
+
+    return report
 
 
-def _print_run_table(results: list[dict], stack) -> None:
+def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.run_report import latest_per_repo, markdown_table
     from homeostat_core.settings import get_settings
 
     runs = DynamoState.from_settings(get_settings()).runs
-    slugs = {r["message"]["repo"]["slug"] for r in results}
-    records = [r for r in latest_per_repo(runs.list()) if r.repo in slugs]
+    records = sorted((r for r in runs.list() if r.run_id == run_id), key=lambda r: r.repo)
     say()
-    say(markdown_table(records))
+    say(console_table(records))
+    say("  (fps: fingerprints, PRs: opened, upd: updated, cool: in cooldown, pattern: fixed from a pattern)")
     say()
     forge = stack.forge()
-    config = load_config(default_config_path())
     for record in records:
         for outcome in record.outcomes:
-            say(f"  {record.repo} {_describe(outcome)}")
+            say_wrapped(f"{record.repo} {describe_outcome(outcome)}")
         repo = _repo(config, record.repo)
         if repo is not None:
             for pr in forge.list_prs(repo, state="open"):
                 say(f"    open PR #{pr.number} {pr.branch}")
+    return records
 
 
-def _describe(outcome: dict) -> str:
+# Short headers so the table fits 100 columns; the same counts as `homeostat report`'s table
+# (PRs = PRs created, upd = PRs updated).
+CONSOLE_COLUMNS = (
+    ("repo", lambda r: r.repo.split("/", 1)[-1]),
+    ("issues", lambda r: r.issues_processed),
+    ("fps", lambda r: r.fingerprints_processed),
+    ("PRs", lambda r: r.prs_created),
+    ("upd", lambda r: r.prs_updated),
+    ("cool", lambda r: r.cooldowns),
+    ("pattern", lambda r: r.pattern_hits),
+    ("unparsed", lambda r: r.unparseable),
+    ("rejected", lambda r: r.validation_rejected),
+    ("deferred", lambda r: len(r.deferred_issues)),
+    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
+    ("tokens", lambda r: r.tokens),
+    ("ms", lambda r: r.latency_ms),
+)
+
+
+def console_table(records: list) -> str:
+    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
+    if len(records) > 1:
+        totals = ["total"]
+        for _, get in CONSOLE_COLUMNS[1:]:
+            values = [get(r) for r in records]
+            total = sum(float(v) for v in values)
+            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
+        rows.append(tuple(totals))
+    header = tuple(name for name, _ in CONSOLE_COLUMNS)
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = []
+    for row in (header, *rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def is_rejection(outcome: dict) -> bool:
+    from homeostat_core.pipeline import REJECTION_REASONS
+
+    return outcome.get("result") == "failed" and outcome.get("reason") in REJECTION_REASONS
+
+
+def describe_outcome(outcome: dict) -> str:
     issues = ", ".join(f"#{n}" for n in outcome.get("issues", []))
     result = outcome.get("result")
     if result in ("pr_created", "pr_updated"):
         source = (
-            f"pattern {outcome.get('patternId')} at $0"
+            f"pattern {outcome.get('patternId')} at $0, no model call"
             if outcome.get("source") == "pattern"
             else f"tier {outcome.get('tier')} ({outcome.get('model')}) ${outcome.get('costUsd', 0):.4f}"
         )
         verb = "opened" if result == "pr_created" else "updated"
         return f"issues {issues}: {verb} PR #{outcome.get('pr')} from {source}"
+    # The table counts these as "rejected": the console uses the same word.
+    shown = "rejected" if is_rejection(outcome) else result
     reason = outcome.get("reason", "")
     detail = outcome.get("detail")
+    cost = outcome.get("costUsd")
+    spent = f"; model cost ${cost:.4f}" if cost else ""
     return (
-        f"issues {issues}: {result} ({reason}: {detail})"
+        f"issues {issues}: {shown} ({reason}: {detail}{spent})"
         if detail
-        else f"issues {issues}: {result} ({reason})"
+        else f"issues {issues}: {shown} ({reason}{spent})"
     )
 
 
@@ -142,8 +247,9 @@ def _repo(config: HomeostatConfig, slug: str) -> RepoConfig | None:
 
 
 def run_command(args) -> int:
+    config, env = _config(args), _env(args)
     say("== homeostat local run")
-    local_run(args.state, _config(args), _env(args))
+    local_run(args.state, config, env)
     return 0
 
 
@@ -176,12 +282,19 @@ def pull_request_closed_payload(repo: RepoConfig, pr, *, merged: bool) -> dict:
 
 
 def local_merge(state: Path, config: HomeostatConfig, env: str) -> int:
+    from homeostat_core.adapters.dynamo import DynamoState
     from homeostat_core.local.runner import LocalStack
+    from homeostat_core.settings import get_settings
 
     merged_count = 0
     with LocalStack(state, env=env) as stack:
         forge = stack.forge()
         say(f"  HOMEOSTAT_ENV={env}")
+        if env != "production":
+            say_wrapped(
+                f"note: with HOMEOSTAT_ENV={env} merged fixes are only logged, not learned; "
+                "pass --env production to store them as patterns"
+            )
         for repo in config.repositories:
             for pr in forge.list_prs(repo, state="open"):
                 merged = forge.merge_pr(repo, pr.number)
@@ -190,10 +303,9 @@ def local_merge(state: Path, config: HomeostatConfig, env: str) -> int:
                 )
                 merged_count += 1
                 say(f"  merged {repo.slug} PR #{pr.number}; webhook answered {response['status']}")
-        stack.drain(on_result=_progress)
-        from homeostat_core.adapters.dynamo import DynamoState
-        from homeostat_core.settings import get_settings
-
+        if merged_count == 0:
+            say("  no open Homeostat PRs to merge")
+        stack.drain(on_result=_progress(env))
         patterns = DynamoState.from_settings(get_settings()).patterns.all()
         say(f"  pattern library: {len(patterns)} pattern(s)")
         for pattern in patterns:
@@ -205,27 +317,74 @@ def local_merge(state: Path, config: HomeostatConfig, env: str) -> int:
 
 
 def merge_command(args) -> int:
-    say("== homeostat local merge --all")
-    local_merge(args.state, _config(args), _env(args))
+    from homeostat_core.local.runner import require_state
+
+    config, env = _config(args), _env(args)
+    require_state(args.state)
+    say(f"== homeostat local merge --all --env {env} --state {args.state}")
+    local_merge(args.state, config, env)
     return 0
 
 
 # --- add-issue ------------------------------------------------------------------------------
 
+ISSUE_FORMAT = (
+    "an issue file is markdown with YAML front matter: a first line `---`, then `title: ...` "
+    "(and optionally `labels: [robot]`, `author: NAME`), a line `---`, then the issue body; "
+    "see examples/issues/"
+)
+
 
 def read_issue_file(path: Path) -> dict:
-    """A markdown issue with YAML front matter (title, labels, author) and the body after it."""
-    text = path.read_text(encoding="utf-8")
-    if not text.startswith("---"):
-        raise ValueError(f"{path}: front matter (---) expected on the first line")
-    _, front, body = text.split("---", 2)
-    meta = yaml.safe_load(front) or {}
-    return {
-        "title": meta["title"],
-        "labels": list(meta.get("labels", [])),
-        "author": meta.get("author", "local"),
-        "body": body.lstrip("\n"),
-    }
+    """A markdown issue with YAML front matter (title, labels, author) and the body after it.
+
+    Every way the file can be wrong is a CliError naming the file, the key and the reason.
+    """
+
+    def bad(reason: str) -> CliError:
+        return CliError(f"{path}: {reason}", ISSUE_FORMAT)
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file", "check the path") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a folder, not an issue file", "pass one .md file") from None
+    except UnicodeDecodeError as exc:
+        raise bad(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CliError(
+            f"{path}: cannot be read: {exc.strerror}", "check the path and its permissions"
+        ) from None
+    lines = text.lstrip("\ufeff").splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise bad("front matter expected: the first line must be `---`")
+    end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"), None)
+    if end is None:
+        raise bad("the front matter is not closed: no second `---` line")
+    try:
+        meta = yaml.safe_load("".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (front matter line {mark.line + 1})" if mark is not None else ""
+        raise bad(
+            f"the front matter is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"
+        ) from None
+    if not isinstance(meta, dict):
+        raise bad(f"the front matter must be `key: value` lines, got {type(meta).__name__}")
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise bad("title: required, a non-empty string")
+    labels = meta.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
+        raise bad(f"labels: must be a list of strings, like `labels: [robot]`; got {labels!r}")
+    author = meta.get("author", "local")
+    if not isinstance(author, str) or not author.strip():
+        raise bad("author: must be a non-empty string")
+    body = "".join(lines[end + 1 :]).lstrip("\n")
+    if not body.strip():
+        raise bad("the issue body (after the second `---`) is empty")
+    return {"title": title, "labels": labels, "author": author, "body": body}
 
 
 def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path) -> int:
@@ -233,7 +392,10 @@ def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path)
 
     repo = _repo(config, slug)
     if repo is None:
-        raise SystemExit(f"{slug} is not in the config")
+        raise CliError(
+            f"{slug} is not among the configured repositories",
+            f"use one of: {', '.join(r.slug for r in config.repositories)}",
+        )
     issue = read_issue_file(path)
     with LocalStack(state) as stack:
         stack.seed_examples(config)
@@ -241,7 +403,11 @@ def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path)
 
 
 def add_issue_command(args) -> int:
-    number = local_add_issue(args.state, _config(args), args.repo, args.file)
+    from homeostat_core.local.runner import require_state
+
+    config = _config(args)
+    require_state(args.state)
+    number = local_add_issue(args.state, config, args.repo, args.file)
     say(f"filed issue #{number} in {args.repo}")
     return 0
 
@@ -254,30 +420,55 @@ def demo_command(args) -> int:
 
     started = time.monotonic()
     state: Path = args.state
-    reset_state(state)
     config = load_config(default_config_path())
-    say(
-        "Homeostat demo: three sample extensions, their logger issues, the real handlers, moto, a local forge."
-    )
+    reset_state(state)
+    say("Homeostat demo: three sample extensions, their logger issues, the real handlers, moto,")
+    say("a local forge.")
     say()
     say("== 1. First run (HOMEOSTAT_ENV=dev): scheduler → FIFO queue → worker, one repo at a time")
     local_run(state, config, "dev")
     say()
-    say(
-        "== 2. A maintainer merges every Homeostat PR (HOMEOSTAT_ENV=production: merged fixes become patterns)"
-    )
+    say("== 2. A maintainer merges every Homeostat PR")
+    say("      (HOMEOSTAT_ENV=production: merged fixes become patterns)")
     local_merge(state, config, "production")
     say()
     later = EXAMPLES / "later" / "palette-kit-notes-json.md"
     number = local_add_issue(state, config, "littlebearapps/palette-kit", later)
-    say(
-        f"== 3. A new occurrence of an already-fixed error: palette-kit issue #{number} (same bug as notebridge's)"
-    )
+    say(f"== 3. A new occurrence of an already-fixed error: palette-kit issue #{number}")
+    say("      (the same bug as notebridge's, in the same shared file)")
     say()
-    say("== 4. Second run: the fix comes from the pattern library, no model call, $0")
-    local_run(state, config, "production")
+    say("== 4. Second run (HOMEOSTAT_ENV=production)")
+    records = local_run(state, config, "production")
+    say_wrapped(second_run_summary(records, "littlebearapps/palette-kit", number))
     say()
-    say(
-        f"Demo finished in {time.monotonic() - started:.1f} s. State: {state} (homeostat local run --state {state})"
-    )
+    say(f"Demo finished in {time.monotonic() - started:.1f} s. State: {state}")
+    say(f"(continue with: homeostat local run --state {state})")
     return 0
+
+
+def second_run_summary(records: list, slug: str, issue_number: int) -> str:
+    """What run 2 did, computed from its run records (never assumed)."""
+    new_issue = next(
+        (
+            outcome
+            for record in records
+            if record.repo == slug
+            for outcome in record.outcomes
+            if issue_number in outcome.get("issues", [])
+        ),
+        None,
+    )
+    calls = sum(
+        1
+        for record in records
+        for outcome in record.outcomes
+        if outcome.get("source") not in (None, "pattern") and outcome.get("model")
+    )
+    cost = sum(record.cost_usd for record in records)
+    if new_issue is None:
+        story = f"{slug} #{issue_number} was not handled in this run"
+    elif new_issue.get("source") == "pattern":
+        story = f"{slug} #{issue_number}: fixed from the pattern library, no model call, $0"
+    else:
+        story = f"{slug} #{issue_number}: {describe_outcome(new_issue)}"
+    return f"summary: {story}. Whole run: {calls} fingerprint(s) sent to a model, ${cost:.4f} in total."

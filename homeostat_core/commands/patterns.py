@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from homeostat_core.commands._errors import EXIT_PROBLEMS, CliError
 from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.commands.attempts import format_table
 from homeostat_core.patterns.library_json import export_library, import_library
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=export_command)
     add_state_option(export)
     imp = sub.add_parser(
-        "import", help="load FILE (library.json format); nothing is written if any entry is bad"
+        "import", help="load FILE (library.json format; - = stdin); nothing is written if any entry is bad"
     )
     imp.add_argument("file", metavar="FILE")
     imp.set_defaults(func=import_command)
@@ -46,33 +47,51 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 def export_command(args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    if args.file != "-":
+        # Checked before the state is read: a typo costs nothing.
+        if target.is_dir():
+            raise CliError(f"{target} is a folder", f"name a file in it, e.g. {target / 'library.json'}")
+        if not target.parent.is_dir():
+            raise CliError(
+                f"cannot write {target}: the folder {target.parent} does not exist",
+                f"create it first (mkdir -p {target.parent}) or choose another path",
+            )
     with open_state(args) as state:
         library = export_library(state.patterns)
     text = json.dumps(library, indent=2, ensure_ascii=False) + "\n"
     if args.file == "-":
         sys.stdout.write(text)
     else:
-        Path(args.file).write_text(text, encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
         print(f"exported {library['metadata']['totalPatterns']} pattern(s) to {args.file}")
     return 0
 
 
 def import_command(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    path = "<stdin>" if args.file == "-" else Path(args.file)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if args.file == "-" else path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except FileNotFoundError:
-        print(f"{path}: not found", file=sys.stderr)
-        return 1
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        print(f"{path}: not a readable JSON file: {exc}", file=sys.stderr)
-        return 1
+        raise CliError(f"{path}: no such file", "check the path (or pass - to read stdin)") from None
+    except IsADirectoryError:
+        raise CliError(f"{path}: is a folder", "pass a library.json file") from None
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise CliError(
+            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "pass a file written by `homeostat patterns export` (the seed's library.json format)",
+        ) from None
+    except OSError as exc:
+        raise CliError(f"{path}: cannot be read: {exc.strerror}") from None
     with open_state(args) as state:
         result = import_library(state.patterns, data)
     if not result.ok:
         for problem in result.problems:
             print(f"{path}: {problem}", file=sys.stderr)
         print(f"{len(result.problems)} problem(s); nothing imported", file=sys.stderr)
-        return 1
+        return EXIT_PROBLEMS
     print(f"imported {result.imported} pattern(s) from {path}")
     return 0

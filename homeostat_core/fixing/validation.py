@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-import tree_sitter
-import tree_sitter_javascript
+from typing import TYPE_CHECKING, Any
 
 from homeostat_core.config import RepoConfig, never_fix_file_type, normalize_repo_path
 from homeostat_core.models import FileChange, FileEdit
+
+if TYPE_CHECKING:
+    import tree_sitter
 
 ReadFile = Callable[[str], str | None]
 
@@ -332,6 +332,10 @@ def _json_guard(path: str, old: str, new: str) -> Rejection | None:
 @cache
 def parser_for(suffix: str) -> tree_sitter.Parser | None:
     """A tree-sitter parser for a file suffix (JS/TS/TSX), or None when no grammar covers it."""
+    # Imported on the first syntax check: a worker run that makes no fix never loads the grammars.
+    import tree_sitter
+    import tree_sitter_javascript
+
     if suffix in JS_SUFFIXES:
         return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
     if suffix in TS_SUFFIXES | TSX_SUFFIXES:

@@ -98,7 +98,7 @@ class LocalStack:
 
         from homeostat_core.settings import get_settings
 
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        init_state(self.state_dir)
         self._quiet_logs()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -175,7 +175,10 @@ class LocalStack:
     def _start_model(self) -> None:
         base_url = os.environ.get("HOMEOSTAT_LLM_BASE_URL")
         if base_url:
-            self.model_label = f"OpenAI-compatible endpoint {base_url}"
+            problem = endpoint_problem(base_url)
+            self.model_label = f"OpenAI-compatible endpoint {base_url}" + (
+                f" (NOT REACHABLE: {problem}; fixes that need a model will be deferred)" if problem else ""
+            )
             return
         from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 
@@ -334,6 +337,22 @@ class LocalStack:
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
 
 
+def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:
+    """Why a model endpoint cannot be connected to, said before the run starts; None when it can."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http(s) URL: {base_url!r}"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
+            return None
+    except OSError as exc:
+        return f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}"
+
+
 def function_url_event(
     headers: dict[str, str], body: str, *, method: str = "POST", base64: bool = False
 ) -> dict:
@@ -390,6 +409,8 @@ def _reset_handler_caches() -> None:
 
     wiring.state_for.cache_clear()
     wiring.build_forge.cache_clear()
+    wiring.aws_session.cache_clear()
+    wiring._secrets_provider.cache_clear()
     for name in ("functions.worker.handler", "functions.webhook.handler"):
         module = sys.modules.get(name)
         if module is None:
@@ -400,6 +421,63 @@ def _reset_handler_caches() -> None:
                 fn.cache_clear()
 
 
+# A state folder is one Homeostat created: it holds this marker. Homeostat never writes into, or
+# deletes, a non-empty folder without it.
+STATE_MARKER = ".homeostat-state"
+
+
+class StateFolderError(Exception):
+    """A --state folder Homeostat may not use: it names the folder, the reason and what to do."""
+
+    def __init__(self, message: str, next_step: str):
+        super().__init__(message)
+        self.next_step = next_step
+
+
+def is_state_folder(state_dir: Path) -> bool:
+    return (Path(state_dir) / STATE_MARKER).is_file()
+
+
+def init_state(state_dir: Path) -> None:
+    """Use `state_dir` as a state folder: create it (and its marker) when it is missing or empty."""
+    state_dir = Path(state_dir)
+    if is_state_folder(state_dir):
+        return
+    if state_dir.exists() and not state_dir.is_dir():
+        raise StateFolderError(f"{state_dir} is a file, not a state folder", "pick a folder path for --state")
+    if state_dir.exists() and any(state_dir.iterdir()):
+        raise StateFolderError(
+            f"{state_dir} is not empty and is not a Homeostat state folder (no {STATE_MARKER} in it); "
+            "Homeostat will not write into it or delete it",
+            "pass --state with a new or empty folder; if this is state from a Homeostat older than the "
+            "marker, delete the folder yourself",
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / STATE_MARKER).write_text(
+        "This folder is Homeostat's local state (homeostat local run/demo --state). Safe to delete.\n"
+    )
+
+
+def require_state(state_dir: Path) -> None:
+    """A command that reads existing state: the folder must be one Homeostat created."""
+    state_dir = Path(state_dir)
+    if is_state_folder(state_dir):
+        return
+    why = (
+        "does not exist" if not state_dir.exists() else f"is not a Homeostat state folder (no {STATE_MARKER})"
+    )
+    raise StateFolderError(
+        f"--state {state_dir} {why}",
+        f"check the path; state folders are created only by `homeostat local run --state {state_dir}` "
+        f"or `homeostat local demo --state {state_dir}`",
+    )
+
+
 def reset_state(state_dir: Path) -> None:
-    if state_dir.exists():
+    """Empty a state folder for a fresh start; refuses any folder Homeostat did not create."""
+    state_dir = Path(state_dir)
+    if state_dir.exists() and not is_state_folder(state_dir):
+        init_state(state_dir)  # raises for a non-empty folder without the marker
+    if is_state_folder(state_dir):
         shutil.rmtree(state_dir)
+    init_state(state_dir)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from homeostat_core.attempts import parse_utc_iso, to_utc_iso
+from homeostat_core.config import normalize_repo_path
 from homeostat_core.models import FileEdit, Pattern
 from homeostat_core.ports import PatternStore
 
@@ -204,10 +205,14 @@ class _Entry:
                 self.bad("edits", "missing: give edits or a unified diff in patch")
                 return None
             try:
-                return tuple(edits_from_unified_diff(patch))
+                from_patch = tuple(edits_from_unified_diff(patch))
             except ValueError as exc:
                 self.bad("patch", f"cannot be turned into edits: {exc}")
                 return None
+            outside = [e.path for e in from_patch if normalize_repo_path(e.path) is None]
+            for path in outside:
+                self.bad("patch", f"changes a path outside the repository: {path!r}")
+            return None if outside else from_patch
         if not isinstance(raw_edits, list) or not raw_edits:
             self.bad("edits", "must be a non-empty list of {path, search, replace}")
             return None
@@ -226,6 +231,10 @@ class _Entry:
             if not values["path"].strip() or not values["search"]:
                 self.bad(field, "path and search must not be empty")
                 continue
+            if normalize_repo_path(values["path"]) is None:
+                # A pattern is applied to repositories later: its paths stay inside them.
+                self.bad(f"{field}.path", f"must be a path inside the repository, got {values['path']!r}")
+                continue
             edits.append(FileEdit(**values))
         return tuple(edits) if len(edits) == len(raw_edits) else None
 
@@ -237,6 +246,8 @@ class _Entry:
         fingerprint_id = self.text("fingerprintId", required=True)
         error_type = self.text("errorType", required=True)
         file_path = self.text("filePath", required=True)
+        if file_path is not None and normalize_repo_path(file_path) is None:
+            self.bad("filePath", f"must be a path inside the repository, got {file_path!r}")
         patch = self.text("patch", required=False)
         repo = self.text("repo", required=False)
         rate = self.raw.get("successRate", 1.0)

@@ -10,6 +10,7 @@ import pytest
 
 from homeostat_core import cli, lifecycle
 from homeostat_core.adapters.dynamo import DynamoState
+from homeostat_core.commands._errors import EXIT_INPUT
 from homeostat_core.models import AttemptState, FileEdit, Pattern
 
 from .conftest import fresh_tables
@@ -124,12 +125,13 @@ def test_patterns_import_with_a_bad_entry_writes_nothing_and_names_it(
 
 
 def test_patterns_import_of_a_missing_or_broken_file(cli_env, tmp_path, capsys):
-    assert cli.main(["patterns", "import", str(tmp_path / "nope.json")]) == 1
+    assert cli.main(["patterns", "import", str(tmp_path / "nope.json")]) == EXIT_INPUT
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    assert cli.main(["patterns", "import", str(broken)]) == 1
-    err = capsys.readouterr().err
-    assert "nope.json: not found" in err and "not a readable JSON file" in err
+    assert cli.main(["patterns", "import", str(broken)]) == EXIT_INPUT
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nope.json: no such file" in err
+    assert "broken.json: not valid JSON: Expecting property name enclosed in double quotes at line 1" in err
 
 
 def test_patterns_list_of_an_empty_library(cli_env, capsys):

@@ -9,6 +9,8 @@ from homeostat_core.settings import SettingsError, get_settings, parse_settings
 
 
 def test_doctor_is_clean_when_keys_and_token_are_set(monkeypatch, capsys):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
     monkeypatch.setenv("DEEPSEEK_API_KEY", "x")
     monkeypatch.setenv("OPENAI_API_KEY", "x")
     monkeypatch.setenv("GITHUB_TOKEN", "x")
@@ -24,6 +26,29 @@ def test_doctor_names_each_missing_key(monkeypatch, capsys):
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "$DEEPSEEK_API_KEY" in out and "$OPENAI_API_KEY" in out and "$GITHUB_TOKEN" in out
+    assert "missing, set DEEPSEEK_API_KEY" in out and "missing, set OPENAI_API_KEY" in out
+
+
+def test_doctor_says_when_no_aws_credentials_are_found(monkeypatch, tmp_path, capsys):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    get_settings.cache_clear()
+    assert main(["doctor"]) == 1
+    assert "ERR AWS credentials: none found" in capsys.readouterr().out
+
+
+def test_doctor_reports_a_bad_homeostat_env_without_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("HOMEOSTAT_ENV", "bogus")
+    get_settings.cache_clear()
+    try:
+        assert main(["doctor"]) == 1
+    finally:
+        get_settings.cache_clear()
+    out = capsys.readouterr().out
+    assert "ERR HOMEOSTAT_ENV='bogus' is not allowed" in out
 
 
 @pytest.mark.parametrize("value", ["staging", "prod", "PRODUCTION"])
