@@ -80,7 +80,7 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
         {Stage.CLAIMED, Stage.DRAFT, Stage.READY, Stage.HANDED_OVER, Stage.ATTEMPT_FAILED, Stage.GIVEN_UP}
     ),
     # An iteration on an open PR can fail to produce a fix: the PR is still there and can still end.
-    Stage.ATTEMPT_FAILED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP, *_PR_ENDS}),
+    Stage.ATTEMPT_FAILED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP, Stage.HANDED_OVER, *_PR_ENDS}),
     Stage.DRAFT: frozenset({Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
     Stage.READY: frozenset({Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
     Stage.CI_FAILED: frozenset({Stage.CLAIMED, Stage.READY, Stage.HANDED_OVER, Stage.GIVEN_UP, *_PR_ENDS}),

@@ -397,7 +397,15 @@ def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) ->
         return _outcome(group, Result.COOLDOWN, reason=f"backoff until {state.backoff_until.isoformat()}")
     if not _has_open_pr(state):
         _check_new_pr_limits(ctx)
+    elif _people_committed(ctx, state):
+        # Checked before paying for a model: Homeostat will not push over people's commits.
+        return hand_over(ctx, group, state)
     return _claim_and_fix(ctx, group, state, claim=lambda: _claim(ctx, group, state))
+
+
+def _people_committed(ctx: RunContext, state: AttemptState) -> bool:
+    pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
+    return pr is not None and pr.state == "open" and bool(state.head_sha) and pr.head_sha != state.head_sha
 
 
 def _claim_and_fix(
@@ -408,7 +416,9 @@ def _claim_and_fix(
     Money is reserved before the claim and settled at what the calls really cost, whatever happens.
     """
     match = _pattern_for(ctx, group)
-    fix: ProposedFix | FixFailure | None = _pattern_fix(ctx, match)
+    # A regression means the learned fix did not work: show it to the model, never re-apply it.
+    regressed = stage_of(before) is Stage.REGRESSED
+    fix: ProposedFix | FixFailure | None = None if regressed else _pattern_fix(ctx, match)
     if fix is not None:
         claimed = claim()
     else:
@@ -506,7 +516,8 @@ def _ask_model(
     match: PatternMatch | None,
     money: BudgetReservation,
 ) -> ProposedFix | FixFailure:
-    hint = match if match is not None and not should_auto_apply(match) else None
+    # We only get here when no pattern applied: the best one (if any) is an example for the model.
+    hint = match
     try:
         fix = attempt_fix(
             group.report,
@@ -594,7 +605,7 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
             draft=True,
         )
     except ForeignCommits:
-        return hand_over(ctx, group, state, fix)
+        return hand_over(ctx, group, state)
     if created:
         ctx.prs_opened += 1
         ctx.open_prs += 1
@@ -650,7 +661,7 @@ def _link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFi
         ctx.forge.comment_on_issue(ctx.repo, number, body, issue_comment_marker(group.fingerprint.id))
 
 
-def hand_over(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
+def hand_over(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
     """People committed on Homeostat's branch: leave the PR to them, say so once."""
     if state.pr_number is None:  # an own PR this row never recorded (a crash before it did)
         pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
@@ -809,7 +820,7 @@ def apply_ci_verdict(
         ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=True, ci_summary=None))
         return Result.READY
     if verdict.state == "none" and stage is Stage.DRAFT:
-        opened = state.pr_opened_at or state.last_attempt_at or now
+        opened = state.last_attempt_at or state.pr_opened_at or now  # the push being waited on
         if as_utc(now) - as_utc(opened) >= timedelta(hours=repo.ready_after_hours):
             _mark_ready(ports, repo, state, note="No CI checks ran on this PR; it is ready for review.")
             ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=None))
@@ -850,15 +861,21 @@ def handle_fixed(ctx: RunContext, group: Group, state: AttemptState) -> Fingerpr
         version = parse_version(group.versions.get(issue.number))
         (unknown if version is None else pending if version <= fixed else regressed).append(issue)
     ctx.reports_without_version += len(unknown)
-    if regressed:
-        return regress(ctx, group, state, regressed)
     if pending:
         _answer_pending_release(ctx, group, state, pending)
+    if regressed:
+        # the reports from versions without the fix are answered above; the new PR links the rest
+        outcome = regress(ctx, dataclasses.replace(group, issues=regressed + unknown), state, regressed)
+        if pending:
+            awaiting = [i.number for i in pending]
+            outcome = dataclasses.replace(outcome, extra={**outcome.extra, "awaitingRelease": awaiting})
+        return outcome
+    if pending:
         return _outcome(
             group,
             Result.AWAITING_RELEASE,
             pr=state.pr_number,
-            reason=f"fixed after {state.fixed_in_version} by PR #{state.pr_number}; not released to these installs yet",
+            reason=f"fixed by PR #{state.pr_number} after v{state.fixed_in_version}; not in these installs yet",
         )
     return _outcome(group, Result.DONE, pr=state.pr_number, reason="fixed; the reports name no version")
 

@@ -180,24 +180,36 @@ def _fmt(value: float | None, pattern: str) -> str:
     return "–" if value is None else pattern.format(value)
 
 
+# (markdown header, console header, value)
 OUTCOME_COLUMNS = (
-    ("Repo", lambda o: o.repo),
-    ("PRs opened", lambda o: o.prs_opened),
-    ("Merged", lambda o: o.merged),
-    ("Closed by people", lambda o: o.closed_by_people),
-    ("Merge rate", lambda o: _fmt(o.merge_rate, "{:.0%}")),
-    ("Median h to merge", lambda o: _fmt(o.median_hours_to_merge, "{:.1f}")),
-    ("Verified", lambda o: o.verified),
-    ("Regressions", lambda o: o.regressions),
-    ("$ / merged fix", lambda o: _fmt(o.cost_per_merged_fix, "{:.4f}")),
-    ("$ / verified fix", lambda o: _fmt(o.cost_per_verified_fix, "{:.4f}")),
+    ("Repo", "repo", lambda o: o.repo),
+    ("PRs opened", "opened", lambda o: o.prs_opened),
+    ("Merged", "merged", lambda o: o.merged),
+    ("Closed by people", "closed", lambda o: o.closed_by_people),
+    ("Merge rate", "rate", lambda o: _fmt(o.merge_rate, "{:.0%}")),
+    ("Median h to merge", "h→merge", lambda o: _fmt(o.median_hours_to_merge, "{:.1f}")),
+    ("Verified", "verified", lambda o: o.verified),
+    ("Regressions", "regressed", lambda o: o.regressions),
+    ("$/merged fix", "$/merged", lambda o: _fmt(o.cost_per_merged_fix, "{:.4f}")),
+    ("$/verified fix", "$/verified", lambda o: _fmt(o.cost_per_verified_fix, "{:.4f}")),
 )
 
 
-def outcomes_table(outcomes: Iterable[FixOutcomes]) -> str:
-    lines = [
-        "| " + " | ".join(name for name, _ in OUTCOME_COLUMNS) + " |",
-        "|" + "|".join("---" for _ in OUTCOME_COLUMNS) + "|",
-    ]
-    lines += ["| " + " | ".join(str(get(o)) for _, get in OUTCOME_COLUMNS) + " |" for o in outcomes]
-    return "\n".join(lines)
+def outcomes_table(outcomes: Iterable[FixOutcomes], *, console: bool = False) -> str:
+    """The fix-outcome columns as markdown, or (`console`) aligned within 100 columns."""
+    outcomes = list(outcomes)
+    if not console:
+        lines = [
+            "| " + " | ".join(name for name, _, _ in OUTCOME_COLUMNS) + " |",
+            "|" + "|".join("---" for _ in OUTCOME_COLUMNS) + "|",
+        ]
+        lines += ["| " + " | ".join(str(get(o)) for _, _, get in OUTCOME_COLUMNS) + " |" for o in outcomes]
+        return "\n".join(lines)
+    header = [short for _, short, _ in OUTCOME_COLUMNS]
+    rows = [[o.repo.split("/", 1)[-1], *(str(get(o)) for _, _, get in OUTCOME_COLUMNS[1:])] for o in outcomes]
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    return "\n".join(
+        "  "
+        + " ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))])
+        for row in (header, *rows)
+    )

@@ -45,7 +45,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"state folder kept between runs; created (with a marker file) if missing or empty "
         f"(default {DEFAULT_STATE})",
     )
+    run.add_argument(
+        "--later",
+        type=float,
+        default=0.0,
+        metavar="HOURS",
+        help="run as if HOURS more had passed (the local clock only): shows backoffs without waiting",
+    )
     run.set_defaults(func=run_command)
+
+    ci = sub.add_parser(
+        "ci", help="report a CI result on a Homeostat PR's head commit (a signed check_run webhook)"
+    )
+    common(ci, existing)
+    ci.add_argument("result", choices=("pass", "fail"))
+    ci.add_argument("repo", help="owner/name")
+    ci.add_argument("pr", type=int, help="the PR number")
+    ci.add_argument("--summary", default="", help="what the failing check says (for `fail`)")
+    ci.set_defaults(func=ci_command)
 
     merge = sub.add_parser("merge", help="merge open Homeostat PRs and deliver signed webhooks")
     common(merge, existing)
@@ -121,12 +138,15 @@ def say_wrapped(text: str, indent: str = "  ") -> None:
 # --- run ------------------------------------------------------------------------------------
 
 
-def local_run(state: Path, config: HomeostatConfig, env: str) -> list:
+def local_run(state: Path, config: HomeostatConfig, env: str, later_hours: float = 0.0) -> list:
     """One scheduled run through the real handlers; returns the run records it wrote."""
     from homeostat_core.local.runner import LocalStack
 
     with LocalStack(state, env=env) as stack:
         stack.seed_examples(config)
+        if later_hours:
+            stack.advance_clock(later_hours)
+            say(f"  the local clock moves {later_hours:g} hours ahead")
         say_wrapped(f"model: {stack.model_label}")
         say(f"  HOMEOSTAT_ENV={env}; state in {state}")
         scheduled = stack.schedule()
@@ -145,7 +165,7 @@ def _progress(env: str):
             say(f"  ✓ worker ran {body['repo']['slug']}")
             return
         job = body.get("job", {})
-        done = "learned from" if env == "production" else f"logged (HOMEOSTAT_ENV={env}, no learning)"
+        done = "took in" if env == "production" else f"logged (HOMEOSTAT_ENV={env}, no learning)"
         say_wrapped(f"✓ worker {done} {job.get('repo')} {job.get('kind')}")
 
     return report
@@ -210,13 +230,22 @@ def console_table(records: list) -> str:
 
 
 def is_rejection(outcome: dict) -> bool:
-    from homeostat_core.pipeline import REJECTION_REASONS
-
-    return outcome.get("result") == "failed" and outcome.get("reason") in REJECTION_REASONS
+    return outcome.get("result") == "rejected"
 
 
 def describe_outcome(outcome: dict) -> str:
-    issues = ", ".join(f"#{n}" for n in outcome.get("issues", []))
+    return (
+        f"issues {_issues(outcome)}: {_what_happened(outcome)}"
+        if outcome.get("issues")
+        else _what_happened(outcome)
+    )
+
+
+def _issues(outcome: dict) -> str:
+    return ", ".join(f"#{n}" for n in outcome.get("issues", []))
+
+
+def _what_happened(outcome: dict) -> str:
     result = outcome.get("result")
     if result in ("pr_created", "pr_updated"):
         source = (
@@ -224,19 +253,42 @@ def describe_outcome(outcome: dict) -> str:
             if outcome.get("source") == "pattern"
             else f"tier {outcome.get('tier')} ({outcome.get('model')}) ${outcome.get('costUsd', 0):.4f}"
         )
-        verb = "opened" if result == "pr_created" else "updated"
-        return f"issues {issues}: {verb} PR #{outcome.get('pr')} from {source}"
+        if result == "pr_created":
+            verb = "opened draft PR" if outcome.get("draft") else "opened PR"
+        else:
+            verb = "pushed a new commit to its PR"
+        regressed = f" (regression of #{outcome['regressedFrom']})" if outcome.get("regressedFrom") else ""
+        awaiting = ", ".join(f"#{n}" for n in outcome.get("awaitingRelease", []))
+        if awaiting:
+            regressed += f"; {awaiting}: {LIFECYCLE_WORDS['awaiting_release']}"
+        return f"{verb} #{outcome.get('pr')} from {source}{regressed}"
+    if result in LIFECYCLE_WORDS:
+        reason = outcome.get("reason")
+        pr = f"PR #{outcome['pr']}: " if outcome.get("pr") else ""
+        return f"{pr}{LIFECYCLE_WORDS[result]}" + (f" ({reason})" if reason else "")
     # The table counts these as "rejected": the console uses the same word.
     shown = "rejected" if is_rejection(outcome) else result
     reason = outcome.get("reason", "")
     detail = outcome.get("detail")
     cost = outcome.get("costUsd")
     spent = f"; model cost ${cost:.4f}" if cost else ""
-    return (
-        f"issues {issues}: {shown} ({reason}: {detail}{spent})"
-        if detail
-        else f"issues {issues}: {shown} ({reason}{spent})"
-    )
+    return f"{shown} ({reason}: {detail}{spent})" if detail else f"{shown} ({reason}{spent})"
+
+
+# What each lifecycle outcome means, in a maintainer's words.
+LIFECYCLE_WORDS = {
+    "ready": "marked ready for review",
+    "waiting": "open, waiting",
+    "handed_over": "someone else committed on the branch: Homeostat will not push to it again",
+    "closed": "closed by Homeostat, branch deleted",
+    "merged": "merged",
+    "closed_by_person": "closed by a person without merging: not recreated",
+    "done": "nothing to do",
+    "gave_up": "gave up: PR closed, issues labelled homeostat-gave-up",
+    "awaiting_release": "fixed, awaiting release: no attempt, $0",
+    "verified": "fix verified in production",
+    "cooldown": "in cooldown",
+}
 
 
 def _repo(config: HomeostatConfig, slug: str) -> RepoConfig | None:
@@ -248,8 +300,10 @@ def _repo(config: HomeostatConfig, slug: str) -> RepoConfig | None:
 
 def run_command(args) -> int:
     config, env = _config(args), _env(args)
+    if args.later < 0:
+        raise CliError(f"--later {args.later}: must be 0 or more hours", "pass how many hours to skip ahead")
     say("== homeostat local run")
-    local_run(args.state, config, env)
+    local_run(args.state, config, env, later_hours=args.later)
     return 0
 
 
@@ -272,16 +326,100 @@ def pull_request_closed_payload(repo: RepoConfig, pr, *, merged: bool) -> dict:
             "body": pr.body,
             "merged": merged,
             "merged_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if merged else None,
-            "head": {"ref": pr.branch, "sha": pr.head_sha, "repo": repository},
+            "head": {"ref": pr.branch, "sha": pr.head_sha, "repo": {"full_name": pr.head_repo}},
             "base": {"ref": repo.branch, "repo": repository},
-            "user": {"login": "homeostat[bot]", "type": "Bot"},
+            "user": {"login": pr.author, "type": "Bot"},
         },
         "repository": repository,
         "sender": {"login": "maintainer", "type": "User"},
     }
 
 
-def local_merge(state: Path, config: HomeostatConfig, env: str) -> int:
+def check_run_payload(repo: RepoConfig, pr, *, passed: bool, summary: str) -> dict:
+    """A `check_run` completed delivery in GitHub's shape, for the PR's head commit."""
+    conclusion = "success" if passed else "failure"
+    return {
+        "action": "completed",
+        "check_run": {
+            "name": "ci",
+            "head_sha": pr.head_sha,
+            "status": "completed",
+            "conclusion": conclusion,
+            "output": {"title": conclusion, "summary": summary or None},
+            "check_suite": {"head_branch": pr.branch, "head_sha": pr.head_sha},
+            "pull_requests": [{"number": pr.number}],
+        },
+        "repository": {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}},
+        "sender": {"login": "github-actions[bot]", "type": "Bot"},
+    }
+
+
+def local_ci(
+    state: Path, config: HomeostatConfig, env: str, slug: str, number: int, passed: bool, summary: str
+):
+    """CI reports on the PR's head commit (the forge's checks), GitHub sends the signed check_run
+    webhook, and the worker turns it into the lifecycle move. Returns what the worker did."""
+    from homeostat_core.local.runner import LocalStack
+
+    repo = _configured(config, slug)
+    with LocalStack(state, env=env) as stack:
+        forge = stack.forge()
+        pr = forge.get_pr(repo, number)
+        if pr is None or pr.state != "open":
+            raise CliError(
+                f"{slug} has no open PR #{number}", f"see the open PRs: homeostat local run --state {state}"
+            )
+        text = summary or ("all checks passed" if passed else "tests failed")
+        forge.set_check(repo, pr.head_sha, "ci", "success" if passed else "failure", text)
+        response = stack.deliver_webhook(
+            "check_run", check_run_payload(repo, pr, passed=passed, summary=text)
+        )
+        stack.drain()
+        row = _attempt_for_pr(repo, number)
+    return response["status"], (row.stage if row is not None else None)
+
+
+def _attempt_for_pr(repo: RepoConfig, number: int):
+    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.settings import get_settings
+
+    return DynamoState.from_settings(get_settings()).attempts.find_by_pr(repo.slug, number)
+
+
+def _configured(config: HomeostatConfig, slug: str) -> RepoConfig:
+    repo = _repo(config, slug)
+    if repo is None:
+        raise CliError(
+            f"{slug} is not among the configured repositories",
+            f"use one of: {', '.join(r.slug for r in config.repositories)}",
+        )
+    return repo
+
+
+def ci_command(args) -> int:
+    from homeostat_core.local.runner import require_state
+
+    config, env = _config(args), _env(args)
+    require_state(args.state)
+    passed = args.result == "pass"
+    status, stage = local_ci(args.state, config, env, args.repo, args.pr, passed, args.summary)
+    say(f"  CI {'passed' if passed else 'failed'} on {args.repo} PR #{args.pr}; webhook answered {status}")
+    say(f"  worker: {CI_WORDS.get(stage, stage or 'not a Homeostat PR: nothing changed')}")
+    return 0
+
+
+# The fingerprint's stage after the worker handled the CI webhook, in a maintainer's words.
+CI_WORDS = {
+    "ready": "the PR is ready for review",
+    "ci_failed": "recorded the failure; after the backoff Homeostat pushes a new commit to this PR",
+    "draft": "still a draft, waiting for the other checks",
+    "handed_over": "people committed on this branch: it is theirs",
+}
+
+
+def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: bool = False) -> int:
+    """A maintainer merges Homeostat's open PRs (`ready_only`: those marked ready for review), and
+    GitHub sends the signed pull_request webhooks."""
     from homeostat_core.adapters.dynamo import DynamoState
     from homeostat_core.local.runner import LocalStack
     from homeostat_core.settings import get_settings
@@ -296,13 +434,17 @@ def local_merge(state: Path, config: HomeostatConfig, env: str) -> int:
                 "pass --env production to store them as patterns"
             )
         for repo in config.repositories:
-            for pr in forge.list_prs(repo, state="open"):
+            for pr in forge.list_own_open_prs(repo):
+                if ready_only and pr.draft:
+                    continue
+                ci = forge.get_check_results(repo, pr.head_sha).state
                 merged = forge.merge_pr(repo, pr.number)
                 response = stack.deliver_webhook(
                     "pull_request", pull_request_closed_payload(repo, merged, merged=True)
                 )
                 merged_count += 1
-                say(f"  merged {repo.slug} PR #{pr.number}; webhook answered {response['status']}")
+                tested = "CI passed" if ci == "success" else f"CI {ci}: not learned from"
+                say(f"  merged {repo.slug} PR #{pr.number} ({tested}); webhook answered {response['status']}")
         if merged_count == 0:
             say("  no open Homeostat PRs to merge")
         stack.drain(on_result=_progress(env))
@@ -422,28 +564,130 @@ def demo_command(args) -> int:
     state: Path = args.state
     config = load_config(default_config_path())
     reset_state(state)
+    cmf, nb, pk = (
+        config.repo(f"littlebearapps/{n}") for n in ("convert-my-file", "notebridge", "palette-kit")
+    )
     say("Homeostat demo: three sample extensions, their logger issues, the real handlers, moto,")
     say("a local forge.")
     say()
     say("== 1. First run (HOMEOSTAT_ENV=dev): scheduler → FIFO queue → worker, one repo at a time")
+    say("      (new fixes open as draft PRs until the repository's CI has passed on them)")
     local_run(state, config, "dev")
     say()
-    say("== 2. A maintainer merges every Homeostat PR")
-    say("      (HOMEOSTAT_ENV=production: merged fixes become patterns)")
-    local_merge(state, config, "production")
+    say("== 2. CI reports on the commits Homeostat pushed (signed check_run webhooks → worker)")
+    storage, session = _open_pr(state, nb, "src/lib/storage.js"), _open_pr(state, nb, "src/auth/session.js")
+    converter, toolbar = (
+        _open_pr(state, cmf, "src/background/converter.js"),
+        _open_pr(state, cmf, "src/content/toolbar.js"),
+    )
+    for repo, number, passed, summary in (
+        (nb, storage, True, ""),
+        (cmf, converter, True, ""),
+        (cmf, toolbar, False, "toolbar.test.js: page without #cmf-toolbar: TypeError: toolbar.append"),
+        (nb, session, False, "session.test.js: expected refresh to be requested"),
+    ):
+        _, stage = local_ci(state, config, "dev", repo.slug, number, passed, summary)
+        say_wrapped(
+            f"{repo.name} PR #{number}: CI {'passed' if passed else 'failed'} → {CI_WORDS.get(stage, stage)}"
+        )
     say()
-    later = EXAMPLES / "later" / "palette-kit-notes-json.md"
-    number = local_add_issue(state, config, "littlebearapps/palette-kit", later)
-    say(f"== 3. A new occurrence of an already-fixed error: palette-kit issue #{number}")
-    say("      (the same bug as notebridge's, in the same shared file)")
+    say("== 3. People act")
+    hex_issue = 1
+    _as_people(state, config, nb, session, hex_issue, pk)
+    say_wrapped(f"a maintainer pushes a commit of their own to notebridge PR #{session}'s branch")
+    say_wrapped(f"a user labels palette-kit issue #{hex_issue} `Do-Not-Fix`: they do not want it fixed")
     say()
-    say("== 4. Second run (HOMEOSTAT_ENV=production)")
-    records = local_run(state, config, "production")
-    say_wrapped(second_run_summary(records, "littlebearapps/palette-kit", number))
+    say("== 4. A day later: second run (the local clock moves 25 hours, past the first backoff)")
+    local_run(state, config, "dev", later_hours=25)
+    say()
+    history = _open_pr(state, cmf, "src/popup/history.js")
+    say("== 5. A maintainer merges the PRs that are ready for review (HOMEOSTAT_ENV=production:")
+    say(f"      merged fixes become patterns) and closes convert-my-file PR #{history} without merging")
+    _, stage = local_ci(state, config, "production", cmf.slug, toolbar, True, "")
+    say_wrapped(
+        f"convert-my-file PR #{toolbar}: CI passed on Homeostat's new commit → {CI_WORDS.get(stage, stage)}"
+    )
+    local_merge(state, config, "production", ready_only=True)
+    _close_as_person(state, config, cmf, history)
+    say()
+    numbers = {
+        "pk": local_add_issue(state, config, pk.slug, EXAMPLES / "later" / "palette-kit-notes-json.md"),
+        "old": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-old.md"),
+        "new": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-new.md"),
+    }
+    say("== 6. New reports of the fixed storage bug")
+    say_wrapped(f"palette-kit #{numbers['pk']}: the same bug in the same shared file (src/lib/storage.js)")
+    say_wrapped(
+        f"notebridge #{numbers['old']}: from v1.1.0, an install without the fix (it ships after 1.2.0)"
+    )
+    say_wrapped(f"notebridge #{numbers['new']}: from v1.3.0, which contains the fix")
+    say()
+    say("== 7. Third run (HOMEOSTAT_ENV=production)")
+    records = local_run(state, config, "production", later_hours=1)
+    say_wrapped(second_run_summary(records, pk.slug, numbers["pk"]))
+    say()
+    say("== 8. What Homeostat's PRs came to (homeostat report)")
+    say(_outcomes_report(state))
     say()
     say(f"Demo finished in {time.monotonic() - started:.1f} s. State: {state}")
     say(f"(continue with: homeostat local run --state {state})")
     return 0
+
+
+def _open_pr(state: Path, repo: RepoConfig, path: str) -> int:
+    """The number of Homeostat's open PR in `repo` that changes `path` (the demo's bugs)."""
+    from homeostat_core.adapters.local_forge import LocalForge
+
+    forge = LocalForge(state / "forge")
+    for pr in forge.list_prs(repo, state="open"):
+        if f"b/{path}" in forge.pr_diff(repo, pr.number):
+            return pr.number
+    raise CliError(f"the demo expected an open PR changing {repo.slug}:{path}", "run it again with --debug")
+
+
+def _as_people(state: Path, config, nb: RepoConfig, session_pr: int, hex_issue: int, pk: RepoConfig) -> None:
+    from homeostat_core.local.runner import LocalStack
+    from homeostat_core.models import FileChange
+
+    with LocalStack(state, env="dev") as stack:
+        forge = stack.forge()
+        pr = forge.get_pr(nb, session_pr)
+        current = forge.read_file(nb, "src/auth/session.js", ref=pr.head_sha)
+        forge.commit_as(
+            nb,
+            pr.branch,
+            "maintainer",
+            [
+                FileChange(
+                    "src/auth/session.js", current + "\n// Reviewed: also covers expired refresh tokens.\n"
+                )
+            ],
+            "Review: note on refresh tokens",
+        )
+        forge.add_labels(pk, hex_issue, ["Do-Not-Fix"])
+
+
+def _close_as_person(state: Path, config, repo: RepoConfig, number: int) -> None:
+    from homeostat_core.local.runner import LocalStack
+
+    with LocalStack(state, env="production") as stack:
+        closed = stack.forge().close_pr_as(repo, number)
+        stack.deliver_webhook("pull_request", pull_request_closed_payload(repo, closed, merged=False))
+        stack.drain()
+
+
+def _outcomes_report(state: Path) -> str:
+    """`homeostat report`'s fix-outcome columns for the demo's repositories."""
+    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.local.runner import LocalStack
+    from homeostat_core.run_report import fix_outcomes, outcomes_table
+    from homeostat_core.settings import get_settings
+
+    with LocalStack(state, env="production") as stack:  # noqa: F841 (moto holds the tables)
+        store = DynamoState.from_settings(get_settings())
+        records = store.runs.list()
+        rows = [row for repo in sorted({r.repo for r in records}) for row in store.attempts.list(repo)]
+        return outcomes_table(fix_outcomes(rows, records), console=True)
 
 
 def second_run_summary(records: list, slug: str, issue_number: int) -> str:

@@ -30,15 +30,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from homeostat_core.run_report import jsonl, latest_per_repo, markdown_table
+    from homeostat_core.run_report import fix_outcomes, jsonl, latest_per_repo, markdown_table, outcomes_table
 
     with open_state(args) as state:
         records = state.runs.list(repo=args.repo, since=args.since, until=args.until)
+        # what the PRs came to: every run in the window (all time by default) and the attempt rows
+        history = records if (args.since or args.until) else state.runs.list(repo=args.repo)
+        rows = [row for repo in sorted({r.repo for r in history}) for row in state.attempts.list(repo)]
     if not (args.since or args.until):
         records = latest_per_repo(records)
     records.sort(key=lambda r: (r.repo, r.timestamp))
     if not records:
         print("no runs recorded")
         return 0
-    print(jsonl(records) if args.jsonl else markdown_table(records))
+    if args.jsonl:
+        print(jsonl(records))
+        return 0
+    print(markdown_table(records))
+    print()
+    print("Fix outcomes (merged, closed by people, verified in production, regressions, cost per fix):")
+    print(outcomes_table(fix_outcomes(rows, history)))
     return 0

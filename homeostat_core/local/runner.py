@@ -11,6 +11,7 @@ other way round.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -20,7 +21,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +260,19 @@ class LocalStack:
                 continue
             forge.seed_repo(repo, EXAMPLES / "repos" / repo.name, EXAMPLES / "issues" / repo.name)
 
+    # --- the local clock --------------------------------------------------------------------
+
+    @property
+    def clock_offset(self) -> timedelta:
+        """How far the local world's clock is ahead of real time (`homeostat local run --later`):
+        backoffs of 24 h and more can be shown without waiting. Kept in the state folder."""
+        path = self.state_dir / "clock-offset-hours"
+        return timedelta(hours=float(path.read_text())) if path.exists() else timedelta()
+
+    def advance_clock(self, hours: float) -> None:
+        hours_now = self.clock_offset.total_seconds() / 3600
+        (self.state_dir / "clock-offset-hours").write_text(f"{hours_now + hours}\n")
+
     # --- driving the handlers ---------------------------------------------------------------
 
     def schedule(self) -> dict:
@@ -279,10 +293,24 @@ class LocalStack:
 
     def drain(self, on_result: Callable[[dict], None] | None = None, max_messages: int = 200) -> list[dict]:
         """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
+
+        import functions.worker.handler as worker
+        from functions.worker.handler import handler
+
+        offset = self.clock_offset
+        real_build_ports = worker.build_ports
+        if offset:
+            worker.build_ports = lambda settings: dataclasses.replace(
+                real_build_ports(settings), clock=OffsetClock(offset)
+            )
+        try:
+            return self._drain(handler, on_result, max_messages)
+        finally:
+            worker.build_ports = real_build_ports
+
+    def _drain(self, handler, on_result, max_messages: int) -> list[dict]:
         import boto3
         from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
-        from functions.worker.handler import handler
 
         sqs = boto3.client("sqs")
         arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -335,6 +363,16 @@ class LocalStack:
         event = function_url_event(headers, body)
         response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
+
+
+@dataclass(frozen=True)
+class OffsetClock:
+    """The local world's clock: real time plus the state folder's offset."""
+
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:

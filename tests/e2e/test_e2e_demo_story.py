@@ -39,16 +39,18 @@ def test_the_console_uses_the_tables_word_for_rejections(demo):
 
 
 @pytest.mark.slow
-def test_step_four_reports_what_its_run_record_says(demo):
+def test_the_last_run_reports_what_its_run_record_says(demo):
     _, output = demo
-    step4 = output.split("== 4.", 1)[1]
+    step4 = output.split("== 7.", 1)[1]
     assert "no model call" not in step4.splitlines()[0]  # the header promises nothing
     summary = " ".join(step4.split("summary:", 1)[1].split())
     assert summary.startswith(
         "littlebearapps/palette-kit #3: fixed from the pattern library, no model call, $0."
     )
     # the deferred convert-my-file bug gets its PR from a model in the same run, and the summary says so
-    models = len(re.findall(r"opened PR #\d+ from tier \d", step4))
+    models = len(
+        re.findall(r"(?:opened (?:draft )?PR|pushed a new commit to its PR) #\d+ from tier \d", step4)
+    )
     assert f"Whole run: {models} fingerprint(s) sent to a model" in summary and models >= 1
 
 
@@ -56,3 +58,33 @@ def test_step_four_reports_what_its_run_record_says(demo):
 def test_every_line_fits_100_columns(demo):
     _, output = demo
     assert [line for line in output.splitlines() if len(line) > 100] == []
+
+
+@pytest.mark.slow
+def test_the_demo_shows_the_pr_lifecycle_in_a_maintainers_words(demo):
+    _, output = demo
+    text = " ".join(output.split())
+    step = {n: " ".join(part.split()) for n, part in enumerate(output.split("== ")[1:], start=1)}
+    # 1: new fixes are drafts
+    assert "opened draft PR #" in step[1] and "opened PR #" not in step[1]
+    # 2: green CI marks ready for review; red CI is recorded for the next attempt
+    assert step[2].count("CI passed → the PR is ready for review") == 2
+    assert step[2].count("CI failed → recorded the failure") == 2
+    # 4: the failure is answered by a new commit on the same PR; a person's commit is respected;
+    #    the opted-out issue's PR is closed and its branch deleted
+    toolbar = re.search(r"convert-my-file PR #(\d+): CI failed", step[2]).group(1)
+    session = re.search(r"notebridge PR #(\d+): CI failed", step[2]).group(1)
+    assert f"pushed a new commit to its PR #{toolbar} from tier" in step[4]
+    assert (
+        f"PR #{session}: someone else committed on the branch: Homeostat will not push to it again" in step[4]
+    )
+    assert "palette-kit PR #2: closed by Homeostat, branch deleted" in step[4]
+    # 7: the PR a person closed is not recreated; production outcomes by version
+    assert "nothing to do (closed_by_person" in step[7]
+    assert "fixed, awaiting release: no attempt, $0" in step[7]
+    assert re.search(
+        r"opened draft PR #\d+ from tier \d \(scripted:[\w-]+\) \$[\d.]+ \(regression of #\d+\)", step[7]
+    )
+    # 8: the report's outcome columns
+    assert "opened merged closed rate" in step[8] and "regressed" in step[8]
+    assert "Traceback" not in text
