@@ -155,7 +155,7 @@ def test_forged_and_replayed_events_never_steer_learning(tmp_path):
                 branch=ours.branch,
             )
         if kind == 4:  # CI on a commit Homeostat did not push, on its branch name
-            sha = rng.choice([theirs, "%040x" % rng.getrandbits(160)])
+            sha = rng.choice([theirs, f"{rng.getrandbits(160):040x}"])
             return check_payload(
                 w.repo,
                 rng.choice(["check_run", "check_suite", "status"]),
