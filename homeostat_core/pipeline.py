@@ -99,6 +99,7 @@ GAVE_UP_MARKER = "<!-- homeostat:gave-up -->"
 HANDED_OVER_MARKER = "<!-- homeostat:handed-over -->"
 CLOSED_MARKER = "<!-- homeostat:closed -->"
 PENDING_RELEASE_MARKER = "<!-- homeostat:fixed-pending-release -->"
+NO_DRAFTS_MARKER = "<!-- homeostat:no-drafts -->"
 REGRESSED_MARKER = "<!-- homeostat:regressed -->"
 
 
@@ -609,6 +610,14 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
     if created:
         ctx.prs_opened += 1
         ctx.open_prs += 1
+        if not pr.draft:
+            ctx.forge.comment_on_pr(
+                ctx.repo,
+                pr.number,
+                "This repository cannot have draft pull requests, so Homeostat opened this one ready "
+                "for review before its CI has run. Please wait for the checks before merging.\n",
+                NO_DRAFTS_MARKER,
+            )
     _link_issues(ctx, group, pr, fix)
     # Recorded last: a row with this PR and head has nothing left to do (crash recovery).
     published = ctx.attempts.save(

@@ -246,3 +246,18 @@ def test_a_strangers_pr_on_homeostats_branch_name_is_left_alone_and_another_bran
     ours = [p for p in w.prs() if p.author == w.forge.whoami()]
     assert len(ours) == 1 and ours[0].branch != branch_for(fp_id)
     assert w.attempt().pr_number == ours[0].number
+
+
+def test_a_repository_without_draft_prs_gets_a_ready_pr_that_says_ci_has_not_run(tmp_path):
+    from homeostat_core.adapters.local_forge import LocalForge
+
+    w = make_world(tmp_path)
+    w.forge = LocalForge(w.forge.root, drafts=False)  # a plan without draft PRs
+    w.file_issue()
+    w.run()
+    (pr,) = w.prs()
+    assert not pr.draft
+    assert any(
+        "cannot have draft pull requests" in c["body"] for c in w.forge.issue_comments(w.repo, pr.number)
+    )
+    assert w.stage() == "draft"  # still waiting for CI before "ready"
