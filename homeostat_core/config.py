@@ -118,6 +118,9 @@ class RepoConfig:
     sensitive_paths: tuple[str, ...] = DEFAULT_SENSITIVE_PATHS
     max_files_changed: int = 3
     max_lines_changed: int = 80
+    # The GitHub App installation that pays for this repo's API calls (and its lane on the queue);
+    # None: the personal access token does.
+    installation_id: int | None = None
 
     @property
     def owner(self) -> str:
@@ -162,6 +165,7 @@ _OPTIONAL = {
     "sensitive_paths": DEFAULT_SENSITIVE_PATHS,
     "max_files_changed": 3,
     "max_lines_changed": 80,
+    "installation_id": None,
 }
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
 _IGNORED = ("test_command", "confidence_threshold")
@@ -240,6 +244,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     max_prs = positive_int("max_prs_per_run")
     max_files = positive_int("max_files_changed", _OPTIONAL["max_files_changed"])
     max_lines = positive_int("max_lines_changed", _OPTIONAL["max_lines_changed"])
+    installation_id = positive_int("installation_id") if raw.get("installation_id") is not None else None
 
     labels = _str_list(raw["labels"], f"{key}.labels", problems) if "labels" in raw else None
 
@@ -310,6 +315,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         sensitive_paths=sensitive,
         max_files_changed=max_files,
         max_lines_changed=max_lines,
+        installation_id=installation_id,
     )
 
 

@@ -1,8 +1,13 @@
 """Queue messages: what the scheduler and the webhook enqueue and the worker runs.
 
-Two kinds share the FIFO queue, in two message groups so learning never waits behind repo runs:
-- `repo_run` (group "homeostat"): one repository's config, one per repo per scheduled run;
-- `learning` (group "learning"): a LearningJob from a webhook delivery.
+Two kinds share the FIFO queue. A FIFO message group is a lane: its messages run one at a time,
+in order; different lanes run side by side up to the worker's maximum concurrency (infra).
+- `repo_run`: one repository's config, one per repo per scheduled run, in the lane of the
+  credential that pays for its API calls (`installation:<id>` for a GitHub App installation,
+  `token` for the personal access token), so one rate limit is never spent by two runs at once
+  and a repo run that fails delays only its own lane;
+- `learning`: a LearningJob from a webhook delivery, in its own per-PR lane
+  (`learning:<repo>#<pr>`): never behind repo runs, ordered per PR.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from homeostat_core.config import ConfigError, HomeostatConfig, RepoConfig, repo
 from homeostat_core.learning import InvalidJob, LearningJob
 from homeostat_core.ports import JobQueue
 
-REPO_RUN_GROUP = "homeostat"
-LEARNING_GROUP = "learning"
+TOKEN_LANE = "token"
+LEARNING_LANE_PREFIX = "learning:"
+# SQS caps a MessageGroupId at 128 characters.
+MAX_GROUP_ID = 128
 
 
 class InvalidMessage(ValueError):
@@ -34,12 +41,34 @@ def _dedup_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def _group_id(lane: str) -> str:
+    return lane if len(lane) <= MAX_GROUP_ID else lane[:60] + "~" + hashlib.sha256(lane.encode()).hexdigest()
+
+
+def repo_lane(repo: RepoConfig) -> str:
+    """The message group of a repo's runs: the credential whose rate limit its calls spend."""
+    if repo.installation_id is not None:
+        return f"installation:{repo.installation_id}"
+    return TOKEN_LANE
+
+
+def learning_lane(job: LearningJob) -> str:
+    return _group_id(f"{LEARNING_LANE_PREFIX}{job.repo}#{job.pr_number or job.branch}")
+
+
+def repo_run_message(repo: RepoConfig, run_id: str, *, continuation: int = 0) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": "repo_run", "runId": run_id, "repo": repo.to_json()}
+    if continuation:
+        body["continuation"] = continuation
+    return body
+
+
 def schedule_runs(config: HomeostatConfig, run_id: str, queue: JobQueue) -> int:
-    """One message per repository; returns how many were sent."""
+    """One message per repository, in its credential's lane; returns how many were sent."""
     for repo in config.repositories:
         queue.send(
-            {"kind": "repo_run", "runId": run_id, "repo": repo.to_json()},
-            group_id=REPO_RUN_GROUP,
+            repo_run_message(repo, run_id),
+            group_id=repo_lane(repo),
             dedup_id=_dedup_id(run_id, repo.slug),
         )
     return len(config.repositories)
@@ -47,7 +76,9 @@ def schedule_runs(config: HomeostatConfig, run_id: str, queue: JobQueue) -> int:
 
 def enqueue_learning(job: LearningJob, delivery_id: str, queue: JobQueue) -> None:
     queue.send(
-        {"kind": "learning", "job": job.to_json()}, group_id=LEARNING_GROUP, dedup_id=_dedup_id(delivery_id)
+        {"kind": "learning", "job": job.to_json()},
+        group_id=learning_lane(job),
+        dedup_id=_dedup_id(delivery_id),
     )
 
 

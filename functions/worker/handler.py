@@ -28,7 +28,12 @@ from homeostat_core.settings import get_settings
 get_settings()
 
 processor = SqsFifoPartialProcessor()
-idempotency_config = IdempotencyConfig(event_key_jmespath="messageId", raise_on_no_idempotency_key=True)
+# Records outlive the message's redeliveries (infra sets the expiry from the queue's settings).
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="messageId",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=get_settings().idempotency_expiry_s,
+)
 _context: dict = {}
 
 
