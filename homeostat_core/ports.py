@@ -51,6 +51,15 @@ class ForgeError(PortError):
     """The forge refused or failed an operation (after its own retries)."""
 
 
+class RateLimitLow(ForgeError):
+    """The credential's GitHub rate-limit budget is below its floor, or a retry would have to wait
+    past the time left: stop cleanly and continue at `reset_at` (None: unknown, retry soon)."""
+
+    def __init__(self, message: str, reset_at: datetime | None = None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
 class PathNotAllowed(ForgeError):
     """An edit outside the repo's path filters reached the forge; nothing was written."""
 

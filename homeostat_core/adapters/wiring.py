@@ -66,12 +66,19 @@ def build_forge(settings: Settings):
         if not settings.local_forge_dir:
             raise RuntimeError("HOMEOSTAT_FORGE=local needs HOMEOSTAT_LOCAL_FORGE_DIR")
         return LocalForge(Path(settings.local_forge_dir))
-    from homeostat_core.adapters.github_forge import GitHubForge
+    from homeostat_core.adapters.github_auth import ForgeRouter
 
-    token = _secret(settings.github_token_secret, "GITHUB_TOKEN")
-    if not token:
-        raise MissingSecret("no GitHub token: set HOMEOSTAT_GITHUB_TOKEN_SECRET (Lambda) or GITHUB_TOKEN")
-    return GitHubForge.from_token(token, settings.github_api_url)
+    # One forge per credential (App installation or token), chosen per repository; the secrets are
+    # re-read every few minutes (max_age), so a rotation needs no redeploy.
+    return ForgeRouter(
+        base_url=settings.github_api_url,
+        read_token=lambda: _secret(settings.github_token_secret, "GITHUB_TOKEN"),
+        read_app=lambda: _secret(settings.github_app_secret, "GITHUB_APP"),
+        token_source=f"secret {settings.github_token_secret}"
+        if settings.github_token_secret
+        else "$GITHUB_TOKEN",
+        app_source=f"secret {settings.github_app_secret}" if settings.github_app_secret else "$GITHUB_APP",
+    )
 
 
 def build_ports(settings: Settings) -> Ports:
