@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import build_ports
+from homeostat_core.adapters.wiring import build_ports, continuations
 from homeostat_core.jobs import run_message
 from homeostat_core.observability import logger, tracer
 from homeostat_core.pipeline import Deadline
@@ -54,6 +54,7 @@ def _idempotent_runner():
             ports=build_ports(settings),
             env=settings.env,
             deadline=Deadline(remaining_s=remaining, margin_s=settings.safety_margin_s),
+            continuations=continuations(settings),
         )
 
     return run_once

@@ -81,6 +81,21 @@ def build_forge(settings: Settings):
     )
 
 
+def continuations(settings: Settings):
+    """EventBridge Scheduler continuations when infra configured them (Lambda); None locally."""
+    if not (settings.continuation_group and settings.queue_arn and settings.continuation_role_arn):
+        return None
+    from homeostat_core.adapters.continuations import SchedulerContinuations
+
+    return SchedulerContinuations(
+        group_name=settings.continuation_group,
+        queue_arn=settings.queue_arn,
+        role_arn=settings.continuation_role_arn,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
 def build_ports(settings: Settings) -> Ports:
     from homeostat_core.adapters.openai_llm import OpenAIChatModel
 

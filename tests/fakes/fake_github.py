@@ -1240,8 +1240,8 @@ class _RateLimits:
         budget = self._budget(credential)
         budget[0] = max(0, budget[0] - 1)
 
-    def drain(self, credential: str, reset_in_s: float) -> None:
-        self.budgets[credential] = [self.limit, time.time() + reset_in_s]
+    def drain(self, credential: str, reset_in_s: float, remaining: int = 0) -> None:
+        self.budgets[credential] = [self.limit - remaining, time.time() + reset_in_s]
 
     def headers(self, credential: str, status: int) -> dict[str, str]:
         used, reset = self._budget(credential)
@@ -1298,11 +1298,12 @@ def _scale_methods() -> None:
         with self._lock:
             self._limits = _RateLimits(limit, window_s)
 
-    def drain_rate_limit(self: FakeGitHub, credential: str, *, reset_in_s: float) -> None:
-        """Spend a credential's budget (`installation:<id>` or `token:<token>`) until `reset_in_s`."""
+    def drain_rate_limit(self: FakeGitHub, credential: str, *, reset_in_s: float, remaining: int = 0) -> None:
+        """Spend a credential's budget (`installation:<id>` or `token:<token>`) down to `remaining`
+        requests, until `reset_in_s`."""
         with self._lock:
             assert self._limits is not None, "set_rate_limit first"
-            self._limits.drain(credential, reset_in_s)
+            self._limits.drain(credential, reset_in_s, remaining)
 
     def rate_limit_errors(self: FakeGitHub) -> int:
         with self._lock:
