@@ -78,9 +78,22 @@ def repo_run_message(repo: RepoConfig, run_id: str, *, continuation: int = 0) ->
     return body
 
 
+def busiest_lanes_first(repos: tuple[RepoConfig, ...]) -> list[RepoConfig]:
+    """Repos ordered so the lanes with the most runs are queued first (repos.yml order within a lane).
+
+    FIFO hands out the oldest message whose lane is free, so the longest lanes start first and the
+    short ones fill in around them (longest-processing-time-first): the cycle ends close to
+    max(busiest lane, total work / concurrency) instead of waiting on a long lane started last."""
+    sizes: dict[str, int] = {}
+    for repo in repos:
+        sizes[repo_lane(repo)] = sizes.get(repo_lane(repo), 0) + 1
+    first_seen = {lane: i for i, lane in reversed(list(enumerate(repo_lane(r) for r in repos)))}
+    return sorted(repos, key=lambda r: (-sizes[repo_lane(r)], first_seen[repo_lane(r)]))
+
+
 def schedule_runs(config: HomeostatConfig, run_id: str, queue: JobQueue) -> int:
     """One message per repository, in its credential's lane; returns how many were sent."""
-    for repo in config.repositories:
+    for repo in busiest_lanes_first(config.repositories):
         queue.send(
             repo_run_message(repo, run_id),
             group_id=repo_lane(repo),

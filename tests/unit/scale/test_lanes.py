@@ -99,3 +99,32 @@ def test_a_long_repo_name_still_makes_a_valid_group_id():
             kind="pull_request_closed", repo=slug, branch="homeostat/fix-0123456789ab", pr_number=123457
         )
     )
+
+
+def test_the_busiest_lanes_are_queued_first_and_each_lane_keeps_its_order():
+    # Given a small installation listed first, a big one, and the token's repos
+    config = parse_config(
+        {
+            "version": 1,
+            "repositories": [
+                _repo("small/a", 1),
+                _repo("big/a", 2),
+                _repo("me/a"),
+                _repo("big/b", 2),
+                _repo("big/c", 2),
+                _repo("me/b"),
+            ],
+        }
+    )
+    queue = ListQueue()
+    schedule_runs(config, "run-1", queue)
+    # Then the lane with the most runs goes first (FIFO hands it out first), the smallest last,
+    # and within a lane the repos.yml order holds
+    assert [body["repo"]["slug"] for body, _, _ in queue.sent] == [
+        "big/a",
+        "big/b",
+        "big/c",
+        "me/a",
+        "me/b",
+        "small/a",
+    ]
