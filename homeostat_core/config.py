@@ -195,6 +195,9 @@ class RepoConfig:
     close_fixed_pending_release: bool = True
     verify_after_days: int = 14
     fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
+    # The GitHub App installation that pays for this repo's API calls (and its lane on the queue);
+    # None: the personal access token does.
+    installation_id: int | None = None
 
     @property
     def owner(self) -> str:
@@ -252,6 +255,7 @@ _OPTIONAL = {
     "close_fixed_pending_release": True,
     "verify_after_days": 14,
     "fix_file_types": DEFAULT_FIX_FILE_TYPES,
+    "installation_id": None,
 }
 SHARE_PATTERNS = ("owner", "all", "none")
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
@@ -352,6 +356,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
     share = raw.get("share_patterns", _OPTIONAL["share_patterns"])
     if share not in SHARE_PATTERNS:
         problems.add(f"{key}.share_patterns", f"must be one of {', '.join(SHARE_PATTERNS)}, got {share!r}")
+    installation_id = positive_int("installation_id") if raw.get("installation_id") is not None else None
 
     labels = _str_list(raw["labels"], f"{key}.labels", problems) if "labels" in raw else None
 
@@ -444,6 +449,7 @@ def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | 
         close_fixed_pending_release=close_pending,
         verify_after_days=verify_after_days,
         fix_file_types=file_types,
+        installation_id=installation_id,
     )
 
 

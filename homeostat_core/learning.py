@@ -79,7 +79,7 @@ def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[s
     if state is None:
         return _ignored(job, "no fingerprint recorded this PR number")
     pr = ports.forge.get_pr(repo, job.pr_number)
-    if pr is None or not own_pull_request(pr, repo.slug, ports.forge.whoami()):
+    if pr is None or not own_pull_request(pr, repo.slug, ports.forge.whoami(repo)):
         return _ignored(job, "the PR is not Homeostat's own")
     result = settle_closed_pr(ports, repo, state, pr, env=env, now=ports.clock.now())
     if result is None:

@@ -44,6 +44,8 @@ RUN_METRICS = {
     "Tokens": ("tokens", "Count"),
     "LatencyMs": ("latency_ms", "Milliseconds"),
     "DeferredIssues": ("deferred_count", "Count"),
+    # 1 when the run failed as a whole (e.g. listing issues refused: bad token, App without access)
+    "RepoRunErrors": ("run_errors", "Count"),
 }
 
 
@@ -51,21 +53,31 @@ def run_summary(record) -> dict:
     """The run record's figures, keyed by metric name."""
     summary = {}
     for name, (attr, _unit) in RUN_METRICS.items():
-        value = len(record.deferred_issues) if attr == "deferred_count" else getattr(record, attr)
+        if attr == "deferred_count":
+            value = len(record.deferred_issues)
+        elif attr == "run_errors":
+            value = int(bool(record.error))
+        else:
+            value = getattr(record, attr)
         summary[name] = value
     return summary
 
 
 def emit_run_metrics(record) -> None:
-    """One EMF blob per repo run, dimension Repo (plus Powertools' `service`)."""
+    """Two EMF blobs per repo run: dimension Repo (plus Powertools' `service`), and the fleet's
+    (`service` only). Alarms and dashboard totals read the fleet series, "top repos" widgets query
+    the per-repo ones, so the stack stays the same size whatever the repo count."""
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-    run_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-    run_metrics.add_dimension(name="Repo", value=record.repo)
-    for name, value in run_summary(record).items():
-        unit = MetricUnit(RUN_METRICS[name][1])
-        run_metrics.add_metric(name=name, unit=unit, value=float(value))
-    run_metrics.flush_metrics()
+    summary = run_summary(record)
+    for repo_dimension in (True, False):
+        run_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+        if repo_dimension:
+            run_metrics.add_dimension(name="Repo", value=record.repo)
+        for name, value in summary.items():
+            unit = MetricUnit(RUN_METRICS[name][1])
+            run_metrics.add_metric(name=name, unit=unit, value=float(value))
+        run_metrics.flush_metrics()
 
 
 # Fix outcomes, emitted when they happen (a merge or close heard by the learning job or the

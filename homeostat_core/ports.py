@@ -115,6 +115,15 @@ class ForgeError(PortError):
     """The forge refused or failed an operation (after its own retries)."""
 
 
+class RateLimitLow(ForgeError):
+    """The credential's GitHub rate-limit budget is below its floor, or a retry would have to wait
+    past the time left: stop cleanly and continue at `reset_at` (None: unknown, retry soon)."""
+
+    def __init__(self, message: str, reset_at: datetime | None = None):
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
 class PathNotAllowed(ForgeError):
     """An edit outside the repo's path filters reached the forge; nothing was written."""
 
@@ -177,8 +186,9 @@ class Forge(Protocol):
 
     api_calls: int
 
-    def whoami(self) -> str:
-        """The login Homeostat acts as (resolved once, then cached); its commits carry it."""
+    def whoami(self, repo: RepoConfig | None = None) -> str:
+        """The login Homeostat acts as for `repo` (resolved once per credential, then cached); its
+        commits carry it. A GitHub App acts as `<app-slug>[bot]`, a token as its user."""
         ...
 
     def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 ENVIRONMENTS = ("dev", "test", "production")
+DEFAULT_IDEMPOTENCY_EXPIRY_S = 24 * 3600
 
 
 class SettingsError(Exception):
@@ -35,6 +36,8 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     # secret names (Secrets Manager) in Lambda; plain env values locally
     github_token_secret: str | None = None
+    # the GitHub App's secret (JSON: app_id, private_key), for repos with an installation_id
+    github_app_secret: str | None = None
     webhook_secret_name: str | None = None
     llm_keys_secret: str | None = None
     llm_base_url: str | None = None
@@ -42,6 +45,12 @@ class Settings:
     safety_margin_s: int = 60
     # the S3 bucket of uploaded source maps (docs/SOURCEMAPS.md); None: committed maps only
     sourcemaps_bucket: str | None = None
+    # how long the worker remembers a handled queue message (must outlive its redeliveries)
+    idempotency_expiry_s: int = DEFAULT_IDEMPOTENCY_EXPIRY_S
+    # continuations (EventBridge Scheduler one-time schedules → the work queue); unset: none
+    queue_arn: str | None = None
+    continuation_group: str | None = None
+    continuation_role_arn: str | None = None
 
     @property
     def learning_enabled(self) -> bool:
@@ -60,6 +69,11 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
     margin = environ.get("HOMEOSTAT_SAFETY_MARGIN_S", "60")
     if not margin.isdigit():
         raise SettingsError(f"HOMEOSTAT_SAFETY_MARGIN_S={margin!r} must be a whole number of seconds")
+    expiry = environ.get("HOMEOSTAT_IDEMPOTENCY_EXPIRY_S", str(DEFAULT_IDEMPOTENCY_EXPIRY_S))
+    if not expiry.isdigit() or int(expiry) == 0:
+        raise SettingsError(
+            f"HOMEOSTAT_IDEMPOTENCY_EXPIRY_S={expiry!r} must be a positive whole number of seconds"
+        )
     defaults = Settings()
     return Settings(
         env=env,
@@ -75,11 +89,16 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         local_forge_dir=environ.get("HOMEOSTAT_LOCAL_FORGE_DIR") or None,
         github_api_url=environ.get("HOMEOSTAT_GITHUB_API_URL", defaults.github_api_url),
         github_token_secret=environ.get("HOMEOSTAT_GITHUB_TOKEN_SECRET") or None,
+        github_app_secret=environ.get("HOMEOSTAT_GITHUB_APP_SECRET") or None,
         webhook_secret_name=environ.get("HOMEOSTAT_WEBHOOK_SECRET_NAME") or None,
         llm_keys_secret=environ.get("HOMEOSTAT_LLM_KEYS_SECRET") or None,
         llm_base_url=environ.get("HOMEOSTAT_LLM_BASE_URL") or None,
         safety_margin_s=int(margin),
         sourcemaps_bucket=environ.get("HOMEOSTAT_SOURCEMAPS_BUCKET") or None,
+        idempotency_expiry_s=int(expiry),
+        queue_arn=environ.get("HOMEOSTAT_QUEUE_ARN") or None,
+        continuation_group=environ.get("HOMEOSTAT_CONTINUATION_GROUP") or None,
+        continuation_role_arn=environ.get("HOMEOSTAT_CONTINUATION_ROLE_ARN") or None,
     )
 
 

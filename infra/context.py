@@ -23,6 +23,11 @@ ALARM_EMAIL_CONTEXT_KEY = "alarmEmail"
 # user context under `aws:`, so this flag sets `aws:cdk:bundling-stacks` = [] on the stack itself.
 SKIP_BUNDLING_CONTEXT_KEY = "skipBundling"
 DEFAULT_ENV = "dev"
+# `-c maxWorkerConcurrency=N`: how many workers run at once (the worker event source's maximum
+# concurrency). Lanes beyond N wait. SQS event sources accept 2..1000.
+MAX_WORKER_CONCURRENCY_CONTEXT_KEY = "maxWorkerConcurrency"
+DEFAULT_MAX_WORKER_CONCURRENCY = 10
+WORKER_CONCURRENCY_RANGE = (2, 1000)
 
 # Powertools adds `service` as an EMF dimension; one service name for all functions keeps the
 # dashboard's {Repo, service} metric identities predictable.
@@ -40,6 +45,7 @@ class DeploymentSettings:
     config: HomeostatConfig
     alarm_email: str | None = None
     skip_bundling: bool = False
+    max_worker_concurrency: int = DEFAULT_MAX_WORKER_CONCURRENCY
 
     @property
     def repo_slugs(self) -> tuple[str, ...]:
@@ -52,10 +58,6 @@ class DeploymentSettings:
     @property
     def stack_name(self) -> str:
         return f"homeostat-{self.env}"
-
-    def secret_name(self, purpose: str) -> str:
-        """Secrets Manager name, e.g. `homeostat/production/github-token`."""
-        return f"homeostat/{self.env}/{purpose}"
 
 
 def parse_env(value: Any) -> str:
@@ -76,6 +78,22 @@ def parse_flag(key: str, value: Any) -> bool:
     raise DeploymentContextError(f"CDK context {key}={value!r} must be true or false")
 
 
+def parse_concurrency(value: Any) -> int:
+    if value is None:
+        return DEFAULT_MAX_WORKER_CONCURRENCY
+    low, high = WORKER_CONCURRENCY_RANGE
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or isinstance(value, bool) or not low <= number <= high:
+        raise DeploymentContextError(
+            f"CDK context {MAX_WORKER_CONCURRENCY_CONTEXT_KEY}={value!r} must be a whole number from "
+            f"{low} to {high} (SQS event source limits; default {DEFAULT_MAX_WORKER_CONCURRENCY})"
+        )
+    return number
+
+
 def settings_from_context(
     try_get_context: Callable[[str], Any], repos_file: Path = REPOS_FILE
 ) -> DeploymentSettings:
@@ -91,4 +109,5 @@ def settings_from_context(
         config=load_config(repos_file),
         alarm_email=email or None,
         skip_bundling=parse_flag(SKIP_BUNDLING_CONTEXT_KEY, try_get_context(SKIP_BUNDLING_CONTEXT_KEY)),
+        max_worker_concurrency=parse_concurrency(try_get_context(MAX_WORKER_CONCURRENCY_CONTEXT_KEY)),
     )

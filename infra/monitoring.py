@@ -18,39 +18,57 @@ from constructs import Construct
 
 from infra.context import METRICS_NAMESPACE, SERVICE_NAME, DeploymentSettings
 
-# EMF metrics the worker emits once per repo run (homeostat_core.observability.RUN_METRICS).
+# EMF metrics the worker emits once per repo run (homeostat_core.observability.RUN_METRICS), twice:
+# per repo (dimensions {Repo, service}) and for the fleet (dimension {service} only).
 ACTIVITY_METRICS = ("IssuesProcessed", "PRsCreated", "PRsUpdated", "Cooldowns", "PatternHits")
 COST_METRICS = ("CostUsd", "Tokens")
 LATENCY_METRIC = "LatencyMs"
+RUN_ERRORS_METRIC = "RepoRunErrors"
+DEFERRED_METRIC = "DeferredIssues"
 WIDGET_PERIOD = Duration.hours(6)
 ALARM_PERIOD = Duration.minutes(5)
+# How many repos a "top repos" widget shows (a Metrics Insights query, whatever the repo count).
+TOP_REPOS = 10
+# A queued message older than one scheduler period means the fleet is not drained before the next tick.
+OLDEST_MESSAGE_ALARM_S = 6 * 3600
+# Worker duration alarm: a run that used more than this share of its timeout is about to be killed.
+NEAR_TIMEOUT_SHARE = 0.9
 
 
-def repo_metric(
-    name: str, slug: str, *, statistic: str = "Sum", period: Duration = WIDGET_PERIOD
+def fleet_metric(
+    name: str, *, statistic: str = "Sum", period: Duration = WIDGET_PERIOD, label: str | None = None
 ) -> cloudwatch.Metric:
-    """A metric as Powertools emits it: namespace Homeostat, dimensions {Repo, service}."""
+    """A fleet-wide metric: dimension {service} only, one time series whatever the repo count."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"Repo": slug, "service": SERVICE_NAME},
+        dimensions_map={"service": SERVICE_NAME},
         statistic=statistic,
         period=period,
-        label=name,
+        # A label turns an alarm's metric into a math form; only dashboards get one.
+        **({"label": label} if label else {}),
     )
 
 
-def daily_cost_expression(slugs: Sequence[str]) -> cloudwatch.MathExpression:
-    """SUM of each repo's CostUsd over one day."""
-    using = {
-        f"cost{i}": repo_metric("CostUsd", slug, period=Duration.days(1)) for i, slug in enumerate(slugs)
-    }
+def top_repos_query(name: str, aggregate: str = "SUM", limit: int = TOP_REPOS) -> str:
+    """A Metrics Insights query over the per-repo series: its size does not depend on the repo count."""
+    return (
+        f'SELECT {aggregate}("{name}") FROM SCHEMA("{METRICS_NAMESPACE}", Repo, service) '
+        f"GROUP BY Repo ORDER BY {aggregate}() DESC LIMIT {limit}"
+    )
+
+
+def top_repos(
+    name: str, aggregate: str = "SUM", *, period: Duration = WIDGET_PERIOD
+) -> cloudwatch.MathExpression:
     return cloudwatch.MathExpression(
-        expression=f"SUM([{', '.join(using)}])",
-        using_metrics=using,
-        label="Model cost, all repos (USD/day)",
-        period=Duration.days(1),
+        expression=top_repos_query(name, aggregate), label="", period=period, using_metrics={}
     )
+
+
+def daily_cost() -> cloudwatch.Metric:
+    """The fleet's model cost over one day (the worker emits CostUsd per run with the fleet dimension)."""
+    return fleet_metric("CostUsd", period=Duration.days(1))
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ class Monitoring(Construct):
         worker: lambda_.IFunction,
         webhook: lambda_.IFunction,
         scheduler: lambda_.IFunction,
+        scheduler_failures: sqs.IQueue,
+        worker_timeout: Duration,
     ):
         super().__init__(scope, construct_id)
         self.topic = self._alarm_topic(settings)
@@ -79,13 +99,22 @@ class Monitoring(Construct):
             MonitoredFunction("worker", worker),
             MonitoredFunction("webhook", webhook),
         ]
-        self.alarms = self._alarms(settings, dead_letter_queue, functions)
+        self.alarms = self._alarms(
+            settings,
+            queue=queue,
+            dead_letter_queue=dead_letter_queue,
+            scheduler_failures=scheduler_failures,
+            functions=functions,
+            worker=worker,
+            webhook=webhook,
+            worker_timeout=worker_timeout,
+        )
         self.dashboard_name = f"Homeostat-{settings.env}"
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=self.dashboard_name, default_interval=Duration.days(7)
         )
-        for slug in settings.repo_slugs:
-            self.dashboard.add_widgets(*self._repo_row(slug))
+        # Constant in the repo count: fleet totals plus "top repos" Metrics Insights queries.
+        self.dashboard.add_widgets(*self._fleet_row())
         self.dashboard.add_widgets(*self._operations_row(queue, dead_letter_queue, functions))
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4)
@@ -122,8 +151,14 @@ class Monitoring(Construct):
     def _alarms(
         self,
         settings: DeploymentSettings,
+        *,
+        queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
+        scheduler_failures: sqs.IQueue,
         functions: Sequence[MonitoredFunction],
+        worker: lambda_.IFunction,
+        webhook: lambda_.IFunction,
+        worker_timeout: Duration,
     ) -> tuple[cloudwatch.Alarm, ...]:
         at_least_one = {
             "threshold": 1,
@@ -131,6 +166,19 @@ class Monitoring(Construct):
             "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
         }
+        above = {
+            "evaluation_periods": 1,
+            "comparison_operator": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
+        }
+        throttles = cloudwatch.MathExpression(
+            expression=" + ".join(f"FILL(t{i}, 0)" for i in range(len(functions))),
+            using_metrics={
+                f"t{i}": f.function.metric_throttles(period=ALARM_PERIOD) for i, f in enumerate(functions)
+            },
+            label="Throttles, all functions",
+            period=ALARM_PERIOD,
+        )
         alarms = (
             dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=ALARM_PERIOD, statistic="Maximum"
@@ -138,6 +186,17 @@ class Monitoring(Construct):
                 self,
                 "DeadLettersNotEmpty",
                 alarm_description="A job failed 3 times and sits in the dead-letter queue (its message group is unblocked)",
+                **at_least_one,
+            ),
+            scheduler_failures.metric_approximate_number_of_messages_visible(
+                period=ALARM_PERIOD, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "SchedulerFailed",
+                alarm_description=(
+                    "A scheduled run could not start: the scheduler failed after its retries or "
+                    "EventBridge could not invoke it (the event is in the scheduler failure queue)"
+                ),
                 **at_least_one,
             ),
             *(
@@ -149,7 +208,56 @@ class Monitoring(Construct):
                 )
                 for f in functions
             ),
-            daily_cost_expression(settings.repo_slugs).create_alarm(
+            queue.metric_approximate_age_of_oldest_message(
+                period=ALARM_PERIOD, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "OldestJobTooOld",
+                alarm_description=(
+                    f"A queued job has waited over {OLDEST_MESSAGE_ALARM_S // 3600} hours: the workers do "
+                    "not drain one scheduler period (raise maxWorkerConcurrency, or look for a stuck lane)"
+                ),
+                threshold=OLDEST_MESSAGE_ALARM_S,
+                **above,
+            ),
+            fleet_metric(RUN_ERRORS_METRIC, period=ALARM_PERIOD).create_alarm(
+                self,
+                "RepoRunErrors",
+                alarm_description=(
+                    "A repo run could not list its issues (bad or revoked token, App without access, "
+                    "unknown installation): see the 'Repos with run errors' widget and the run record"
+                ),
+                **at_least_one,
+            ),
+            throttles.create_alarm(
+                self,
+                "Throttles",
+                alarm_description="A function was throttled (account concurrency exhausted?)",
+                **at_least_one,
+            ),
+            worker.metric_duration(period=ALARM_PERIOD, statistic="Maximum").create_alarm(
+                self,
+                "WorkerNearTimeout",
+                alarm_description=(
+                    f"A worker invocation used over {NEAR_TIMEOUT_SHARE:.0%} of its "
+                    f"{worker_timeout.to_seconds()} s timeout: a run is about to be killed mid-way"
+                ),
+                threshold=worker_timeout.to_milliseconds() * NEAR_TIMEOUT_SHARE,
+                **above,
+            ),
+            cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name="Url5xxCount",
+                dimensions_map={"FunctionName": webhook.function_name},
+                statistic="Sum",
+                period=ALARM_PERIOD,
+            ).create_alarm(
+                self,
+                "Webhook5xx",
+                alarm_description="The webhook answered GitHub with a 5xx (GitHub does not redeliver by itself)",
+                **at_least_one,
+            ),
+            daily_cost().create_alarm(
                 self,
                 "DailyCostOverBudget",
                 alarm_description=(
@@ -157,9 +265,7 @@ class Monitoring(Construct):
                     f"(${settings.total_daily_budget_usd:g})"
                 ),
                 threshold=settings.total_daily_budget_usd,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                **above,
             ),
         )
         action = cw_actions.SnsAction(self.topic)
@@ -168,30 +274,36 @@ class Monitoring(Construct):
             alarm.add_ok_action(action)
         return alarms
 
-    def _repo_row(self, slug: str) -> list[cloudwatch.IWidget]:
+    def _fleet_row(self) -> list[cloudwatch.IWidget]:
+        def top(title: str, name: str, aggregate: str = "SUM") -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(
+                title=f"{title} (top {TOP_REPOS} repos)", left=[top_repos(name, aggregate)], width=8
+            )
+
         return [
-            cloudwatch.TextWidget(markdown=f"### {slug}", width=24, height=1),
+            cloudwatch.TextWidget(markdown="### Repositories", width=24, height=1),
             cloudwatch.GraphWidget(
-                title=f"{slug}: issues and PRs",
-                left=[repo_metric(name, slug) for name in ACTIVITY_METRICS],
-                width=8,
+                title="All repos: issues and PRs", left=[fleet_metric(n) for n in ACTIVITY_METRICS], width=8
             ),
             cloudwatch.GraphWidget(
-                title=f"{slug}: model cost and tokens",
-                left=[repo_metric("CostUsd", slug)],
-                right=[repo_metric("Tokens", slug)],
+                title="All repos: model cost and tokens",
+                left=[fleet_metric("CostUsd")],
+                right=[fleet_metric("Tokens")],
                 left_y_axis=cloudwatch.YAxisProps(label="USD", show_units=False),
                 right_y_axis=cloudwatch.YAxisProps(label="tokens", show_units=False),
                 width=8,
             ),
             cloudwatch.GraphWidget(
-                title=f"{slug}: run latency",
-                left=[
-                    repo_metric(LATENCY_METRIC, slug, statistic=stat).with_(label=f"{LATENCY_METRIC} {stat}")
-                    for stat in ("p50", "p90", "Maximum")
-                ],
+                title="All repos: run errors and deferred issues",
+                left=[fleet_metric(RUN_ERRORS_METRIC), fleet_metric(DEFERRED_METRIC)],
                 width=8,
             ),
+            top("Repos with run errors", RUN_ERRORS_METRIC),
+            top("Issues processed", "IssuesProcessed"),
+            top("PRs created", "PRsCreated"),
+            top("Model cost", "CostUsd"),
+            top("Slowest runs (ms)", LATENCY_METRIC, "MAX"),
+            top("Deferred issues", DEFERRED_METRIC),
         ]
 
     def _operations_row(

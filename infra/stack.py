@@ -7,6 +7,7 @@ from constructs import Construct
 
 from infra import worker as worker_module
 from infra.context import DeploymentSettings
+from infra.continuations import Continuations
 from infra.monitoring import Monitoring
 from infra.packaging import lambda_code
 from infra.scheduler import Scheduler
@@ -14,7 +15,7 @@ from infra.secrets import HomeostatSecrets
 from infra.sourcemaps import SourceMaps
 from infra.state_tables import StateTables
 from infra.webhook import WebhookEndpoint
-from infra.work_queue import WorkQueue
+from infra.work_queue import WorkQueue, redelivery_window
 
 # cx-api BUNDLING_STACKS (not exported to Python): the stacks whose assets CDK bundles.
 BUNDLING_STACKS = "aws:cdk:bundling-stacks"
@@ -34,8 +35,17 @@ class HomeostatStack(Stack):
         secrets = HomeostatSecrets(self, "Secrets", settings=settings)
         work = WorkQueue(self, "Queue", consumer_timeout=worker_module.TIMEOUT)
         scheduler = Scheduler(self, "Schedule", settings=settings, code=code, queue=work.queue)
+        continuations = Continuations(self, "Continuations", queue=work.queue)
         worker = worker_module.Worker(
-            self, "Work", settings=settings, code=code, queue=work.queue, tables=tables, secrets=secrets
+            self,
+            "Work",
+            settings=settings,
+            code=code,
+            queue=work.queue,
+            tables=tables,
+            secrets=secrets,
+            continuations=continuations,
+            redelivery_window=redelivery_window(worker_module.TIMEOUT),
         )
         source_maps = SourceMaps(self, "SourceMaps", settings=settings, reader=worker.function)
         webhook = WebhookEndpoint(
@@ -46,7 +56,7 @@ class HomeostatStack(Stack):
             queue=work.queue,
             idempotency_table=tables.idempotency,
             webhook_secret=secrets.webhook_secret,
-            webhook_secret_name=secrets.webhook_secret_name,
+            webhook_secret_arn=secrets.webhook_secret_arn,
         )
         monitoring = Monitoring(
             self,
@@ -57,6 +67,8 @@ class HomeostatStack(Stack):
             worker=worker.function,
             webhook=webhook.function,
             scheduler=scheduler.function,
+            scheduler_failures=scheduler.failures,
+            worker_timeout=worker_module.TIMEOUT,
         )
 
         CfnOutput(self, "WebhookUrl", value=webhook.url.url, description="GitHub webhook payload URL")
@@ -68,6 +80,8 @@ class HomeostatStack(Stack):
         CfnOutput(
             self, "SourceMapsBucket", value=source_maps.bucket.bucket_name, description="sourcemaps upload"
         )
-        CfnOutput(self, "GithubTokenSecretName", value=secrets.github_token_name)
-        CfnOutput(self, "WebhookSecretName", value=secrets.webhook_secret_name)
-        CfnOutput(self, "LlmKeysSecretName", value=secrets.llm_keys_name)
+        # Secret names are generated (no collision on redeploy): put values by ARN (docs/DEPLOY.md).
+        CfnOutput(self, "GithubTokenSecretArn", value=secrets.github_token_arn)
+        CfnOutput(self, "GithubAppSecretArn", value=secrets.github_app_arn)
+        CfnOutput(self, "WebhookSecretArn", value=secrets.webhook_secret_arn)
+        CfnOutput(self, "LlmKeysSecretArn", value=secrets.llm_keys_arn)

@@ -16,7 +16,13 @@ def _key(name: str) -> dynamodb.Attribute:
 
 
 class StateTables(Construct):
-    """On-demand, point-in-time recovery, AWS-managed encryption, retained on stack deletion."""
+    """On-demand, point-in-time recovery, AWS-managed encryption, no fixed names.
+
+    Retention (CloudFormation RetainExceptOnCreate): kept on stack deletion or replacement, so
+    `cdk destroy` loses no history; deleted when a first deploy rolls back, so a failed first deploy
+    leaves nothing behind. Names are generated, so a redeploy after `cdk destroy` creates new tables
+    beside the retained ones instead of failing (docs/DEPLOY.md: how to keep using the old ones).
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: DeploymentSettings):
         super().__init__(scope, construct_id)
@@ -49,7 +55,7 @@ class StateTables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             deletion_protection=self._production,
         )
 

@@ -34,7 +34,7 @@ class WebhookEndpoint(Construct):
         queue: sqs.IQueue,
         idempotency_table: dynamodb.ITable,
         webhook_secret: secretsmanager.ISecret,
-        webhook_secret_name: str,
+        webhook_secret_arn: str,
     ):
         super().__init__(scope, construct_id)
         self.lambda_ = PythonFunction(
@@ -48,7 +48,7 @@ class WebhookEndpoint(Construct):
             memory_size=MEMORY_MB,
             environment={
                 "HOMEOSTAT_QUEUE_URL": queue.queue_url,
-                "HOMEOSTAT_WEBHOOK_SECRET_NAME": webhook_secret_name,
+                "HOMEOSTAT_WEBHOOK_SECRET_NAME": webhook_secret_arn,
                 "HOMEOSTAT_IDEMPOTENCY_TABLE": idempotency_table.table_name,
             },
         )

@@ -1,4 +1,9 @@
-"""The FIFO work queue (one repo run or learning job per message) and its FIFO dead-letter queue."""
+"""The FIFO work queue (one repo run or learning job per message) and its FIFO dead-letter queue.
+
+Message groups are lanes (homeostat_core/jobs.py): one per credential for repo runs, one per PR
+for learning jobs. A message that fails stays invisible for VISIBILITY_TIMEOUT and blocks only its
+own lane meanwhile; the other lanes keep flowing.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,26 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 MAX_RECEIVE_COUNT = 3
-# AWS guidance for SQS event sources: visibility timeout >= 6 x the function timeout, so a
-# message is not redelivered while Lambda still retries the batch internally.
-VISIBILITY_FACTOR = 6
+# A received message stays hidden for the worker's timeout plus this slack: long enough that a
+# run still going is never handed to a second worker, short enough that a run killed by its
+# timeout holds its lane for ~16 minutes, not 90 (AWS's "6 x timeout" advice is for throttled
+# event sources; the worker's event source has a maximum concurrency and is not throttled).
+VISIBILITY_SLACK = Duration.seconds(60)
+
+
+def visibility_timeout(consumer_timeout: Duration) -> Duration:
+    return Duration.seconds(consumer_timeout.to_seconds() + VISIBILITY_SLACK.to_seconds())
+
+
+def redelivery_window(consumer_timeout: Duration) -> Duration:
+    """How long after its first receive a message may still be delivered again (before the DLQ)."""
+    return Duration.seconds(visibility_timeout(consumer_timeout).to_seconds() * MAX_RECEIVE_COUNT)
 
 
 class WorkQueue(Construct):
-    """Content-based deduplication is off: the scheduler and webhook set deduplication ids."""
+    """Content-based deduplication is on for continuations, which EventBridge Scheduler sends without
+    a deduplication id (each body names its run and continuation number); the scheduler and webhook
+    set explicit deduplication ids, which take precedence."""
 
     def __init__(self, scope: Construct, construct_id: str, *, consumer_timeout: Duration):
         super().__init__(scope, construct_id)
@@ -30,8 +48,8 @@ class WorkQueue(Construct):
             self,
             "Jobs",
             fifo=True,
-            content_based_deduplication=False,
-            visibility_timeout=Duration.seconds(consumer_timeout.to_seconds() * VISIBILITY_FACTOR),
+            content_based_deduplication=True,
+            visibility_timeout=visibility_timeout(consumer_timeout),
             retention_period=Duration.days(4),
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,

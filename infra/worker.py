@@ -1,4 +1,8 @@
-"""The worker: consumes the FIFO queue one message at a time (a repo run or a learning job)."""
+"""The worker: consumes the FIFO queue, one message per invocation (a repo run or a learning job).
+
+Each message group (lane) is delivered one message at a time; up to `max_worker_concurrency` lanes
+run at once (the event source's maximum concurrency, `-c maxWorkerConcurrency=N`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.context import DeploymentSettings
+from infra.continuations import Continuations
 from infra.python_function import PythonFunction
 from infra.secrets import HomeostatSecrets
 from infra.state_tables import StateTables
@@ -24,6 +29,9 @@ SAFETY_MARGIN_S = 60
 # grows with memory, which shortens the CPU-bound parsing and hashing.
 MEMORY_MB = 1024
 BATCH_SIZE = 1
+# Idempotency records (keyed by SQS message id) outlive every redelivery of the message: its
+# redelivery window (visibility timeout x receives) plus a day of slack for duplicates.
+IDEMPOTENCY_SLACK_S = 24 * 3600
 
 
 class Worker(Construct):
@@ -39,6 +47,8 @@ class Worker(Construct):
         queue: sqs.IQueue,
         tables: StateTables,
         secrets: HomeostatSecrets,
+        continuations: Continuations,
+        redelivery_window: Duration,
     ):
         super().__init__(scope, construct_id)
         self.lambda_ = PythonFunction(
@@ -55,9 +65,16 @@ class Worker(Construct):
                 "HOMEOSTAT_PATTERNS_TABLE": tables.patterns.table_name,
                 "HOMEOSTAT_RUNS_TABLE": tables.runs.table_name,
                 "HOMEOSTAT_IDEMPOTENCY_TABLE": tables.idempotency.table_name,
-                "HOMEOSTAT_GITHUB_TOKEN_SECRET": secrets.github_token_name,
-                "HOMEOSTAT_LLM_KEYS_SECRET": secrets.llm_keys_name,
+                "HOMEOSTAT_GITHUB_TOKEN_SECRET": secrets.github_token_arn,
+                "HOMEOSTAT_GITHUB_APP_SECRET": secrets.github_app_arn,
+                "HOMEOSTAT_LLM_KEYS_SECRET": secrets.llm_keys_arn,
                 "HOMEOSTAT_SAFETY_MARGIN_S": str(SAFETY_MARGIN_S),
+                "HOMEOSTAT_IDEMPOTENCY_EXPIRY_S": str(
+                    int(redelivery_window.to_seconds()) + IDEMPOTENCY_SLACK_S
+                ),
+                "HOMEOSTAT_QUEUE_ARN": queue.queue_arn,
+                "HOMEOSTAT_CONTINUATION_GROUP": continuations.group_name,
+                "HOMEOSTAT_CONTINUATION_ROLE_ARN": continuations.delivery_role.role_arn,
             },
         )
         self.function = self.lambda_.function
@@ -70,9 +87,16 @@ class Worker(Construct):
             "expressible as <table-arn>/index/*, scoped to that one table.",
         )
         secrets.github_token.grant_read(self.function)
+        secrets.github_app.grant_read(self.function)
         secrets.llm_keys.grant_read(self.function)
-        # Batch size 1 on a single FIFO message group: repos run one after another, and a failed
-        # message is reported alone (ReportBatchItemFailures) and retried, then dead-lettered.
+        continuations.grant_schedule(self.function)
+        # Batch size 1: a failed message is reported alone (ReportBatchItemFailures), retried, then
+        # dead-lettered. FIFO serializes each lane; the maximum concurrency caps the lanes at once.
         self.function.add_event_source(
-            event_sources.SqsEventSource(queue, batch_size=BATCH_SIZE, report_batch_item_failures=True)
+            event_sources.SqsEventSource(
+                queue,
+                batch_size=BATCH_SIZE,
+                report_batch_item_failures=True,
+                max_concurrency=settings.max_worker_concurrency,
+            )
         )

@@ -83,11 +83,10 @@ def not_found(exc: NotFoundError) -> Response:
 
 @app.exception_handler(Exception)
 def unexpected(exc: Exception) -> Response:
-    # Never a stack trace in the response; the log has it.
+    # Raised, not answered: the invocation fails, so Lambda's Errors metric and the WebhookErrors
+    # alarm see it, and the Function URL answers GitHub 502 with no stack trace (the log has it).
     logger.exception("Webhook failed")
-    return Response(
-        status_code=500, content_type=content_types.APPLICATION_JSON, body={"message": "internal error"}
-    )
+    raise exc
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import aws_session, build_ports
+from homeostat_core.adapters.wiring import aws_session, build_ports, continuations
 from homeostat_core.jobs import run_message
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
@@ -27,7 +27,12 @@ from homeostat_core.settings import get_settings
 get_settings()
 
 processor = SqsFifoPartialProcessor()
-idempotency_config = IdempotencyConfig(event_key_jmespath="messageId", raise_on_no_idempotency_key=True)
+# Records outlive the message's redeliveries (infra sets the expiry from the queue's settings).
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="messageId",
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=get_settings().idempotency_expiry_s,
+)
 _context: dict = {}
 
 
@@ -50,6 +55,7 @@ def _idempotent_runner():
             ports=build_ports(settings),
             env=settings.env,
             deadline=Deadline(remaining_s=remaining, margin_s=settings.safety_margin_s),
+            continuations=continuations(settings),
         )
 
     return run_once

@@ -8,7 +8,13 @@
   head repository is the base repository; no other PR is ever returned as ours or written to.
   Homeostat's branch moves only from the commit it last pushed (`expected_head`).
 - Retries with backoff on 5xx, 429 and rate-limit 403s (PyGithub's GithubRetry honours
-  Retry-After and x-ratelimit-reset).
+  Retry-After and x-ratelimit-reset), but never waits past `max_rate_limit_wait` nor past the
+  time the caller has left (`set_time_budget`): such a wait raises RateLimitLow instead.
+- Rate-limit budget: every response's X-RateLimit-Remaining/Limit/Reset is read (PyGithub keeps
+  them on the requester); below the floor (default 10% of the limit) calls raise RateLimitLow
+  with the reset time, so a run stops cleanly and continues after the reset.
+- Content-creating requests are paced under GitHub's secondary limit of 80 per minute.
+- The REST API version and media type are pinned (X-GitHub-Api-Version, Accept).
 - Issue listing is a conditional request (If-None-Match); an idle repo answers 304, which
   GitHub does not count against the rate limit.
 - `api_calls` counts real HTTP requests, retries included.
@@ -25,7 +31,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import github
-from github import Auth, Consts, Github, GithubException, GithubRetry
+from github import (
+    Auth,
+    Consts,
+    Github,
+    GithubException,
+    GithubIntegration,
+    GithubRetry,
+    RateLimitExceededException,
+)
 from requests.exceptions import RequestException
 from urllib3 import Retry
 
@@ -36,6 +50,7 @@ from homeostat_core.ports import (
     ForeignCommits,
     ForgeError,
     NotOwnPullRequest,
+    RateLimitLow,
     branch_candidates,
     check_verdict,
     ensure_changes_allowed,
@@ -53,6 +68,15 @@ MARK_READY = "markPullRequestReadyForReview"
 MAX_ANNOTATIONS = 5
 RETRY_STATUSES = (429, *range(500, 600))  # GithubRetry adds 403 (rate limits) itself
 RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
+API_VERSION = "2022-11-28"
+ACCEPT = "application/vnd.github+json"
+# A rate-limit reset further away than this is not waited for: the run defers (RateLimitLow).
+DEFAULT_MAX_RATE_LIMIT_WAIT = 30.0
+# Stop when fewer than this share of the credential's hourly limit is left.
+DEFAULT_RATE_LIMIT_FLOOR = 0.10
+# GitHub's secondary limit: at most 80 content-creating requests per minute (per credential).
+CONTENT_WRITES_PER_MINUTE = 80
+SECONDS_BETWEEN_WRITES = max(Consts.DEFAULT_SECONDS_BETWEEN_WRITES, 60 / CONTENT_WRITES_PER_MINUTE)
 
 
 def default_retry(
@@ -62,14 +86,19 @@ def default_retry(
     backoff_max: float = 60.0,
     secondary_rate_wait: float = 60.0,
     retry_after_max: float = 120.0,
+    max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
 ) -> GithubRetry:
-    """GithubRetry for 5xx, 429 and rate-limit 403s; tests shrink the waits to milliseconds."""
+    """GithubRetry for 5xx, 429 and rate-limit 403s; tests shrink the waits to milliseconds.
+
+    `max_rate_limit_wait`: a primary or secondary rate limit that needs a longer wait raises at
+    once (PyGithub would otherwise sleep until the reset, up to an hour, inside a 900 s Lambda)."""
     return GithubRetry(
         total=total,
         backoff_factor=backoff_factor,
         backoff_max=backoff_max,
         secondary_rate_wait=secondary_rate_wait,
         retry_after_max=retry_after_max,
+        max_rate_limit_wait=max_rate_limit_wait,
         status_forcelist=list(RETRY_STATUSES),
         allowed_methods=RETRY_METHODS,
     )
@@ -78,6 +107,8 @@ def default_retry(
 class _RequestCounter:
     def __init__(self) -> None:
         self.count = 0
+        # Seconds the caller has left (the Lambda's remaining time minus its margin).
+        self.time_left: Callable[[], float] = lambda: float("inf")
 
 
 class _CountingRetry(GithubRetry):
@@ -102,6 +133,18 @@ class _CountingRetry(GithubRetry):
         retry = super().new(**kw)
         retry.counter = self.counter
         return retry
+
+    def sleep(self, response=None) -> None:  # type: ignore[override]
+        # Never sleep past the time the caller has left: give the run back instead.
+        retry_after = self.get_retry_after(response) if response is not None else None
+        wait = retry_after if retry_after is not None else self.get_backoff_time()
+        left = self.counter.time_left()
+        if wait > left:
+            raise RateLimitLow(
+                f"GitHub asks to wait {wait:.0f}s before retrying; only {max(left, 0):.0f}s left in this run",
+                reset_at=datetime.fromtimestamp(datetime.now(UTC).timestamp() + wait, UTC),
+            )
+        super().sleep(response)
 
 
 def _counting(retry: Retry, counter: _RequestCounter) -> _CountingRetry:
@@ -152,8 +195,9 @@ class _BranchExists(Exception):
 class GitHubForge:
     """Forge port implementation for github.com or GitHub Enterprise (`base_url`)."""
 
-    # Who Homeostat is: resolved by whoami() once per instance (an App sets "<slug>[bot]").
+    # Who Homeostat is: resolved by whoami() once per instance (an App: "<slug>[bot]").
     _login: str | None = None
+    _app_auth: Auth.AppAuth | None = None
 
     def __init__(
         self,
@@ -164,21 +208,29 @@ class GitHubForge:
         per_page: int = 100,
         timeout: int = 15,
         seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
-        seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+        seconds_between_writes: float | None = SECONDS_BETWEEN_WRITES,
         etag_cache: MutableMapping[str, Any] | None = None,
         separate_blobs: bool = False,
+        rate_limit_floor: float = DEFAULT_RATE_LIMIT_FLOOR,
+        credential: str = "token",
     ):
         """
         `seconds_between_*`: PyGithub's pacing, which GitHub asks of integrations to avoid
         secondary rate limits (tests pass None). `etag_cache`: a dict the caller may keep across invocations (JSON-serializable values) so
         an idle repo costs one 304. `separate_blobs`: POST each file to git/blobs before the tree
         (one extra call per file); by default contents go inline in the tree request, which
-        makes GitHub create the same blobs.
+        makes GitHub create the same blobs. `rate_limit_floor`: the share of the rate limit below
+        which calls raise RateLimitLow. `credential`: what pays for the calls, for messages
+        (`installation 123`, `token`).
         """
         self._counter = _RequestCounter()
+        self._base_url = base_url
+        self._rate_limit_floor = rate_limit_floor
+        self._credential = credential
         self._gh = Github(
             base_url=base_url,
-            auth=auth,
+            auth=pin_media_type(auth),
+            api_version=API_VERSION,
             retry=_counting(retry or default_retry(), self._counter),
             per_page=per_page,
             timeout=timeout,
@@ -187,6 +239,10 @@ class GitHubForge:
             lazy=True,
         )
         self._requester = self._gh.requester
+        # The budget is checked before every request PyGithub makes for this forge (its objects
+        # share this requester), so no call path can spend below the floor.
+        for method in ("requestJsonAndCheck", "requestJson", "requestBlobAndCheck"):
+            setattr(self._requester, method, self._budgeted(getattr(self._requester, method)))
         self._etag_cache: MutableMapping[str, Any] = etag_cache if etag_cache is not None else {}
         self._separate_blobs = separate_blobs
         self._per_page = per_page
@@ -212,8 +268,13 @@ class GitHubForge:
         base_url: str = DEFAULT_BASE_URL,
         **kwargs: Any,
     ) -> GitHubForge:
-        auth = Auth.AppAuth(app_id, private_key).get_installation_auth(installation_id)
-        return cls(auth, base_url, **kwargs)
+        """Calls as the App's installation: PyGithub mints the installation token on first use and
+        mints a new one shortly before it expires (AppInstallationAuth)."""
+        app_auth = Auth.AppAuth(app_id, private_key)
+        kwargs.setdefault("credential", f"installation {installation_id}")
+        forge = cls(Auth.AppInstallationAuth(app_auth, installation_id), base_url, **kwargs)
+        forge._app_auth = app_auth
+        return forge
 
     def __repr__(self) -> str:  # never show the auth object
         return f"GitHubForge(api_calls={self.api_calls})"
@@ -224,20 +285,55 @@ class GitHubForge:
 
     # --- identity ----------------------------------------------------------------------------
 
-    def whoami(self) -> str:
+    def whoami(self, repo: RepoConfig | None = None) -> str:
+        """Who this forge's credential acts as: a token's user (GET /user), or for an App
+        installation `<app-slug>[bot]` (GET /app with the App's JWT: installation tokens may not
+        call /user). One credential per forge, so `repo` does not change the answer."""
         if self._login is None:
-            try:
+            if self._app_auth is not None:
+                app = self._call(
+                    "who am I", GithubIntegration(auth=self._app_auth, base_url=self._base_url).get_app
+                )
+                self._login = f"{app.slug}[bot]"
+            else:
                 self._login = self._request("who am I", "GET", "/user")["login"]
-            except ForgeError as exc:
-                if "HTTP 403" not in str(exc):
-                    raise
-                # GitHub refuses /user to App installation tokens: an App acts as "<app-slug>[bot]",
-                # which whoever builds the forge for an App must set (`_login`).
-                raise ForgeError(
-                    "who am I: GitHub refused GET /user (HTTP 403); a GitHub App acts as "
-                    "'<app-slug>[bot]' and that login must be configured"
-                ) from None
         return self._login
+
+    # --- rate-limit budget -------------------------------------------------------------------
+
+    def set_time_budget(self, time_left: Callable[[], float]) -> None:
+        """Seconds the current run has left; no retry wait runs past it."""
+        self._counter.time_left = time_left
+
+    def rate_limit(self) -> tuple[int, int, datetime] | None:
+        """(remaining, limit, reset) from the last response's headers; None before any response."""
+        remaining, limit = self._requester.rate_limiting
+        if limit <= 0:
+            return None
+        return remaining, limit, datetime.fromtimestamp(self._requester.rate_limiting_resettime, UTC)
+
+    def rate_limit_low(self) -> datetime | None:
+        """The reset time when the budget is below the floor, else None."""
+        known = self.rate_limit()
+        if known is None:
+            return None
+        remaining, limit, reset = known
+        return reset if remaining < limit * self._rate_limit_floor else None
+
+    def _budgeted(self, request: Callable[..., Any]) -> Callable[..., Any]:
+        def budgeted(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            reset = self.rate_limit_low()
+            if reset is not None:
+                remaining, limit, _ = self.rate_limit()  # type: ignore[misc]
+                raise RateLimitLow(
+                    f"{verb} {url.split('?')[0]}: GitHub rate limit of {self._credential} is low "
+                    f"({remaining} of {limit} left, floor {self._rate_limit_floor:.0%}); "
+                    f"continuing after the reset at {reset:%H:%M:%S} UTC",
+                    reset_at=reset,
+                )
+            return request(verb, url, *args, **kwargs)
+
+        return budgeted
 
     # --- issues ------------------------------------------------------------------------------
 
@@ -662,6 +758,12 @@ class GitHubForge:
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except RateLimitExceededException as exc:  # the limit is spent and its reset too far off
+            reset = _response_header(exc.headers, "x-ratelimit-reset")
+            raise RateLimitLow(
+                f"{what}: GitHub rate limit of {self._credential} exceeded; continuing after the reset",
+                reset_at=datetime.fromtimestamp(int(reset), UTC) if reset and reset.isdigit() else None,
+            ) from None
         except GithubException as exc:
             raise _forge_error(what, exc) from None
         except RequestException as exc:  # retries exhausted, connection refused, timeouts
@@ -709,6 +811,31 @@ def _header(headers: dict[str, Any] | None, name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
+
+
+def _response_header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def pin_media_type(auth: Auth.Auth) -> Auth.Auth:
+    """Every request asks for GitHub's JSON media type (and, through Github(api_version=...), the
+    pinned REST API version). PyGithub adds headers only through the auth object, so this wraps
+    its `authentication` hook. An explicit Accept (e.g. raw contents) is kept; a retired preview
+    media type (PyGithub still sends `machine-man-preview` when minting tokens) is replaced."""
+    original = auth.authentication
+
+    def authentication(headers: dict) -> None:
+        original(headers)
+        if headers.get("Accept", "").endswith("-preview+json") or "Accept" not in headers:
+            headers["Accept"] = ACCEPT
+
+    auth.authentication = authentication  # type: ignore[method-assign]
+    if isinstance(auth, Auth.AppInstallationAuth):
+        pin_media_type(auth._app_auth)  # the token-minting calls too
+    return auth
 
 
 def _forge_error(what: str, exc: GithubException) -> ForgeError:

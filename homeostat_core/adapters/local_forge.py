@@ -77,7 +77,7 @@ class LocalForge:
 
     # --- port operations ---------------------------------------------------------------------
 
-    def whoami(self) -> str:
+    def whoami(self, repo: RepoConfig | None = None) -> str:
         return self.login
 
     def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:

@@ -91,12 +91,34 @@ def build_forge(settings: Settings):
         if not settings.local_forge_dir:
             raise RuntimeError("HOMEOSTAT_FORGE=local needs HOMEOSTAT_LOCAL_FORGE_DIR")
         return LocalForge(Path(settings.local_forge_dir))
-    from homeostat_core.adapters.github_forge import GitHubForge
+    from homeostat_core.adapters.github_auth import ForgeRouter
 
-    token = _secret(settings.github_token_secret, "GITHUB_TOKEN")
-    if not token:
-        raise MissingSecret("no GitHub token: set HOMEOSTAT_GITHUB_TOKEN_SECRET (Lambda) or GITHUB_TOKEN")
-    return GitHubForge.from_token(token, settings.github_api_url)
+    # One forge per credential (App installation or token), chosen per repository; the secrets are
+    # re-read every few minutes (max_age), so a rotation needs no redeploy.
+    return ForgeRouter(
+        base_url=settings.github_api_url,
+        read_token=lambda: _secret(settings.github_token_secret, "GITHUB_TOKEN"),
+        read_app=lambda: _secret(settings.github_app_secret, "GITHUB_APP"),
+        token_source=f"secret {settings.github_token_secret}"
+        if settings.github_token_secret
+        else "$GITHUB_TOKEN",
+        app_source=f"secret {settings.github_app_secret}" if settings.github_app_secret else "$GITHUB_APP",
+    )
+
+
+def continuations(settings: Settings):
+    """EventBridge Scheduler continuations when infra configured them (Lambda); None locally."""
+    if not (settings.continuation_group and settings.queue_arn and settings.continuation_role_arn):
+        return None
+    from homeostat_core.adapters.continuations import SchedulerContinuations
+
+    return SchedulerContinuations(
+        group_name=settings.continuation_group,
+        queue_arn=settings.queue_arn,
+        role_arn=settings.continuation_role_arn,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+    )
 
 
 class LazyChatModel:

@@ -34,6 +34,7 @@ def doctor_command(args: argparse.Namespace) -> int:
         line(False, str(exc))
         return 1
     path = settings.repos_file or default_config_path()
+    config = None
     try:
         config = load_config(path)
         line(True, f"{path}: {len(config.repositories)} repositories")
@@ -59,6 +60,12 @@ def doctor_command(args: argparse.Namespace) -> int:
             f"GitHub at {settings.github_api_url} (token from "
             f"{'secret ' + settings.github_token_secret if settings.github_token_secret else '$GITHUB_TOKEN'})",
         )
+        app_repos = [r for r in config.repositories if r.installation_id is not None] if config else []
+        if app_repos:
+            from homeostat_core.adapters.github_auth import check_app_repositories
+
+            for ok, text in check_app_repositories(settings, app_repos):
+                line(ok, text)
     line(*_aws_credentials(settings))
     for tool, why in (("git", "local forge"), ("node", "CDK CLI (make synth)")):
         line(shutil.which(tool) is not None, f"{tool} on PATH ({why})")

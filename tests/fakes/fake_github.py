@@ -23,6 +23,13 @@ refuses drafts where the plan has none (`add_repo(..., drafts=False)`), and answ
 mutation `markPullRequestReadyForReview`. People act through `push_commit(author=...)`,
 `add_pull(...)` (a PR by anyone, from a fork with `head_repo`) and `merge_pr` (which closes the
 issues the PR body says it fixes, on the default branch).
+
+Scale (GitHub App, rate limits, latency): `configure_app(app_id, public_key_pem)` checks App JWTs
+(RS256, PyJWT) and mints installation tokens that expire (`token_ttl_s`) and see only their
+installation's repos (`add_installation`); `set_rate_limit(limit)` gives each credential
+(installation or token) its own primary rate limit with GitHub's headers and, when spent, the real
+403 "API rate limit exceeded for installation ID …" with `x-ratelimit-remaining: 0` and
+`x-ratelimit-reset` (304s are free, as on GitHub); `latency_s` delays every answer.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +52,8 @@ SECONDARY_RATE_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 )
 DOCS = "https://docs.github.com/rest"
+RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+BAD_JWT_MESSAGE = "A JSON web token could not be decoded"
 FAILING_CONCLUSIONS = {"failure", "timed_out", "cancelled", "action_required", "startup_failure"}
 CONTENTS_LIMIT = 1024 * 1024  # the contents API leaves files above 1 MB to the blob API
 RULES_REFUSAL = "Repository rule violations found"
@@ -132,8 +142,13 @@ Handler = Callable[
 class FakeGitHub:
     """In-memory GitHub for one test (or one bench run); thread-safe, loopback only."""
 
-    def __init__(self, *, tokens: Iterable[str] | None = None, login: str = "homeostat-bot"):
+    def __init__(
+        self, *, tokens: Iterable[str] | None = None, login: str = "homeostat-bot", latency_s: float = 0.0
+    ):
         self.login = login
+        self.latency_s = latency_s
+        self._app: _App | None = None
+        self._limits: _RateLimits | None = None
         self.calls: list[Call] = []
         self._tokens = set(tokens) if tokens is not None else None
         self._repos: dict[str, _Repo] = {}
@@ -463,9 +478,20 @@ class FakeGitHub:
         parts = urlsplit(target)
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if self.latency_s:
+            time.sleep(self.latency_s)  # outside the lock: concurrent clients wait side by side
         with self._lock:
-            status, payload, extra = self._respond(method, path, query, headers, raw)
+            refused = self._scale_gate(method, path, headers)
+            if refused is not None:
+                status, payload, extra = refused
+            else:
+                status, payload, extra = self._respond(method, path, query, headers, raw)
             self.calls.append(Call(method, path, query, status))
+            if self._limits is not None:
+                credential = self._credential(headers)
+                if status == 304:  # conditional requests answered 304 are free on GitHub
+                    self._limits.refund(credential)
+                return status, payload, {**self._limits.headers(credential, status), **extra}
         base_headers = {
             "X-RateLimit-Limit": "5000",
             "X-RateLimit-Remaining": str(max(0, 5000 - len(self.calls))),
@@ -518,8 +544,12 @@ class FakeGitHub:
     def _authorized(self, path: str, headers: dict[str, str]) -> bool:
         auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
         scheme, _, credential = auth.partition(" ")
-        if path.startswith("/app/") and scheme.lower() == "bearer":
-            return bool(credential)  # an App JWT; the fake does not verify signatures
+        if (
+            path == "/app" or path.startswith("/app/") or path.endswith("/installation")
+        ) and scheme.lower() == "bearer":
+            return bool(credential)  # an App JWT, checked by _scale_gate when an App is configured
+        if self._app is not None and credential in self._app.tokens:
+            return True  # an installation token, checked by _scale_gate
         return credential in (self._tokens or set())
 
     def _build_routes(self) -> list[tuple[str, re.Pattern[str], Handler]]:
@@ -528,7 +558,10 @@ class FakeGitHub:
             ("GET", r"/rate_limit", self._get_rate_limit),
             ("GET", r"/user", self._get_user),
             ("POST", r"/graphql", self._graphql),
+            ("GET", r"/app", self._get_app),
             ("POST", r"/app/installations/(?P<inst>\d+)/access_tokens", self._post_access_token),
+            ("GET", r"/app/installations/(?P<inst>\d+)", self._get_installation),
+            ("GET", repo + r"/installation", self._get_repo_installation),
             ("GET", repo, self._get_repo),
             ("GET", repo + r"/issues", self._list_issues),
             ("GET", repo + r"/issues/(?P<n>\d+)", self._get_issue),
@@ -954,10 +987,18 @@ class FakeGitHub:
         return 200, {"resources": {"core": core, "search": search, "graphql": dict(core)}, "rate": core}, {}
 
     def _post_access_token(self, repo, m, q, body, headers):
+        installation = int(m["inst"])
+        if self._app is not None and installation not in self._app.installations:
+            raise _HttpError(404, "Not Found")
         token = f"ghs_fake{m['inst']}x{self._new_id()}"
         if self._tokens is not None:
             self._tokens.add(token)
-        expires = datetime.fromtimestamp(datetime.now(UTC).timestamp() + 3600, UTC)
+        ttl = self._app.token_ttl_s if self._app is not None else 3600
+        expires_at = datetime.now(UTC).timestamp() + ttl
+        if self._app is not None:
+            self._app.tokens[token] = (installation, expires_at)
+            self._app.tokens_minted += 1
+        expires = datetime.fromtimestamp(expires_at, UTC)
         return (
             201,
             {
@@ -1450,3 +1491,212 @@ class FakeGitHub:
         chunk, page, per_page = self._page_of(q, runs)
         extra = self._link_header(m.group(0), q, page, per_page, len(runs))
         return 200, {"total_count": len(runs), "check_runs": chunk}, extra
+
+
+# --- GitHub App, per-credential rate limits (scale) -------------------------------------------
+
+
+@dataclass(slots=True)
+class _App:
+    app_id: str
+    public_key_pem: str
+    token_ttl_s: float
+    installations: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> {account, repos}
+    tokens: dict[str, tuple[int, float]] = field(default_factory=dict)  # token -> (installation, expiry)
+    tokens_minted: int = 0
+    slug: str = "homeostat"
+
+
+@dataclass(slots=True)
+class _RateLimits:
+    limit: int
+    window_s: float
+    budgets: dict[str, list[float]] = field(default_factory=dict)  # credential -> [used, reset epoch]
+    errors: int = 0
+
+    def _budget(self, credential: str) -> list[float]:
+        budget = self.budgets.get(credential)
+        now = time.time()
+        if budget is None or now >= budget[1]:
+            budget = self.budgets[credential] = [0, now + self.window_s]
+        return budget
+
+    def spend(self, credential: str) -> bool:
+        budget = self._budget(credential)
+        if budget[0] >= self.limit:
+            self.errors += 1
+            return False
+        budget[0] += 1
+        return True
+
+    def refund(self, credential: str) -> None:
+        budget = self._budget(credential)
+        budget[0] = max(0, budget[0] - 1)
+
+    def drain(self, credential: str, reset_in_s: float, remaining: int = 0) -> None:
+        self.budgets[credential] = [self.limit - remaining, time.time() + reset_in_s]
+
+    def headers(self, credential: str, status: int) -> dict[str, str]:
+        used, reset = self._budget(credential)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - int(used))),
+            "X-RateLimit-Reset": str(int(reset)),
+            "X-RateLimit-Used": str(int(used)),
+            "X-RateLimit-Resource": "core",
+        }
+
+
+def _installation_json(fake: FakeGitHub, installation: int) -> dict[str, Any]:
+    assert fake._app is not None
+    account = fake._app.installations[installation]["account"]
+    return {
+        "id": installation,
+        "app_id": int(fake._app.app_id),
+        "account": fake._user(account),
+        "repository_selection": "selected",
+        "permissions": {
+            "contents": "write",
+            "issues": "write",
+            "pull_requests": "write",
+            "checks": "read",
+            "statuses": "read",
+            "metadata": "read",
+        },
+        "events": ["pull_request", "check_suite", "check_run"],
+        "target_type": "Organization",
+    }
+
+
+def _scale_methods() -> None:
+    """Methods of FakeGitHub for the App flow and rate limits, kept apart from the REST endpoints."""
+
+    def configure_app(self: FakeGitHub, app_id: int | str, public_key_pem: str, *, token_ttl_s: float = 3600):
+        """Check App JWTs against this public key; installation tokens live `token_ttl_s` seconds."""
+        with self._lock:
+            self._app = _App(str(app_id), public_key_pem, token_ttl_s)
+
+    def rotate_app_key(self: FakeGitHub, public_key_pem: str) -> None:
+        """The App's key on GitHub changed (the old one deleted): JWTs signed with it now fail."""
+        with self._lock:
+            assert self._app is not None
+            self._app.public_key_pem = public_key_pem
+
+    def add_installation(self: FakeGitHub, installation_id: int, repos: Iterable[str], account: str = "acme"):
+        with self._lock:
+            assert self._app is not None, "configure_app first"
+            self._app.installations[installation_id] = {"account": account, "repos": set(repos)}
+
+    def set_rate_limit(self: FakeGitHub, limit: int, *, window_s: float = 3600) -> None:
+        with self._lock:
+            self._limits = _RateLimits(limit, window_s)
+
+    def drain_rate_limit(self: FakeGitHub, credential: str, *, reset_in_s: float, remaining: int = 0) -> None:
+        """Spend a credential's budget (`installation:<id>` or `token:<token>`) down to `remaining`
+        requests, until `reset_in_s`."""
+        with self._lock:
+            assert self._limits is not None, "set_rate_limit first"
+            self._limits.drain(credential, reset_in_s, remaining)
+
+    def rate_limit_errors(self: FakeGitHub) -> int:
+        with self._lock:
+            return self._limits.errors if self._limits is not None else 0
+
+    def tokens_minted(self: FakeGitHub) -> int:
+        with self._lock:
+            return self._app.tokens_minted if self._app is not None else 0
+
+    def _credential(self: FakeGitHub, headers: dict[str, str]) -> str:
+        auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+        scheme, _, credential = auth.partition(" ")
+        if scheme.lower() == "bearer":
+            return "app"
+        if self._app is not None and credential in self._app.tokens:
+            return f"installation:{self._app.tokens[credential][0]}"
+        return f"token:{credential}"
+
+    def _scale_gate(self: FakeGitHub, method: str, path: str, headers: dict[str, str]):
+        """The App and rate-limit checks GitHub makes before any endpoint; None lets the request on."""
+        if self._app is not None:
+            refused = _check_app_auth(self, path, headers)
+            if refused is not None:
+                return refused
+        if self._limits is not None:
+            credential = self._credential(headers)
+            if not self._limits.spend(credential):
+                kind, _, ident = credential.partition(":")
+                who = f"installation ID {ident}" if kind == "installation" else "user ID 1"
+                return (
+                    403,
+                    {"message": f"API rate limit exceeded for {who}.", "documentation_url": RATE_LIMIT_DOCS},
+                    {},
+                )
+        return None
+
+    def _get_app(self: FakeGitHub, repo, m, q, body, headers):
+        # GET /app (with the App's JWT): who the App is; it acts as "<slug>[bot]"
+        if self._app is None:
+            raise _HttpError(404, "Not Found")
+        return 200, {"id": int(self._app.app_id), "slug": self._app.slug, "name": self._app.slug}, {}
+
+    def _get_installation(self: FakeGitHub, repo, m, q, body, headers):
+        installation = int(m["inst"])
+        if self._app is None or installation not in self._app.installations:
+            raise _HttpError(404, "Not Found")
+        return 200, _installation_json(self, installation), {}
+
+    def _get_repo_installation(self: FakeGitHub, repo, m, q, body, headers):
+        if self._app is not None:
+            for installation, data in self._app.installations.items():
+                if repo.slug in data["repos"]:
+                    return 200, _installation_json(self, installation), {}
+        raise _HttpError(404, "Not Found")
+
+    for function in (
+        configure_app,
+        rotate_app_key,
+        add_installation,
+        set_rate_limit,
+        drain_rate_limit,
+        rate_limit_errors,
+        tokens_minted,
+        _credential,
+        _scale_gate,
+        _get_app,
+        _get_installation,
+        _get_repo_installation,
+    ):
+        setattr(FakeGitHub, function.__name__, function)
+
+
+def _check_app_auth(fake: FakeGitHub, path: str, headers: dict[str, str]):
+    import jwt
+
+    assert fake._app is not None
+    auth = {k.lower(): v for k, v in headers.items()}.get("authorization", "")
+    scheme, _, credential = auth.partition(" ")
+    if scheme.lower() == "bearer":
+        try:
+            claims = jwt.decode(
+                credential, fake._app.public_key_pem, algorithms=["RS256"], options={"verify_iat": False}
+            )
+        except jwt.PyJWTError:
+            return 401, {"message": BAD_JWT_MESSAGE, "documentation_url": DOCS}, {}
+        if str(claims.get("iss")) != fake._app.app_id:
+            return 401, {"message": BAD_JWT_MESSAGE, "documentation_url": DOCS}, {}
+        if not path.startswith("/app") and not path.endswith("/installation"):
+            return 403, {"message": "Resource not accessible by integration", "documentation_url": DOCS}, {}
+        return None
+    held = fake._app.tokens.get(credential)
+    if held is None:
+        return None  # not an installation token: the token check applies
+    installation, expires_at = held
+    if time.time() >= expires_at:
+        return 401, {"message": "Bad credentials", "documentation_url": DOCS}, {}
+    match = re.match(r"/repos/([^/]+/[^/]+)", path)
+    if match and unquote(match[1]) not in fake._app.installations[installation]["repos"]:
+        return 404, {"message": "Not Found", "documentation_url": DOCS}, {}
+    return None
+
+
+_scale_methods()

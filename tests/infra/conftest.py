@@ -47,8 +47,12 @@ class Synthesis:
         return json.loads((self.outdir / "validation-report.json").read_text())
 
 
-def synthesize(outdir: Path, **context: Any) -> Synthesis:
-    app, stack = build_app({**cdk_json_context(), **SKIP_BUNDLING, **context}, outdir=str(outdir))
+def synthesize(outdir: Path, repos_file: Path | None = None, **context: Any) -> Synthesis:
+    app, stack = build_app(
+        {**cdk_json_context(), **SKIP_BUNDLING, **context},
+        outdir=str(outdir),
+        **({"repos_file": repos_file} if repos_file else {}),
+    )
     error = None
     try:
         app.synth()

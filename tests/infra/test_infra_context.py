@@ -55,7 +55,24 @@ def test_settings_read_repos_and_sum_their_daily_budgets(tmp_path):
     assert settings.repo_slugs == ("acme/one", "acme/two")
     assert settings.total_daily_budget_usd == pytest.approx(2.25)
     assert settings.stack_name == "homeostat-test"
-    assert settings.secret_name("llm-keys") == "homeostat/test/llm-keys"
+    assert settings.max_worker_concurrency == 10
+
+
+@pytest.mark.parametrize(("value", "expected"), [("2", 2), (25, 25), ("1000", 1000)])
+def test_max_worker_concurrency_comes_from_context(tmp_path, value, expected):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    settings = settings_from_context(_context(maxWorkerConcurrency=value), repos_file=repos)
+    assert settings.max_worker_concurrency == expected
+
+
+@pytest.mark.parametrize("value", [1, 0, "1001", "ten", True, "2.5"])
+def test_max_worker_concurrency_outside_the_event_source_limits_is_refused(tmp_path, value):
+    # SQS event sources accept a maximum concurrency of 2..1000; 1 is the tempting mistake.
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    with pytest.raises(DeploymentContextError, match=r"maxWorkerConcurrency=.* from 2 to 1000"):
+        settings_from_context(_context(maxWorkerConcurrency=value), repos_file=repos)
 
 
 @pytest.mark.parametrize(

@@ -87,15 +87,42 @@ def test_every_acknowledgement_has_a_reason_and_is_listed_in_the_deploy_guide(de
         assert all(len(reason.strip()) > 20 for reason in reasons), rule
         # The GSI finding carries a generated logical id; the guide names the rule and the index ARN.
         documented = re.sub(r"<[A-Za-z0-9]+\.Arn>", "<PatternsTable.Arn>", rule)
+        documented = re.sub(r"schedule/<[A-Za-z0-9]+>/", "schedule/<ContinuationsGroup>/", documented)
         assert documented in guide, f"{documented} is not listed in docs/DEPLOY.md"
 
 
 def test_roles_carry_no_managed_policies(dev_synth):
+    principals = set()
     for role in dev_synth.of_type("AWS::IAM::Role").values():
         assert "ManagedPolicyArns" not in role["Properties"]
-        assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
-            "Service": "lambda.amazonaws.com"
-        }
+        (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        principals.add(statement["Principal"]["Service"])
+    # The functions' roles, and the role EventBridge Scheduler uses to deliver continuations.
+    assert principals == {"lambda.amazonaws.com", "scheduler.amazonaws.com"}
+
+
+def test_continuation_delivery_role_may_only_send_to_the_work_queue(dev_synth):
+    (queue_id,) = [
+        k for k, v in dev_synth.of_type("AWS::SQS::Queue").items() if "RedrivePolicy" in v["Properties"]
+    ]
+    (role_id,) = [
+        k
+        for k, v in dev_synth.of_type("AWS::IAM::Role").items()
+        if v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+        == "scheduler.amazonaws.com"
+    ]
+    statements = [
+        st
+        for policy in dev_synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements and all(_refs(st["Resource"]) == {queue_id} for st in statements)
+    assert set().union(*(_actions(st) for st in statements)) <= {
+        "sqs:SendMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
 
 
 def test_wildcards_appear_only_where_aws_requires_them(dev_synth):
@@ -116,36 +143,51 @@ def test_scheduler_may_only_send_to_the_queue(dev_synth):
     granted = {
         action
         for statement in _statements(dev_synth, "scheduler")
-        if _refs(statement["Resource"]) == {queue_id}
+        if queue_id in _refs(statement["Resource"])
         for action in _actions(statement)
     }
     assert "sqs:SendMessage" in granted and "sqs:ReceiveMessage" not in granted
+    failures_id = _scheduler_failure_queue(dev_synth)
     others = [
         s
         for s in _statements(dev_synth, "scheduler")
-        if _refs(s["Resource"]) - {queue_id} and "*" not in _resources(s)
+        if _refs(s["Resource"]) - {queue_id, failures_id} and "*" not in _resources(s)
     ]
-    # Only its own log group besides the queue: no table, no secret.
+    # Only its own log group besides the queues: no table, no secret.
     assert all(_actions(s) == {"logs:CreateLogStream", "logs:PutLogEvents"} for s in others), others
 
 
+def _scheduler_failure_queue(synth) -> str:
+    (failures_id,) = [
+        k for k, v in synth.of_type("AWS::SQS::Queue").items() if "FifoQueue" not in v["Properties"]
+    ]
+    return failures_id
+
+
+def _secret_by_purpose(synth, purpose: str) -> str:
+    """Logical id of the secret created for `purpose` (GithubToken, GithubApp, WebhookSecret, LlmKeys)."""
+    (secret_id,) = [
+        k for k in synth.of_type("AWS::SecretsManager::Secret") if k.startswith(f"Secrets{purpose}")
+    ]
+    return secret_id
+
+
 @pytest.mark.parametrize(
-    ("function", "secret_names"),
+    ("function", "purposes"),
     [
         ("scheduler", set()),
-        ("worker", {"homeostat/dev/github-token", "homeostat/dev/llm-keys"}),
-        ("webhook", {"homeostat/dev/webhook-secret"}),
+        ("worker", {"GithubToken", "GithubApp", "LlmKeys"}),
+        ("webhook", {"WebhookSecret"}),
     ],
 )
-def test_each_function_reads_only_its_own_secrets(dev_synth, function, secret_names):
-    secrets = dev_synth.of_type("AWS::SecretsManager::Secret")
+def test_each_function_reads_only_its_own_secrets(dev_synth, function, purposes):
     readable = {
-        secrets[ref]["Properties"]["Name"]
+        ref
         for statement in _statements(dev_synth, function)
         if "secretsmanager:GetSecretValue" in _actions(statement)
         for ref in _refs(statement["Resource"])
     }
-    assert readable == secret_names
+    assert readable == {_secret_by_purpose(dev_synth, p) for p in purposes}
 
 
 def test_webhook_may_use_only_the_idempotency_table(dev_synth):
@@ -156,35 +198,34 @@ def test_webhook_may_use_only_the_idempotency_table(dev_synth):
     assert touched == {idempotency_id}
 
 
-def test_secrets_hold_generated_placeholders_and_functions_get_names_not_values(dev_synth):
+def test_secrets_hold_generated_placeholders_and_functions_get_arns_not_values(dev_synth):
     secrets = dev_synth.of_type("AWS::SecretsManager::Secret")
-    assert len(secrets) == 3
-    names = set()
+    assert len(secrets) == 4
     for secret in secrets.values():
         props = secret["Properties"]
         assert "SecretString" not in props and "GenerateSecretString" in props
         assert props["Description"]
-        names.add(props["Name"])
+        # No fixed name: a retained secret (or one pending deletion) would block the next deploy.
+        assert "Name" not in props
     template_text = json.dumps(dev_synth.template)
     assert "{{resolve:secretsmanager" not in template_text
-    secret_ids = set(secrets)
     for function in ("scheduler", "worker", "webhook"):
         variables = dev_synth.function(function)[1]["Properties"]["Environment"]["Variables"]
-        assert not _refs(variables) & secret_ids, f"{function} env references a secret resource"
         for key, value in variables.items():
             if key.endswith(("_SECRET", "_SECRET_NAME")):
-                assert value in names, (key, value)
+                # {"Ref": secret} is the secret's ARN, never its value
+                assert value == {"Ref": value.get("Ref")} and value["Ref"] in secrets, (key, value)
 
 
-def test_llm_keys_secret_is_a_json_document_with_both_provider_keys(dev_synth):
-    (llm,) = [
-        s
-        for s in dev_synth.of_type("AWS::SecretsManager::Secret").values()
-        if s["Properties"]["Name"].endswith("llm-keys")
-    ]
-    generator = llm["Properties"]["GenerateSecretString"]
-    assert set(json.loads(generator["SecretStringTemplate"])) == {"DEEPSEEK_API_KEY", "OPENAI_API_KEY"}
-    assert generator["GenerateStringKey"] not in {"DEEPSEEK_API_KEY", "OPENAI_API_KEY"}
+@pytest.mark.parametrize(
+    ("purpose", "keys"),
+    [("LlmKeys", {"DEEPSEEK_API_KEY", "OPENAI_API_KEY"}), ("GithubApp", {"app_id", "private_key"})],
+)
+def test_json_secrets_are_documents_with_their_keys(dev_synth, purpose, keys):
+    secret = dev_synth.resources[_secret_by_purpose(dev_synth, purpose)]
+    generator = secret["Properties"]["GenerateSecretString"]
+    assert set(json.loads(generator["SecretStringTemplate"])) == keys
+    assert generator["GenerateStringKey"] not in keys
 
 
 def test_cfn_lint_finds_no_errors(dev_synth):

@@ -12,6 +12,8 @@ from homeostat_core.config import load_config
 from homeostat_core.settings import parse_settings
 from infra.context import REPOS_FILE
 
+from .conftest import synthesize
+
 pytestmark = pytest.mark.xdist_group("infra")
 
 RUN_METRICS = (
@@ -32,29 +34,42 @@ def _ref_id(value) -> str:
 
 
 def _queues(synth):
+    """(work queue, its FIFO dead-letter queue); the third queue is the scheduler's failure queue."""
     queues = synth.of_type("AWS::SQS::Queue")
     main = [k for k, v in queues.items() if "RedrivePolicy" in v["Properties"]]
-    assert len(queues) == 2 and len(main) == 1
-    dlq = next(k for k in queues if k != main[0])
+    assert len(queues) == 3 and len(main) == 1
+    dlq = queues[main[0]]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     return (main[0], queues[main[0]]["Properties"]), (dlq, queues[dlq]["Properties"])
+
+
+def _scheduler_failures(synth):
+    (failures_id,) = [
+        k for k, v in synth.of_type("AWS::SQS::Queue").items() if "FifoQueue" not in v["Properties"]
+    ]
+    return failures_id
 
 
 def test_work_queue_is_fifo_with_a_fifo_dead_letter_queue_after_three_receives(dev_synth):
     # Given the dev template
     (_, queue), (dlq_id, dlq) = _queues(dev_synth)
     _, worker = dev_synth.function("worker")
-    # Then both queues are FIFO without content-based deduplication (ids come from the code)
+    # Then both queues are FIFO and encrypted
     for props in (queue, dlq):
         assert props["FifoQueue"] is True
-        assert props["ContentBasedDeduplication"] is False
         assert props["SqsManagedSseEnabled"] is True
+    # And the work queue deduplicates by content only for continuations (EventBridge Scheduler
+    # sends no deduplication id; the scheduler and webhook set theirs)
+    assert queue["ContentBasedDeduplication"] is True
+    assert dlq["ContentBasedDeduplication"] is False
     # And failures reach the DLQ after 3 receives
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
         "maxReceiveCount": 3,
     }
-    # And a message stays hidden for at least 6 worker timeouts
-    assert queue["VisibilityTimeout"] >= 6 * worker["Properties"]["Timeout"]
+    # And a received message stays hidden while its run may still go on, and a run killed by its
+    # timeout holds its lane for less than two timeouts (not 6 x 900 s)
+    timeout = worker["Properties"]["Timeout"]
+    assert timeout < queue["VisibilityTimeout"] < 2 * timeout
 
 
 def test_both_queues_deny_requests_without_tls(dev_synth):
@@ -66,7 +81,7 @@ def test_both_queues_deny_requests_without_tls(dev_synth):
                 "Bool": {"aws:SecureTransport": "false"}
             }:
                 guarded.add(_ref_id(statement["Resource"]))
-    assert guarded == {main_id, dlq_id}
+    assert guarded == {main_id, dlq_id, _scheduler_failures(dev_synth)}
 
 
 def test_worker_consumes_one_message_at_a_time_with_partial_batch_failures(dev_synth):
@@ -79,8 +94,27 @@ def test_worker_consumes_one_message_at_a_time_with_partial_batch_failures(dev_s
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert _ref_id(props["EventSourceArn"]) == main_id
     assert _ref_id(props["FunctionName"]) == worker_id
-    # FIFO ordering is the serializer; a MaximumConcurrency setting would not allow 1 anyway.
-    assert "ScalingConfig" not in props
+    # FIFO serializes each lane (message group); the event source caps how many lanes run at once.
+    assert props["ScalingConfig"] == {"MaximumConcurrency": 10}
+
+
+def test_max_worker_concurrency_context_sets_the_event_source_cap(tmp_path):
+    synth = synthesize(tmp_path, maxWorkerConcurrency="25")
+    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 25}
+
+
+def test_worker_idempotency_records_outlive_every_redelivery(dev_synth):
+    # Given the work queue's redelivery window: a message may come back until its last receive
+    (_, queue), _ = _queues(dev_synth)
+    window = queue["VisibilityTimeout"] * queue["RedrivePolicy"]["maxReceiveCount"]
+    # Then the worker keeps its idempotency record (keyed by message id) longer than that
+    _, worker = dev_synth.function("worker")
+    expiry = int(worker["Properties"]["Environment"]["Variables"]["HOMEOSTAT_IDEMPOTENCY_EXPIRY_S"])
+    assert expiry > window
+    # And the handler really uses the setting (not Powertools' 3,600 s default)
+    environ = {"HOMEOSTAT_IDEMPOTENCY_EXPIRY_S": str(expiry)}
+    assert parse_settings(environ).idempotency_expiry_s == expiry > 3600
 
 
 def test_worker_timeout_leaves_the_safety_margin_it_is_told_about(dev_synth):
@@ -98,6 +132,30 @@ def test_scheduler_runs_every_six_hours(dev_synth):
     props = rules[0]["Properties"]
     assert props["ScheduleExpression"] == "rate(6 hours)"
     assert [_ref_id(target["Arn"]) for target in props["Targets"]] == [scheduler_id]
+
+
+def test_a_scheduled_run_that_cannot_start_lands_in_a_watched_failure_queue(dev_synth):
+    # Given the scheduler's failure queue
+    failures_id = _scheduler_failures(dev_synth)
+    scheduler_id, _ = dev_synth.function("scheduler")
+    # Then EventBridge's delivery failures go there (target dead-letter queue)
+    (rule,) = dev_synth.of_type("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    assert _ref_id(target["DeadLetterConfig"]["Arn"]) == failures_id
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    # And the function's own failures after Lambda's async retries (on-failure destination)
+    (config,) = dev_synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+    assert _ref_id(config["Properties"]["FunctionName"]) == scheduler_id
+    assert _ref_id(config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]) == failures_id
+    # And an alarm fires on its first message
+    Template.from_json(dev_synth.template).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [failures_id, "QueueName"]}}],
+            "Threshold": 1,
+        },
+    )
 
 
 def test_webhook_has_a_public_function_url_with_a_tight_timeout_and_an_output(dev_synth):
@@ -140,11 +198,13 @@ def test_state_tables_have_the_fixed_layout(dev_synth, env_var, keys, ttl, index
     }
     assert gsis == {name: ([{"AttributeName": pk, "KeyType": "HASH"}], "ALL") for name, pk in indexes.items()}
     assert props.get("TimeToLiveSpecification") == ({"AttributeName": ttl, "Enabled": True} if ttl else None)
-    # And it is on-demand, recoverable, encrypted and kept when the stack goes
+    # And it is on-demand, recoverable, encrypted, kept when the stack goes but not left behind by
+    # a first deploy that rolls back, and has no fixed name that a retained table would block
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
-    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate" and table["UpdateReplacePolicy"] == "Retain"
+    assert "TableName" not in props
 
 
 def test_functions_run_python_312_on_arm_with_tracing_and_one_month_of_logs(dev_synth):
@@ -181,9 +241,14 @@ COMMON_ENV = {
                 "HOMEOSTAT_RUNS_TABLE",
                 "HOMEOSTAT_IDEMPOTENCY_TABLE",
                 "HOMEOSTAT_GITHUB_TOKEN_SECRET",
+                "HOMEOSTAT_GITHUB_APP_SECRET",
                 "HOMEOSTAT_LLM_KEYS_SECRET",
                 "HOMEOSTAT_SAFETY_MARGIN_S",
                 "HOMEOSTAT_SOURCEMAPS_BUCKET",
+                "HOMEOSTAT_IDEMPOTENCY_EXPIRY_S",
+                "HOMEOSTAT_QUEUE_ARN",
+                "HOMEOSTAT_CONTINUATION_GROUP",
+                "HOMEOSTAT_CONTINUATION_ROLE_ARN",
             },
         ),
         ("webhook", {"HOMEOSTAT_QUEUE_URL", "HOMEOSTAT_WEBHOOK_SECRET_NAME", "HOMEOSTAT_IDEMPOTENCY_TABLE"}),
@@ -216,74 +281,123 @@ def test_production_context_reaches_every_function_and_the_stack_name(production
     functions = production_synth.of_type("AWS::Lambda::Function").values()
     assert {f["Properties"]["Environment"]["Variables"]["HOMEOSTAT_ENV"] for f in functions} == {"production"}
     assert production_synth.stack.stack_name == "homeostat-production"
-    names = {
-        s["Properties"]["Name"] for s in production_synth.of_type("AWS::SecretsManager::Secret").values()
-    }
-    assert names == {
-        "homeostat/production/github-token",
-        "homeostat/production/webhook-secret",
-        "homeostat/production/llm-keys",
-    }
+    descriptions = [
+        s["Properties"]["Description"]
+        for s in production_synth.of_type("AWS::SecretsManager::Secret").values()
+    ]
+    assert len(descriptions) == 4 and all(d.startswith("Homeostat (production)") for d in descriptions)
     assert all(
         t["Properties"]["DeletionProtectionEnabled"]
         for t in production_synth.of_type("AWS::DynamoDB::Table").values()
     )
 
 
-def test_alarms_cover_dead_letters_errors_and_daily_cost_and_notify_an_encrypted_topic(dev_synth):
-    template = Template.from_json(dev_synth.template)
+def _alarms(synth) -> dict[str, dict]:
+    """Alarms by the construct id in their logical id (e.g. "RepoRunErrors")."""
+    return {
+        k.removeprefix("Monitoring").rsplit("Alarm", 1)[0] or k: v["Properties"]
+        for k, v in synth.of_type("AWS::CloudWatch::Alarm").items()
+    }
+
+
+def _alarm(synth, name: str) -> dict:
+    (props,) = [v for k, v in _alarms(synth).items() if k.startswith(name)]
+    return props
+
+
+def test_alarms_notify_an_encrypted_topic_and_cover_every_failure_we_know(dev_synth):
     topics = dev_synth.of_type("AWS::SNS::Topic")
     assert len(topics) == 1
     topic_id, topic = next(iter(topics.items()))
     key = dev_synth.resources[_ref_id(topic["Properties"]["KmsMasterKeyId"])]
     assert key["Properties"]["EnableKeyRotation"] is True
-    alarms = dev_synth.of_type("AWS::CloudWatch::Alarm").values()
-    for alarm in alarms:
-        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    alarms = _alarms(dev_synth)
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["OKActions"] == [{"Ref": topic_id}]
+    names = {k.rstrip("0123456789ABCDEF") for k in alarms}
+    assert names == {
+        "DeadLettersNotEmpty",
+        "SchedulerFailed",
+        "SchedulerErrors",
+        "WorkerErrors",
+        "WebhookErrors",
+        "OldestJobTooOld",
+        "RepoRunErrors",
+        "Throttles",
+        "WorkerNearTimeout",
+        "Webhook5xx",
+        "DailyCostOverBudget",
+    }
+
+
+def test_dead_letters_and_function_errors_alarm_on_the_first_one(dev_synth):
     (_, _), (dlq_id, _) = _queues(dev_synth)
-    template.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "Namespace": "AWS/SQS",
-            "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
-            "Threshold": 1,
-        },
-    )
-    for function in ("worker", "webhook"):
+    dead = _alarm(dev_synth, "DeadLettersNotEmpty")
+    assert dead["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    for function in ("scheduler", "worker", "webhook"):
         function_id, _ = dev_synth.function(function)
-        template.has_resource_properties(
-            "AWS::CloudWatch::Alarm",
-            {"MetricName": "Errors", "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_id}}]},
-        )
+        alarm = _alarm(dev_synth, f"{function.capitalize()}Errors")
+        assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
 
 
-def test_daily_cost_alarm_sums_every_repo_against_the_summed_budgets(dev_synth):
+def test_oldest_queued_job_alarm_fires_when_a_scheduler_period_is_not_drained(dev_synth):
+    (main_id, _), _ = _queues(dev_synth)
+    alarm = _alarm(dev_synth, "OldestJobTooOld")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        "Maximum",
+    )
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [main_id, "QueueName"]}}]
+    assert alarm["Threshold"] == 6 * 3600
+
+
+def test_repo_run_errors_alarm_reads_the_metric_the_worker_emits_for_a_failed_run(dev_synth):
+    alarm = _alarm(dev_synth, "RepoRunErrors")
+    # The fleet series (service only) the worker emits beside the per-repo one: one alarm for any
+    # number of repos (tests/unit/scale checks that a failed run emits it).
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "Homeostat",
+        "RepoRunErrors",
+        "Sum",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "homeostat"}]
+    assert alarm["Threshold"] == 1
+
+
+def test_worker_near_timeout_and_webhook_5xx_and_throttles(dev_synth):
+    worker_id, worker = dev_synth.function("worker")
+    webhook_id, _ = dev_synth.function("webhook")
+    near = _alarm(dev_synth, "WorkerNearTimeout")
+    assert (near["MetricName"], near["Statistic"]) == ("Duration", "Maximum")
+    assert near["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": worker_id}}]
+    timeout_ms = worker["Properties"]["Timeout"] * 1000
+    assert 0.8 * timeout_ms <= near["Threshold"] < timeout_ms
+    url = _alarm(dev_synth, "Webhook5xx")
+    assert (url["Namespace"], url["MetricName"]) == ("AWS/Lambda", "Url5xxCount")
+    assert url["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": webhook_id}}]
+    throttles = _alarm(dev_synth, "Throttles")
+    throttled = {
+        _ref_id(m["MetricStat"]["Metric"]["Dimensions"][0]["Value"])
+        for m in throttles["Metrics"]
+        if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == "Throttles"
+    }
+    assert throttled == {dev_synth.function(f)[0] for f in ("scheduler", "worker", "webhook")}
+
+
+def test_daily_cost_alarm_reads_the_fleet_cost_against_the_summed_budgets(dev_synth):
     # Given the budgets configured in the bundled repos.yml
-    config = load_config(REPOS_FILE)
-    budget = sum(repo.daily_budget_usd for repo in config.repositories)
-    cost_alarms = [
-        a["Properties"]
-        for a in dev_synth.of_type("AWS::CloudWatch::Alarm").values()
-        if "Metrics" in a["Properties"]
-    ]
-    assert len(cost_alarms) == 1
-    alarm = cost_alarms[0]
-    # Then the alarm fires above their sum, over one day of CostUsd from every repo
+    budget = sum(repo.daily_budget_usd for repo in load_config(REPOS_FILE).repositories)
+    alarm = _alarm(dev_synth, "DailyCostOverBudget")
+    # Then the alarm fires above their sum, over one day of the fleet's CostUsd
     assert alarm["Threshold"] == pytest.approx(budget)
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    expression = next(m for m in alarm["Metrics"] if "Expression" in m)
-    inputs = [m for m in alarm["Metrics"] if "MetricStat" in m]
-    assert expression["Expression"] == f"SUM([{', '.join(m['Id'] for m in inputs)}])"
-    repos = set()
-    for m in inputs:
-        stat = m["MetricStat"]
-        assert (stat["Metric"]["Namespace"], stat["Metric"]["MetricName"]) == ("Homeostat", "CostUsd")
-        assert (stat["Period"], stat["Stat"]) == (86400, "Sum")
-        dims = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
-        assert dims["service"] == "homeostat"
-        repos.add(dims["Repo"])
-    assert repos == {repo.slug for repo in config.repositories}
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("Homeostat", "CostUsd", "Sum")
+    assert alarm["Period"] == 86400
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "homeostat"}]
 
 
 def _dashboard_body(synth) -> dict:
@@ -293,18 +407,25 @@ def _dashboard_body(synth) -> dict:
     return json.loads("".join(p if isinstance(p, str) else "REGION" for p in parts))
 
 
-def test_dashboard_has_every_run_metric_for_every_repo_with_powertools_dimensions(dev_synth):
+def test_dashboard_has_fleet_totals_and_top_repo_queries_over_the_repo_dimension(dev_synth):
     body = _dashboard_body(dev_synth)
-    plotted = set()
+    fleet, queries = set(), []
     for widget in body["widgets"]:
         for metric in widget.get("properties", {}).get("metrics", []):
             if metric[0] == "Homeostat":
                 fields = metric[:-1] if isinstance(metric[-1], dict) else metric
                 _, name, *dims = fields
-                plotted.add((name, tuple(zip(dims[::2], dims[1::2], strict=True))))
-    for repo in load_config(REPOS_FILE).repositories:
-        for name in RUN_METRICS:
-            assert (name, (("Repo", repo.slug), ("service", "homeostat"))) in plotted, (name, repo.slug)
+                assert dims == ["service", "homeostat"], metric
+                fleet.add(name)
+            elif isinstance(metric[-1], dict) and "expression" in metric[-1]:
+                queries.append(metric[-1]["expression"])
+    assert set(RUN_METRICS) - {"LatencyMs"} <= fleet
+    top = [q for q in queries if 'FROM SCHEMA("Homeostat", Repo, service)' in q and "GROUP BY Repo" in q]
+    for name in ("RepoRunErrors", "IssuesProcessed", "PRsCreated", "CostUsd", "LatencyMs", "DeferredIssues"):
+        assert any(f'("{name}")' in q for q in top), name
+    # No repo is named anywhere: the queries find them
+    text = json.dumps(body)
+    assert not any(repo.slug in text for repo in load_config(REPOS_FILE).repositories)
 
 
 def test_dashboard_shows_queue_depth_age_dead_letters_and_function_health(dev_synth):

@@ -37,14 +37,14 @@ def _homeostat_merge_payload(shared_data) -> dict:
 def test_scheduler_puts_one_fifo_message_per_repo(stack):
     # Given the bundled repos.yml (three repositories), when the scheduled event arrives
     result = stack.schedule()
-    # Then three messages wait in the FIFO queue, one per repo, in the "homeostat" group
+    # Then three messages wait in the FIFO queue, one per repo, in the token's lane (no installation_id)
     assert result["scheduled"] == 3
     messages = boto3.client("sqs").receive_message(
         QueueUrl=stack.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
     )["Messages"]
     slugs = [json.loads(m["Body"])["repo"]["slug"] for m in messages]
     assert len(slugs) >= 1  # FIFO returns a group in order; the rest stays in flight
-    assert all(m["Attributes"]["MessageGroupId"] == "homeostat" for m in messages)
+    assert all(m["Attributes"]["MessageGroupId"] == "token" for m in messages)
 
 
 def test_scheduler_rejects_a_non_eventbridge_event(stack):

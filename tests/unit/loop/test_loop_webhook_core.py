@@ -46,11 +46,12 @@ def test_valid_merged_homeostat_pr_is_queued_as_learning_job(merged_payload):
     queue = ListQueue()
     # When it is delivered
     response = receive_delivery(headers(body), body, secret=SECRET, queue=queue)
-    # Then it is accepted at once and one learning job is on the learning group
+    # Then it is accepted at once and one learning job is on its PR's own learning lane
     assert response.status == 202
     assert len(queue.sent) == 1
     message, group, _ = queue.sent[0]
-    assert group == "learning"
+    pr = merged_payload["pull_request"]["number"]
+    assert group == f"learning:{merged_payload['repository']['full_name']}#{pr}"
     job = message["job"]
     assert job["kind"] == "pull_request_closed"
     assert job["repo"] == merged_payload["repository"]["full_name"]
