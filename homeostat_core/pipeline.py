@@ -79,6 +79,7 @@ from homeostat_core.ports import (
     Forge,
     PatternStore,
     PortError,
+    RateLimitLow,
     RunStore,
     SourceMapStore,
     issue_comment_marker,
@@ -223,7 +224,17 @@ def run_repo(
                 outcomes.extend(_deferred(g, "deadline") for g in work[index:])
                 logger.warning("Deadline near, leaving work for the next run")
                 break
-            outcomes.append(process_fingerprint(ctx, group))
+            try:
+                outcomes.append(process_fingerprint(ctx, group))
+            except RateLimitLow as low:
+                # the credential's budget is for every repo in its lane: stop cleanly, continue later
+                record.stopped_early = True
+                outcomes.extend(_deferred(g, f"rate limit: {low}") for g in work[index:])
+                logger.warning("GitHub rate limit low, leaving work for the continuation")
+                break
+    except RateLimitLow:
+        record.stopped_early = True
+        logger.warning("GitHub rate limit low before the run could start; it continues after the reset")
     except PortError as exc:
         # Listing issues failed after the adapter's retries: record it; the message is not retried
         # forever (a FIFO message that keeps failing would block its group until the DLQ).
@@ -350,6 +361,8 @@ def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
         return handler(ctx, group, state)
     except Deferred as deferral:
         return _deferred(group, deferral.reason)
+    except RateLimitLow:
+        raise  # stops the whole run (run_repo): every later call would be refused too
     except PortError as exc:
         # The forge or the store failed after its own retries: the row stays where it was (a
         # claimed attempt is recovered after the lease, at the same attempt number).

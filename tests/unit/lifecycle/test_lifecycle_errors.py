@@ -64,3 +64,27 @@ def test_a_dead_model_gives_the_attempt_back(tmp_path):
     record = w.run()
     assert [o["result"] for o in record.outcomes] == ["deferred"]
     assert w.state.attempts.list(w.repo.slug)[0].attempts == 0 if w.state.attempts.list(w.repo.slug) else True
+
+
+def test_a_low_rate_limit_stops_the_run_cleanly_and_defers_the_rest(tmp_path):
+    from homeostat_core.ports import RateLimitLow
+
+    w = make_world(tmp_path, max_prs_per_run=5)
+    first = w.file_issue()
+    second = w.file_issue(error_type="TypeError", message="Cannot read properties of null (reading 'push')")
+    real_read = w.forge.read_file
+    calls = {"n": 0}
+
+    def read_file(repo, path, ref=None):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise RateLimitLow("GitHub rate limit of token is low", reset_at=None)
+        return real_read(repo, path, ref)
+
+    w.forge.read_file = read_file
+    record = w.run()
+    # Then the first fingerprint got its PR, the second waits for the continuation; no run error
+    assert record.stopped_early and record.error is None
+    assert [o["result"] for o in record.outcomes] == ["pr_created", "deferred"]
+    assert record.deferred_issues == [second] and first in record.outcomes[0]["issues"]
+    assert "rate limit" in record.outcomes[1]["reason"]
