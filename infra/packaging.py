@@ -1,10 +1,11 @@
 """The Lambda code asset, built without Docker.
 
 The asset is the repository's code folders (functions/, homeostat_core/, .homeostat/) plus the
-runtime dependencies from pyproject.toml, installed by the local pip as manylinux aarch64 wheels
-for the Lambda Python version. CDK calls `LocalPythonBundling.try_bundle` during synth; the asset
-hash is computed here from the sources and the dependency list, so an unchanged asset is reused
-from cdk.out without running pip again.
+runtime dependencies locked with hashes in requirements/runtime.txt (the same lock `make` and CI
+use), installed by the local pip as manylinux aarch64 wheels for the Lambda Python version, and
+compiled to bytecode for that version so a cold start does not compile. CDK calls
+`LocalPythonBundling.try_bundle` during synth; the asset hash is computed here from the sources
+and the lock file, so an unchanged asset is reused from cdk.out without running pip again.
 
 When bundling is skipped (context `aws:cdk:bundling-stacks` = [], as the tests do) CDK stages
 nothing and the template points at the source folder; pip is never run.
@@ -40,10 +41,21 @@ class BundlingError(RuntimeError):
     """The Lambda asset could not be built (pip failed, or a code folder is missing)."""
 
 
+RUNTIME_LOCK = Path("requirements") / "runtime.txt"
+
+
 def runtime_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
-    """`[project].dependencies` from pyproject.toml: the packages the functions import."""
+    """`[project].dependencies` from pyproject.toml: the packages the functions import (what
+    `make lock` pins, with hashes, into requirements/runtime.txt)."""
     with pyproject.open("rb") as handle:
         return list(tomllib.load(handle)["project"]["dependencies"])
+
+
+def runtime_lock(root: Path = REPO_ROOT) -> Path:
+    lock = root / RUNTIME_LOCK
+    if not lock.is_file():
+        raise BundlingError(f"no lock file {lock}: run `make lock` to pin the runtime dependencies")
+    return lock
 
 
 def _code_files(root: Path) -> Iterator[Path]:
@@ -54,9 +66,10 @@ def _code_files(root: Path) -> Iterator[Path]:
 
 
 def asset_digest(root: Path = REPO_ROOT, requirements: Sequence[str] | None = None) -> str:
-    """A hash of everything that goes into the asset: code files, dependency pins, target platform."""
+    """A hash of everything that goes into the asset: code files, the locked pins, target platform."""
     digest = hashlib.sha256()
-    recipe = [*(requirements if requirements is not None else runtime_requirements()), LAMBDA_PYTHON_VERSION]
+    pins = requirements if requirements is not None else runtime_lock(root).read_text().splitlines()
+    recipe = [*pins, LAMBDA_PYTHON_VERSION]
     digest.update("\n".join([*recipe, *WHEEL_PLATFORMS]).encode())
     for path in _code_files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
@@ -89,15 +102,57 @@ def copy_code(root: Path, out_dir: Path) -> None:
 
 
 def build_bundle(out_dir: Path, root: Path = REPO_ROOT, wheelhouse: Path | None = None) -> None:
-    """Install the runtime dependencies and copy the code folders into `out_dir`."""
+    """Install the locked runtime dependencies, copy the code folders into `out_dir`, and compile
+    everything to bytecode for Lambda's Python."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    requirements = runtime_requirements(root / "pyproject.toml")
-    if requirements:
-        command = pip_install_command(requirements, out_dir, wheelhouse)
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise BundlingError(f"pip could not install the Lambda dependencies:\n{result.stderr.strip()}")
+    command = pip_install_command(["--require-hashes", "-r", str(runtime_lock(root))], out_dir, wheelhouse)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"pip could not install the Lambda dependencies:\n{result.stderr.strip()}")
     copy_code(root, out_dir)
+    compile_bytecode(out_dir)
+
+
+def lambda_python() -> str | None:
+    """A working python3.12 on this machine (PATH, else a pyenv install), or None."""
+    name = f"python{LAMBDA_PYTHON_VERSION}"
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [
+        shutil.which(name),
+        *sorted(str(p) for p in pyenv.glob(f"{LAMBDA_PYTHON_VERSION}*/bin/{name}")),
+    ]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def compile_bytecode(out_dir: Path) -> bool:
+    """`.pyc` files for Lambda's Python version (a cold start then skips compiling: ~2x faster
+    imports). unchecked-hash: Lambda's read-only file system never changes the sources. Needs
+    python3.12 on PATH; without it the bundle still works, only its cold starts are slower."""
+    python = lambda_python()
+    if python is None:
+        print(
+            f"warning: no python{LAMBDA_PYTHON_VERSION} on PATH: the Lambda bundle ships without bytecode",
+            file=sys.stderr,
+        )
+        return False
+    command = [
+        python,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        str(out_dir),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(f"compileall failed:\n{(result.stdout + result.stderr).strip()}")
+    return True
 
 
 @jsii.implements(ILocalBundling)
@@ -126,7 +181,7 @@ def lambda_code(root: Path = REPO_ROOT, wheelhouse: Path | None = None) -> lambd
     return lambda_.Code.from_asset(
         str(root),
         asset_hash_type=AssetHashType.CUSTOM,
-        asset_hash=asset_digest(root, runtime_requirements(root / "pyproject.toml")),
+        asset_hash=asset_digest(root),
         bundling=BundlingOptions(
             # Required by the API, never pulled: local bundling always succeeds or raises.
             image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),

@@ -18,6 +18,7 @@ from infra.packaging import (
     LocalPythonBundling,
     asset_digest,
     build_bundle,
+    lambda_python,
     pip_install_command,
     runtime_requirements,
 )
@@ -25,10 +26,12 @@ from infra.packaging import (
 pytestmark = pytest.mark.xdist_group("infra")
 
 
-def _fake_repo(root: Path, dependencies: list[str]) -> Path:
+def _fake_repo(root: Path, dependencies: list[str], lock: str = "") -> Path:
     root.mkdir(parents=True, exist_ok=True)
     deps = ", ".join(f'"{d}"' for d in dependencies)
     (root / "pyproject.toml").write_text(f'[project]\nname = "x"\nversion = "0"\ndependencies = [{deps}]\n')
+    (root / "requirements").mkdir()
+    (root / "requirements" / "runtime.txt").write_text(lock)
     (root / "functions" / "worker").mkdir(parents=True)
     (root / "functions" / "worker" / "handler.py").write_text("def handler(event, context):\n    return 1\n")
     (root / "functions" / "worker" / "__pycache__").mkdir()
@@ -98,23 +101,46 @@ def test_asset_hash_follows_code_and_dependencies_but_not_bytecode(tmp_path):
     assert asset_digest(root, ["a"]) != before
 
 
-def test_local_bundling_installs_wheels_and_copies_the_code_folders(tmp_path):
-    # Given a repo depending on one package available in a local wheelhouse
-    root = _fake_repo(tmp_path / "repo", ["tinydep"])
+def _locked(wheel: Path) -> str:
+    return f"tinydep==1.0 \\\n    --hash=sha256:{hashlib.sha256(wheel.read_bytes()).hexdigest()}\n"
+
+
+def test_local_bundling_installs_locked_wheels_copies_the_code_and_compiles_it(tmp_path):
+    # Given a repo whose runtime lock pins one package, by hash, available in a local wheelhouse
     wheelhouse = tmp_path / "wheels"
-    _pure_wheel(wheelhouse, "tinydep")
+    wheel = _pure_wheel(wheelhouse, "tinydep")
+    root = _fake_repo(tmp_path / "repo", ["tinydep"], lock=_locked(wheel))
     out = tmp_path / "out"
     # When CDK calls the local bundler (as it does during synth)
     assert LocalPythonBundling(root, wheelhouse).try_bundle(str(out), image=None) is True
-    # Then the package and the code folders are in the asset, without bytecode
+    # Then the package and the code folders are in the asset, with bytecode for Lambda's Python
     assert (out / "tinydep" / "__init__.py").read_text() == "VALUE = 42\n"
     assert all((out / folder).is_dir() for folder in CODE_FOLDERS)
     assert (out / "functions" / "worker" / "handler.py").exists()
-    assert not list(out.rglob("__pycache__"))
+    tag = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")
+    if lambda_python():
+        assert (out / "functions" / "worker" / "__pycache__" / f"handler.{tag}.pyc").exists()
+    assert not list(out.rglob("*.cpython-311.pyc"))  # the source tree's own bytecode is not copied
+
+
+def test_a_wheel_whose_hash_differs_from_the_lock_is_refused(tmp_path):
+    wheelhouse = tmp_path / "wheels"
+    wheel = _pure_wheel(wheelhouse, "tinydep")
+    root = _fake_repo(tmp_path / "repo", ["tinydep"], lock=_locked(wheel).replace("sha256:", "sha256:0"))
+    with pytest.raises(BundlingError, match="(?i)hash"):
+        build_bundle(tmp_path / "out", root, wheelhouse=wheelhouse)
+
+
+def test_a_missing_lock_file_says_how_to_make_it(tmp_path):
+    root = _fake_repo(tmp_path / "repo", ["tinydep"])
+    (root / "requirements" / "runtime.txt").unlink()
+    with pytest.raises(BundlingError, match="make lock"):
+        build_bundle(tmp_path / "out", root)
 
 
 def test_a_dependency_pip_cannot_provide_fails_the_bundle_with_pips_reason(tmp_path):
-    root = _fake_repo(tmp_path / "repo", ["package-that-is-not-in-the-wheelhouse"])
+    lock = "package-that-is-not-in-the-wheelhouse==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n"
+    root = _fake_repo(tmp_path / "repo", ["package-that-is-not-in-the-wheelhouse"], lock=lock)
     (tmp_path / "empty").mkdir()
     with pytest.raises(BundlingError, match="package-that-is-not-in-the-wheelhouse"):
         build_bundle(tmp_path / "out", root, wheelhouse=tmp_path / "empty")
