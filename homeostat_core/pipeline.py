@@ -319,13 +319,13 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
     from homeostat_core.symbolication.symbolicate import Symbolicator
 
     version = report.extension_version
-    symbolicator = ctx.symbolicators.get(version)
-    if symbolicator is None:
+    if version not in ctx.symbolicators:
         factory = ctx.ports.source_maps
         maps = (
             factory(ctx.repo, version) if factory else ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
         )
-        symbolicator = ctx.symbolicators[version] = Symbolicator(maps) if maps is not None else None
+        ctx.symbolicators[version] = Symbolicator(maps) if maps is not None else None
+    symbolicator = ctx.symbolicators[version]
     if symbolicator is None:
         record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
         return report

@@ -142,15 +142,41 @@ def build_ports(settings: Settings) -> Ports:
     from homeostat_core.pipeline import Ports, SystemClock
 
     state = state_for(settings)
+    forge = Traced(build_forge(settings), "forge")
     return Ports(
-        forge=Traced(build_forge(settings), "forge"),
+        forge=forge,
         llm=Traced(LazyChatModel(llm_key_provider(settings)), "model"),
         attempts=state.attempts,
         patterns=state.patterns,
         budgets=state.budgets,
         runs=state.runs,
         clock=SystemClock(),
+        source_maps=source_maps_for(settings, forge),
     )
+
+
+def source_maps_for(settings: Settings, forge):
+    """Where a repository's source maps come from, per extension version: the S3 bucket (uploaded
+    by the extension's release CI, docs/SOURCEMAPS.md), then maps committed in the repository."""
+
+    def maps(repo, version):
+        from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
+        from homeostat_core.symbolication.symbolicate import ChainedSourceMaps
+
+        uploaded = None
+        if settings.sourcemaps_bucket and version:
+            from homeostat_core.adapters.source_maps import S3SourceMaps
+
+            uploaded = S3SourceMaps(
+                settings.sourcemaps_bucket,
+                repo.slug,
+                version,
+                region=settings.region,
+                endpoint_url=settings.endpoint_url,
+            )
+        return ChainedSourceMaps(uploaded, ForgeSourceMaps(forge, repo, repo.branch))
+
+    return maps
 
 
 @lru_cache(maxsize=4)

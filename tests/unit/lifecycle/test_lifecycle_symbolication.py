@@ -109,3 +109,25 @@ def test_an_error_attempted_under_the_previous_fingerprint_version_keeps_its_his
     (outcome,) = record.outcomes
     assert (outcome["result"], outcome["fingerprint"]) == ("cooldown", old)
     assert w.model.calls == []
+
+
+def test_the_wiring_reads_uploaded_maps_per_version_then_committed_ones(tmp_path, monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    from homeostat_core.adapters.wiring import source_maps_for
+    from homeostat_core.settings import Settings
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    w = bundled_world(tmp_path)  # v1.1.0's map is committed in the repository
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="maps")
+        for name in ("background.js", "background.js.map"):
+            key = f"{w.repo.slug}/1.0.0/dist/{name}"
+            s3.put_object(Bucket="maps", Key=key, Body=(FIXTURES / "v1.0.0" / "dist" / name).read_bytes())
+        maps = source_maps_for(Settings(sourcemaps_bucket="maps", region="us-east-1"), w.forge)
+        uploaded = maps(w.repo, "1.0.0").find_map("dist/background.js")
+        committed = maps(w.repo, "1.1.0").find_map("dist/background.js")
+    assert uploaded.data == (FIXTURES / "v1.0.0" / "dist" / "background.js.map").read_bytes()
+    assert committed.data == (FIXTURES / "v1.1.0" / "dist" / "background.js.map").read_bytes()
