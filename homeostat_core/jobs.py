@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from homeostat_core.config import ConfigError, HomeostatConfig, RepoConfig, repo_from_json
 from homeostat_core.observability import logger
 
-if TYPE_CHECKING:  # learning (and the pattern library) load with the first learning job, not the scheduler
-    from homeostat_core.learning import LearningJob
+if TYPE_CHECKING:
     from homeostat_core.ports import JobQueue
 
 TOKEN_LANE = "token"
@@ -44,6 +43,42 @@ class Continuations(Protocol):
 
 class InvalidMessage(ValueError):
     """A queue message that no retry can fix (it goes to the DLQ with this reason)."""
+
+
+JobKind = Literal["pull_request_closed", "ci_completed"]
+
+
+class InvalidJob(ValueError):
+    """A learning job that lacks what learning needs."""
+
+
+@dataclass(frozen=True, slots=True)
+class LearningJob:
+    """What a webhook delivery claims; handle_job verifies it before anything changes."""
+
+    kind: JobKind
+    repo: str
+    head_sha: str
+    pr_number: int | None = None
+    head_repo: str = ""
+    author: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> LearningJob:
+        try:
+            job = LearningJob(**data)
+        except TypeError as exc:
+            raise InvalidJob(f"learning job has unexpected fields: {exc}") from None
+        if job.kind not in ("pull_request_closed", "ci_completed"):
+            raise InvalidJob(f"unknown learning job kind {job.kind!r}")
+        if job.kind == "pull_request_closed" and not isinstance(job.pr_number, int):
+            raise InvalidJob("pull_request_closed job needs pr_number")
+        if not isinstance(job.head_sha, str) or not job.head_sha:
+            raise InvalidJob("learning job needs head_sha")
+        return job
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +167,6 @@ def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
         except ConfigError as exc:
             raise InvalidMessage(f"repo_run message has a bad repo config: {exc}") from None
     if kind == "learning":
-        from homeostat_core.learning import InvalidJob, LearningJob
-
         try:
             return LearningJob.from_json(body["job"])
         except (KeyError, InvalidJob) as exc:

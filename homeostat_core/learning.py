@@ -16,12 +16,12 @@ Homeostat's own credentials:
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from homeostat_core import lifecycle
 from homeostat_core.config import RepoConfig
+from homeostat_core.jobs import LearningJob
 from homeostat_core.lifecycle import Stage, stage_of
 from homeostat_core.models import AttemptState, FileEdit, PullRequest
 from homeostat_core.observability import emit_outcome_metric, logger
@@ -31,42 +31,8 @@ from homeostat_core.patterns.learner import record_outcome
 from homeostat_core.ports import own_pull_request
 from homeostat_core.versions import version_from_manifest
 
-JobKind = Literal["pull_request_closed", "ci_completed"]
 # Stages in which a fingerprint has a PR whose end Homeostat has not recorded yet.
 _AWAITING_END = lifecycle.PR_OPEN | {Stage.ATTEMPT_FAILED}
-
-
-class InvalidJob(ValueError):
-    """A learning job that lacks what learning needs."""
-
-
-@dataclass(frozen=True, slots=True)
-class LearningJob:
-    """What a webhook delivery claims; handle_job verifies it before anything changes."""
-
-    kind: JobKind
-    repo: str
-    head_sha: str
-    pr_number: int | None = None
-    head_repo: str = ""
-    author: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> LearningJob:
-        try:
-            job = LearningJob(**data)
-        except TypeError as exc:
-            raise InvalidJob(f"learning job has unexpected fields: {exc}") from None
-        if job.kind not in ("pull_request_closed", "ci_completed"):
-            raise InvalidJob(f"unknown learning job kind {job.kind!r}")
-        if job.kind == "pull_request_closed" and not isinstance(job.pr_number, int):
-            raise InvalidJob("pull_request_closed job needs pr_number")
-        if not isinstance(job.head_sha, str) or not job.head_sha:
-            raise InvalidJob("learning job needs head_sha")
-        return job
 
 
 def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[str, Any]:

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from homeostat_core.fixing.engine import NO_SOURCE, SENSITIVE_PATH
-from homeostat_core.fixing.validation import REASON_CODES
 from homeostat_core.models import RunRecord
 
 # Labels Homeostat puts on issues.
@@ -20,15 +18,6 @@ REJECTED_LABEL = "homeostat-rejected"
 GAVE_UP_LABEL = "homeostat-gave-up"
 PENDING_RELEASE_LABEL = "homeostat-fixed-pending-release"
 REGRESSED_LABEL = "homeostat-regressed"
-
-# A fix that failed only because no model answered (and so cost nothing) is not the
-# fingerprint's fault: the attempt is given back and the issues wait for the next run.
-MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
-# Validation codes that say the model's edits were unusable (not that a policy refused them).
-_MODEL_QUALITY = frozenset({"edit_not_found", "edit_ambiguous", "file_not_found", "no_edits", "no_change"})
-_MODEL_QUALITY |= {"parse_error"}
-# A policy refused the fix: the issues get REJECTED_LABEL and one comment naming the reason.
-REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_SOURCE, SENSITIVE_PATH}
 
 
 class Result(StrEnum):

@@ -38,7 +38,13 @@ from homeostat_core.attempts import as_utc
 from homeostat_core.budget import BudgetReservation, reserve_pr
 from homeostat_core.config import RepoConfig
 from homeostat_core.fingerprint import fingerprint_with_history, is_minified_frame
-from homeostat_core.fixing.engine import apply_pattern, attempt_fix, max_attempt_cost_usd
+from homeostat_core.fixing.engine import (
+    MODEL_UNAVAILABLE_REASONS,
+    REJECTION_REASONS,
+    apply_pattern,
+    attempt_fix,
+    max_attempt_cost_usd,
+)
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.lifecycle import POLICY, Policy, Stage, stage_of
@@ -57,11 +63,9 @@ from homeostat_core.models import (
 from homeostat_core.observability import emit_outcome_metric, emit_run_metrics, logger, run_summary
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
-    MODEL_UNAVAILABLE_REASONS,
     PENDING_RELEASE_LABEL,
     REGRESSED_LABEL,
     REJECTED_LABEL,
-    REJECTION_REASONS,
     UNPARSEABLE_LABEL,
     FingerprintOutcome,
     Result,

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from homeostat_core.jobs import enqueue_learning
-from homeostat_core.learning import InvalidJob, LearningJob
+from homeostat_core.jobs import InvalidJob, LearningJob, enqueue_learning
 from homeostat_core.observability import logger
 from homeostat_core.ports import BRANCH_PREFIX, JobQueue
 

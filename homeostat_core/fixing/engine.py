@@ -22,7 +22,13 @@ from homeostat_core.fixing.prompts import (
     load_context,
 )
 from homeostat_core.fixing.tiers import STRONG_ONLY_TIER, plan_route, sensitive_among
-from homeostat_core.fixing.validation import PARSE_ERROR, Rejection, ValidatedChange, validate_edits
+from homeostat_core.fixing.validation import (
+    PARSE_ERROR,
+    REASON_CODES,
+    Rejection,
+    ValidatedChange,
+    validate_edits,
+)
 from homeostat_core.models import (
     ChatResponse,
     ErrorFingerprint,
@@ -40,6 +46,9 @@ NO_SOURCE = "no_source"
 PROMPT_TOO_LARGE = "prompt_too_large"
 MODEL_DECLINED = "model_declined"
 SENSITIVE_PATH = "sensitive_path"
+# A fix that failed only because no model answered (and so cost nothing) is not the
+# fingerprint's fault: the attempt is given back and the issues wait for the next run.
+MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
 LLM_ERROR_PREFIX = (
     "llm_"  # + LlmError.kind: llm_timeout, llm_rate_limit, llm_server, llm_bad_request, llm_auth
 )
@@ -345,7 +354,17 @@ def apply_pattern(match: PatternMatch, repo_config: RepoConfig, forge: Forge) ->
     )
 
 
+# Validation codes that say the model's edits were unusable (not that a policy refused them).
+_MODEL_QUALITY = frozenset(
+    {"edit_not_found", "edit_ambiguous", "file_not_found", "no_edits", "no_change", PARSE_ERROR}
+)
+# A policy refused the fix: the issues get `homeostat-rejected` and one comment naming the reason.
+REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_SOURCE, SENSITIVE_PATH}
+
+
 __all__ = [
+    "MODEL_UNAVAILABLE_REASONS",
+    "REJECTION_REASONS",
     "LLM_ERROR_PREFIX",
     "MODEL_DECLINED",
     "NO_SOURCE",

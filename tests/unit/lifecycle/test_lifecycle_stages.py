@@ -103,8 +103,8 @@ def test_a_stored_stage_wins_over_the_legacy_fields_and_an_unknown_one_falls_bac
 
 
 def test_every_content_policy_code_labels_the_issue_rejected():
+    from homeostat_core.fixing.engine import REJECTION_REASONS
     from homeostat_core.fixing.validation import CONTENT_POLICY_CODES
-    from homeostat_core.outcomes import REJECTION_REASONS
 
     assert set(CONTENT_POLICY_CODES) <= REJECTION_REASONS
     assert "edit_not_found" not in REJECTION_REASONS  # a model's bad edit is a failure, not a policy

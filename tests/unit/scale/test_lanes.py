@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from homeostat_core.config import ConfigError, parse_config, repo_from_json
-from homeostat_core.jobs import enqueue_learning, learning_lane, parse_message, repo_lane, schedule_runs
-from homeostat_core.learning import LearningJob
+from homeostat_core.jobs import (
+    LearningJob,
+    enqueue_learning,
+    learning_lane,
+    parse_message,
+    repo_lane,
+    schedule_runs,
+)
 
 
 class ListQueue:
