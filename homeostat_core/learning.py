@@ -197,15 +197,6 @@ def _edit_between(path: str, before: str, after: str) -> FileEdit | None:
 
 def edits_diff(edits) -> str:
     """A unified diff of search/replace edits, for people reading a pattern (not for applying)."""
-    chunks = []
-    for edit in edits:
-        chunks.extend(
-            difflib.unified_diff(
-                edit.search.splitlines(keepends=True),
-                edit.replace.splitlines(keepends=True),
-                fromfile=f"a/{edit.path}",
-                tofile=f"b/{edit.path}",
-                lineterm="\n",
-            )
-        )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
+    from homeostat_core.fixing.validation import unified_diff
+
+    return "".join(unified_diff(edit.path, edit.search, edit.replace)[0] for edit in edits)

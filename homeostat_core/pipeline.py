@@ -636,19 +636,7 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
                 NO_DRAFTS_MARKER,
             )
     _link_issues(ctx, group, pr, fix)
-    # Recorded last: a row with this PR and head has nothing left to do (crash recovery).
-    published = ctx.attempts.save(
-        lifecycle.moved(
-            state,
-            Stage.DRAFT,
-            pr_number=pr.number,
-            head_sha=pr.head_sha,
-            branch=pr.branch,
-            pr_opened_at=state.pr_opened_at if iterating and state.pr_opened_at else ctx.now,
-            ci_summary=None,
-            failure_summary=None,
-        )
-    )
+    published = _record_published(ctx, state, pr)
     return _outcome(
         group,
         Result.PR_CREATED if created else Result.PR_UPDATED,
@@ -783,32 +771,42 @@ def _recorded_fix(ctx: RunContext, state: AttemptState) -> ProposedFix | FixFail
     )
 
 
-def _finish_recovered(
-    ctx: RunContext, group: Group, state: AttemptState, pr: PullRequest
-) -> FingerprintOutcome:
-    """An attempt died after writing its PR: record it and post the comments, nothing more."""
-    recorded = ctx.attempts.save(
+def _record_published(ctx: RunContext, state: AttemptState, pr: PullRequest) -> AttemptState:
+    """The PR and the commit Homeostat pushed, recorded last: a row with them has nothing left to
+    do (crash recovery), and `head_sha` is what Homeostat may move its branch from next time."""
+    return ctx.attempts.save(
         lifecycle.moved(
             state,
             Stage.DRAFT,
             pr_number=pr.number,
             head_sha=pr.head_sha,
             branch=pr.branch,
-            pr_opened_at=state.pr_opened_at or ctx.now,
+            pr_opened_at=state.pr_opened_at if _has_open_pr(state) and state.pr_opened_at else ctx.now,
+            ci_summary=None,
+            failure_summary=None,
         )
     )
+
+
+def _finish_recovered(
+    ctx: RunContext, group: Group, state: AttemptState, pr: PullRequest
+) -> FingerprintOutcome:
+    """An attempt died after writing its PR: post the comments and record it, nothing more."""
+    from homeostat_core.fixing.validation import unified_diff
+
     fix = ProposedFix(
-        edits=recorded.edits,
+        edits=state.edits,
         changes=(),
         summary="",
-        source="pattern" if recorded.pattern_id else "ai",
-        tier=recorded.tier or 0,
+        source="pattern" if state.pattern_id else "ai",
+        tier=state.tier or 0,
         model=str((parse_state_block(pr.body) or {}).get("model") or ""),
-        cost_usd=recorded.cost_usd,
-        pattern_id=recorded.pattern_id,
-        lines_changed=sum(edit.replace.count("\n") + edit.search.count("\n") + 2 for edit in recorded.edits),
+        cost_usd=state.cost_usd,
+        pattern_id=state.pattern_id,
+        lines_changed=sum(unified_diff(e.path, e.search, e.replace)[1] for e in state.edits),
     )
     _link_issues(ctx, group, pr, fix)
+    _record_published(ctx, state, pr)
     return _outcome(
         group, Result.PR_RECOVERED, pr=pr.number, reason=f"finished attempt {state.attempts} after a crash"
     )

@@ -919,7 +919,8 @@ def content_guard(path: str, old: str, new: str) -> Rejection | None:
     return Rejection(code, f"{path}: the edit {description}", path)
 
 
-def _diff(path: str, old: str, new: str) -> tuple[str, int]:
+def unified_diff(path: str, old: str, new: str) -> tuple[str, int]:
+    """A unified diff of one file's change and its count of changed lines (the one diff helper)."""
     lines = list(
         difflib.unified_diff(
             old.splitlines(keepends=True),
@@ -989,7 +990,7 @@ def validate_edits(
             rejection = guard(path, originals[path], current[path])
             if rejection:
                 return rejection
-        diff, lines = _diff(path, originals[path], current[path])
+        diff, lines = unified_diff(path, originals[path], current[path])
         diffs.append(diff)
         total_lines += lines
     if total_lines > repo_config.max_lines_changed:
