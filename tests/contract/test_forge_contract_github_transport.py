@@ -137,8 +137,15 @@ def test_from_app_uses_an_installation_token(tmp_path: Path):
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     with FakeGitHub(tokens=[]) as fake:
         fake.add_repo(SLUG, "main", FILES)
+        fake.configure_app(123, public)
+        fake.add_installation(42, [SLUG])
         forge = GitHubForge.from_app(
             123, pem, 42, fake.base_url, retry=fast_retry(), seconds_between_requests=None
         )
@@ -147,12 +154,9 @@ def test_from_app_uses_an_installation_token(tmp_path: Path):
             ("POST", "/app/installations/42/access_tokens"),
             ("GET", "/repos/acme/widget/contents/src/app.js"),
         ]
-        assert forge.api_calls == 2
-        # an installation token cannot ask who it is: the error says what to configure
-        with pytest.raises(ForgeError, match=r"\[bot\]' and that login must be configured"):
-            forge.whoami()
-        forge._login = "homeostat-app[bot]"
-        assert forge.whoami() == "homeostat-app[bot]"
+        # an installation token may not call GET /user: the App's own JWT asks GET /app, once
+        assert forge.whoami() == "homeostat[bot]" == forge.whoami(REPO)
+        assert [(c.method, c.path) for c in fake.calls][2:] == [("GET", "/app")]
 
 
 # --- the fake speaks GitHub's shapes ---------------------------------------------------------

@@ -79,31 +79,30 @@ def test_a_bad_installation_id_is_a_config_error_naming_the_key(bad):
 
 def test_learning_jobs_get_one_lane_per_pr_never_a_repo_run_lane():
     queue = ListQueue()
-    first = LearningJob(
-        kind="pull_request_closed", repo="acme/a", branch="homeostat/fix-0123456789ab", pr_number=7
-    )
-    other = LearningJob(
-        kind="check_completed", repo="acme/a", branch="homeostat/fix-ba9876543210", pr_number=8
-    )
+    first = LearningJob(kind="pull_request_closed", repo="acme/a", head_sha="a" * 40, pr_number=7)
+    other = LearningJob(kind="pull_request_closed", repo="acme/a", head_sha="b" * 40, pr_number=8)
+    ci = LearningJob(kind="ci_completed", repo="acme/a", head_sha="c" * 40)
     enqueue_learning(first, "d-1", queue)
     enqueue_learning(other, "d-2", queue)
     enqueue_learning(first, "d-3", queue)
+    enqueue_learning(ci, "d-4", queue)
     groups = [group for _, group, _ in queue.sent]
-    assert groups == ["learning:acme/a#7", "learning:acme/a#8", "learning:acme/a#7"]
+    assert groups == [
+        "learning:acme/a#7",
+        "learning:acme/a#8",
+        "learning:acme/a#7",
+        "learning:acme/a#" + "c" * 40,
+    ]
     assert not {repo_lane(repo_from_json(_repo("acme/a", 11)))} & set(groups)
 
 
 def test_a_long_repo_name_still_makes_a_valid_group_id():
     slug = "o" * 39 + "/" + "n" * 100
-    job = LearningJob(
-        kind="pull_request_closed", repo=slug, branch="homeostat/fix-0123456789ab", pr_number=123456
-    )
+    job = LearningJob(kind="pull_request_closed", repo=slug, head_sha="a" * 40, pr_number=123456)
     lane = learning_lane(job)
     assert len(lane) <= 128 and lane.startswith("learning:")
     assert lane != learning_lane(
-        LearningJob(
-            kind="pull_request_closed", repo=slug, branch="homeostat/fix-0123456789ab", pr_number=123457
-        )
+        LearningJob(kind="pull_request_closed", repo=slug, head_sha="a" * 40, pr_number=123457)
     )
 
 
