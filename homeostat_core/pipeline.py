@@ -989,10 +989,12 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
     from homeostat_core.learning import settle_closed_pr
 
     reported = {g.fingerprint.id: g for g in groups}
-    own_open = {pr.number: pr for pr in ctx.forge.list_own_open_prs(ctx.repo)}
-    ctx.open_prs = len(own_open)
+    rows = ctx.attempts.list(ctx.repo.slug)
+    # Homeostat's open PRs are the ones its rows recorded: an idle repository costs no listing
+    ctx.open_prs = sum(1 for row in rows if _has_open_pr(row))
+    own_open = {pr.number: pr for pr in ctx.forge.list_own_open_prs(ctx.repo)} if ctx.open_prs else {}
     outcomes = []
-    for state in ctx.attempts.list(ctx.repo.slug):
+    for state in rows:
         if ctx.deadline.near():
             break
         if stage_of(state) is Stage.MERGED:
