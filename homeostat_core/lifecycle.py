@@ -81,8 +81,10 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     ),
     # An iteration on an open PR can fail to produce a fix: the PR is still there and can still end.
     Stage.ATTEMPT_FAILED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP, Stage.HANDED_OVER, *_PR_ENDS}),
-    Stage.DRAFT: frozenset({Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
-    Stage.READY: frozenset({Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
+    # draft → draft / ready → draft: the fix rebuilt on a base branch that moved (a new commit, so
+    # CI must pass again)
+    Stage.DRAFT: frozenset({Stage.DRAFT, Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
+    Stage.READY: frozenset({Stage.DRAFT, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
     Stage.CI_FAILED: frozenset({Stage.CLAIMED, Stage.READY, Stage.HANDED_OVER, Stage.GIVEN_UP, *_PR_ENDS}),
     Stage.HANDED_OVER: frozenset(_PR_ENDS),
     # merged = awaiting release until a version with the fix is reported; then verified or regressed

@@ -154,6 +154,9 @@ class PullRequest:
     merge_commit_sha: str | None = None
     closed_at: datetime | None = None
     merged_at: datetime | None = None
+    # False: the PR conflicts with its base branch; None: not known (GitHub computes it lazily,
+    # and lists do not carry it)
+    mergeable: bool | None = None
 
 
 # "none": no check run and no commit status at all on that commit

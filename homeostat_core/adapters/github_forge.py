@@ -911,6 +911,7 @@ def _pull_from_json(data: dict[str, Any]) -> PullRequest:
         merge_commit_sha=data.get("merge_commit_sha"),
         closed_at=_as_datetime(data.get("closed_at")),
         merged_at=_as_datetime(data.get("merged_at")),
+        mergeable=data.get("mergeable") if isinstance(data.get("mergeable"), bool) else None,
     )
 
 

@@ -624,8 +624,10 @@ class LocalForge:
     def _pull_model(self, repo: RepoConfig, record: dict[str, Any]) -> PullRequest:
         head_repo = record.get("head_repo", repo.slug)
         head_sha = record["head_sha"]
+        mergeable = None
         if record["state"] == "open" and head_repo == repo.slug:  # like GitHub: the branch's head now
             head_sha = self.branch_sha(repo, record["branch"]) or head_sha
+            mergeable = self._merges_cleanly(repo, record["base"], head_sha)
         return PullRequest(
             number=record["number"],
             url=(self._dir(repo) / "pulls" / f"{record['number']}.json").as_uri(),
@@ -641,7 +643,15 @@ class LocalForge:
             merge_commit_sha=record.get("merge_commit_sha"),
             closed_at=_as_datetime(record.get("closed_at")),
             merged_at=_as_datetime(record.get("merged_at")),
+            mergeable=mergeable,
         )
+
+    def _merges_cleanly(self, repo: RepoConfig, base: str, head_sha: str) -> bool | None:
+        """Whether `head_sha` merges into `base` without conflicts (git merge-tree, no work tree)."""
+        if not head_sha:
+            return None
+        result = self._git(repo, "merge-tree", "--write-tree", f"refs/heads/{base}", head_sha, check=False)
+        return {0: True, 1: False}.get(result.returncode)
 
     def _checks_path(self, repo: RepoConfig, sha: str) -> Path:
         if not re.fullmatch(r"[0-9a-f]{7,64}", sha or ""):

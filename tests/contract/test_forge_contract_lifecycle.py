@@ -171,3 +171,19 @@ def test_all_green_only_when_every_check_completed(forge_harness: Harness):
     h.add_check(pr.head_sha, "e2e-2", "success", "ok")
     assert h.forge.get_check_results(h.repo, pr.head_sha).state == "pending"  # e2e still runs
     assert branch_for(FID) == pr.branch
+
+
+def test_a_pr_that_conflicts_with_a_moved_base_says_so_until_rebuilt_on_it(forge_harness: Harness):
+    h = forge_harness
+    pr, _ = h.forge.upsert_pr(h.repo, FID, _fix(), "fix", "body")
+    assert h.forge.get_pr(h.repo, pr.number).mergeable is not False
+    # Given someone changes the same lines on the base branch
+    h.push_to_base({"src/app.js": "export function run(user) {\n  return user.displayName;\n}\n"})
+    if h.fake is not None:  # the fake does not merge trees: it is told, as GitHub would compute
+        h.fake.set_conflicting(h.repo.slug, pr.number)
+    # Then the PR reports the conflict
+    assert h.forge.get_pr(h.repo, pr.number).mergeable is False
+    # And when Homeostat pushes its fix rebuilt on the new base, it merges again
+    rebuilt = [FileChange("src/app.js", "export function run(user) {\n  return user?.displayName;\n}\n")]
+    h.forge.upsert_pr(h.repo, FID, rebuilt, "fix", "body", expected_head=pr.head_sha)
+    assert h.forge.get_pr(h.repo, pr.number).mergeable is True

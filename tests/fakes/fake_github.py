@@ -406,6 +406,11 @@ class FakeGitHub:
         with self._lock:
             return self._repos[slug].commits[sha]["author"]
 
+    def set_conflicting(self, slug: str, number: int, conflicting: bool = True) -> None:
+        """The PR's base moved and now conflicts with its head (GitHub: mergeable false, "dirty")."""
+        with self._lock:
+            self._repos[slug].pulls[number]["conflicting"] = conflicting
+
     def merge_pr(self, slug: str, number: int) -> str:
         with self._lock:
             repo = self._repos[slug]
@@ -880,9 +885,9 @@ class FakeGitHub:
             "auto_merge": None,
             "draft": pr.get("draft", False),
             "merged": pr.get("merged", False),
-            "mergeable": True,
+            "mergeable": not pr.get("conflicting", False),
             "rebaseable": True,
-            "mergeable_state": "clean",
+            "mergeable_state": "dirty" if pr.get("conflicting") else "clean",
             "merged_by": None,
             "comments": sum(1 for c in repo.comments.values() if c["issue"] == n),
             "review_comments": 0,
@@ -1172,6 +1177,9 @@ class FakeGitHub:
             raise _HttpError(422, "Update is not a fast forward")
         self._refuse_by_rules(repo, ref)
         repo.refs[ref] = sha
+        for pr in repo.pulls.values():  # a new head: GitHub computes mergeability again
+            if f"refs/heads/{pr['head']}" == ref:
+                pr.pop("conflicting", None)
         return 200, self._ref_json(repo, ref), {}
 
     def _delete_ref(self, repo, m, q, body, headers):

@@ -261,3 +261,47 @@ def test_a_repository_without_draft_prs_gets_a_ready_pr_that_says_ci_has_not_run
         "cannot have draft pull requests" in c["body"] for c in w.forge.issue_comments(w.repo, pr.number)
     )
     assert w.stage() == "draft"  # still waiting for CI before "ready"
+
+
+def _move_base(w, old: str, new: str) -> None:
+    """A maintainer commits to the base branch (main), changing `old` into `new` in storage.js."""
+    text = w.forge.read_file(w.repo, "src/lib/storage.js")
+    w.forge.commit_as(
+        w.repo, w.repo.branch, "maintainer", [FileChange("src/lib/storage.js", text.replace(old, new))]
+    )
+
+
+def test_a_pr_that_conflicts_with_a_moved_base_is_rebuilt_on_it_without_a_model_call(tmp_path):
+    w = make_world(tmp_path)
+    w.file_issue()
+    w.run()
+    pr = w.prs()[0]
+    # Given the base branch moves
+    # (the line right before the one Homeostat's fix replaced: git calls adjacent changes a conflict)
+    _move_base(
+        w,
+        "  const data = await chrome.storage.local.get(NOTES_KEY);\n",
+        "  const data = await chrome.storage.local.get(NOTES_KEY); // v2 storage\n",
+    )
+    assert w.forge.get_pr(w.repo, pr.number).mergeable is False
+    # When the next run looks at its open PR
+    record = w.run()
+    # Then the recorded fix is rebuilt on the new base: same PR, new commit, mergeable, $0
+    (outcome,) = record.outcomes
+    assert outcome["result"] == "pr_updated" and "rebuilt" in outcome["reason"]
+    rebuilt = w.forge.get_pr(w.repo, pr.number)
+    assert rebuilt.mergeable is True and rebuilt.head_sha != pr.head_sha
+    assert len(w.model.calls) == 1 and w.attempt().attempts == 1
+    assert w.attempt().head_sha == rebuilt.head_sha
+
+
+def test_a_conflict_the_recorded_fix_cannot_survive_goes_to_the_next_attempt(tmp_path):
+    w = make_world(tmp_path)
+    w.file_issue()
+    w.run()
+    _move_base(
+        w, "  return JSON.parse(data[NOTES_KEY]);\n", "  return JSON.parse(data[NOTES_KEY] ?? 'null');\n"
+    )
+    record = w.run()
+    assert record.outcomes[0]["reason"] == "conflicts with the base branch"
+    assert w.stage() == "ci_failed" and "conflicts" in w.attempt().ci_summary
