@@ -508,7 +508,6 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
         error_type=fp.error_type or before.error_type,
         file_path=fp.file_path or before.file_path,
         fingerprint_version=fp.version or before.fingerprint_version,
-        closed_at=None if before.pr_number is None or _has_open_pr(before) else before.closed_at,
     )
     if stage_of(before) in lifecycle.REOPENABLE:
         # a new occurrence after a close starts over: a fresh PR, a fresh count
@@ -518,7 +517,7 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
     elif stage_of(before) is Stage.REGRESSED:
         # the merged PR is history: a new PR, the attempts count on (a fix that keeps regressing
         # is given up like any other)
-        claimed = dataclasses.replace(claimed, pr_number=None, head_sha=None, branch=None, closed_at=None)
+        claimed = dataclasses.replace(claimed, pr_number=None, head_sha=None, branch=None)
     try:
         if state is None:
             return ctx.attempts.start_attempt(claimed, expected_attempts=0)
@@ -782,6 +781,7 @@ def _record_published(ctx: RunContext, state: AttemptState, pr: PullRequest) -> 
             head_sha=pr.head_sha,
             branch=pr.branch,
             pr_opened_at=state.pr_opened_at if _has_open_pr(state) and state.pr_opened_at else ctx.now,
+            closed_at=None,  # an open PR (a row re-opened after a close keeps no stale close time)
             ci_summary=None,
             failure_summary=None,
         )

@@ -176,6 +176,10 @@ def test_a_pr_closed_by_a_person_is_not_recreated_until_a_newer_report(tmp_path)
     record = w.run()
     assert w.results(record) == ["pr_created"]
     assert len(w.prs()) == 2
+    # ... whose PR is followed like any other (CI makes it ready)
+    new = [p for p in w.prs() if p.state == "open"][0]
+    w.forge.set_check(w.repo, new.head_sha, "test", "success")
+    assert w.results(w.run()) == ["ready"] and w.stage() == "ready"
 
 
 def test_a_merged_fix_deletes_the_branch_and_closes_its_issues(tmp_path):
