@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from infra.packaging import (
     lambda_python,
     pip_install_command,
     runtime_requirements,
+    strip_debug_symbols,
 )
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -144,3 +146,24 @@ def test_a_dependency_pip_cannot_provide_fails_the_bundle_with_pips_reason(tmp_p
     (tmp_path / "empty").mkdir()
     with pytest.raises(BundlingError, match="package-that-is-not-in-the-wheelhouse"):
         build_bundle(tmp_path / "out", root, wheelhouse=tmp_path / "empty")
+
+
+@pytest.mark.skipif(
+    not (shutil.which("llvm-strip") and shutil.which("gcc")), reason="needs gcc and llvm-strip"
+)
+def test_native_libraries_lose_their_debug_sections_and_keep_working(tmp_path):
+    import ctypes
+    import subprocess
+
+    # Given a native library built with debug information
+    source = tmp_path / "answer.c"
+    source.write_text("int answer(void) { return 42; }\n")
+    library = tmp_path / "bundle" / "pkg" / "_answer.so"
+    library.parent.mkdir(parents=True)
+    subprocess.run(["gcc", "-g3", "-O0", "-shared", "-fPIC", "-o", str(library), str(source)], check=True)
+    before = library.stat().st_size
+    # When the bundle's libraries are stripped
+    assert strip_debug_symbols(tmp_path / "bundle") == 1
+    # Then it is smaller and still loads and runs
+    assert library.stat().st_size < before
+    assert ctypes.CDLL(str(library)).answer() == 42
