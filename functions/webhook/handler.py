@@ -1,4 +1,4 @@
-"""GitHub webhook on a Lambda Function URL: verify HMAC, dedupe by delivery id, enqueue, 202."""
+"""GitHub webhook on a Lambda Function URL: verify HMAC, dedupe by the signed body, enqueue, 202."""
 
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ def _once():
     def enqueue_once(key: dict, action=None) -> dict:
         return action()
 
-    return lambda delivery_id, action: enqueue_once(key={"delivery": delivery_id}, action=action)
+    # the key is the hash of the signed body (receive_delivery): a replay under a new delivery id is
+    # the same delivery
+    return lambda delivery_key, action: enqueue_once(key={"delivery": delivery_key}, action=action)
 
 
 def _raw_body(event) -> bytes | None:
