@@ -207,6 +207,11 @@ def outcomes_table(outcomes: Iterable[FixOutcomes], *, console: bool = False) ->
         return "\n".join(lines)
     header = [short for _, short, _ in OUTCOME_COLUMNS]
     rows = [[o.repo.split("/", 1)[-1], *(str(get(o)) for _, _, get in OUTCOME_COLUMNS[1:])] for o in outcomes]
+    return aligned(header, rows)
+
+
+def aligned(header, rows) -> str:
+    """A console table: the first column left-aligned, the numbers right-aligned, indented."""
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     return "\n".join(
         "  "

@@ -220,13 +220,9 @@ def console_table(records: list) -> str:
             total = sum(float(v) for v in values)
             totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
         rows.append(tuple(totals))
-    header = tuple(name for name, _ in CONSOLE_COLUMNS)
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = []
-    for row in (header, *rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  " + " ".join(cells))
-    return "\n".join(lines)
+    from homeostat_core.run_report import aligned
+
+    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
 
 
 def is_rejection(outcome: dict) -> bool:
