@@ -24,10 +24,8 @@ def _trace_ids(shared_data):
 
 
 @pytest.fixture(scope="module")
-def dev_traces():
-    from tests.conftest import SHARED_DATA
-
-    return _traces(SHARED_DATA, "js_stacktraces.dev.json")
+def dev_traces(shared_data):
+    return _traces(shared_data, "js_stacktraces.dev.json")
 
 
 def test_dev_set_has_36_traces(dev_traces):
