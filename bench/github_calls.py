@@ -32,7 +32,8 @@ from homeostat_core.fingerprint import fingerprint  # noqa: E402
 from homeostat_core.fixing.model_settings import load_model_settings  # noqa: E402
 from homeostat_core.intake import parse_issue  # noqa: E402
 from homeostat_core.observability import logger  # noqa: E402
-from homeostat_core.pipeline import Ports, SystemClock, run_repo  # noqa: E402
+from homeostat_core.pipeline import run_repo  # noqa: E402
+from homeostat_core.ports import Ports, SystemClock
 from homeostat_core.settings import parse_settings  # noqa: E402
 from tests.fakes.fake_github import FakeGitHub  # noqa: E402
 

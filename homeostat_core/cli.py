@@ -21,6 +21,10 @@ from homeostat_core.commands._errors import (
     STATE_HINT,
     CliError,
 )
+from homeostat_core.config import ConfigError
+from homeostat_core.fixing.model_settings import ModelSettingsError
+from homeostat_core.local.runner import StateFolderError
+from homeostat_core.settings import SettingsError
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -98,11 +102,6 @@ def _silence_stdout() -> None:
 
 def explain(exc: BaseException) -> CliError:
     """The one-message form of any failure; errors Homeostat does not know are internal errors."""
-    from homeostat_core.config import ConfigError
-    from homeostat_core.fixing.model_settings import ModelSettingsError
-    from homeostat_core.local.runner import StateFolderError
-    from homeostat_core.settings import SettingsError
-
     if isinstance(exc, CliError):
         return exc
     if isinstance(exc, StateFolderError):

@@ -456,6 +456,7 @@ def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprin
     if version == FINGERPRINT_VERSION:
         return fingerprint(report)
     if version == "2026-11":
+        # lazy: only rows kept under the old id need it
         from homeostat_core.fingerprint_legacy import v2026_11
 
         return v2026_11.fingerprint_report(report)

@@ -7,9 +7,9 @@ record or skip without knowing about HTTP libraries or boto3.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
 
 from homeostat_core.config import PathFilters, RepoConfig
@@ -52,14 +52,6 @@ def branch_candidates(fingerprint_id: str) -> list[str]:
     """`branch_for(id)`, then `-2`, `-3`, … in the order a forge tries them."""
     base = branch_for(fingerprint_id)
     return [base, *(f"{base}-{n}" for n in range(2, MAX_BRANCH_SUFFIX + 1))]
-
-
-def pr_marker(fingerprint_id: str) -> str:
-    return f"<!-- homeostat:fingerprint={fingerprint_id} -->"
-
-
-def issue_comment_marker(fingerprint_id: str) -> str:
-    return f"<!-- homeostat:issue-comment={fingerprint_id} -->"
 
 
 def fit_body(body: str, marker: str | None = None, limit: int = MAX_BODY_CHARS) -> str:
@@ -394,6 +386,42 @@ class SourceMapStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Ports:
+    """Everything a repo run talks to; handlers and local mode wire adapters in."""
+
+    forge: Forge
+    llm: ChatModel
+    attempts: AttemptStore
+    patterns: PatternStore
+    budgets: BudgetStore
+    runs: RunStore
+    clock: Clock
+    # Where a repository's source maps come from, per extension version (wiring: the S3 bucket,
+    # then maps committed in the repository). None: only maps committed in the repository.
+    source_maps: Callable[[RepoConfig, str | None], SourceMapStore | None] | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Stops new work when fewer than `margin_s` seconds are left (Lambda's remaining time)."""
+
+    remaining_s: Callable[[], float]
+    margin_s: float = 60.0
+
+    def near(self) -> bool:
+        return self.remaining_s() < self.margin_s
+
+    @staticmethod
+    def unlimited() -> Deadline:
+        return Deadline(remaining_s=lambda: float("inf"), margin_s=0.0)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 __all__ = [
     "AttemptResult",
     "AttemptState",
@@ -414,6 +442,9 @@ __all__ = [
     "MAX_BODY_CHARS",
     "NotOwnPullRequest",
     "PathFilters",
+    "Ports",
+    "Deadline",
+    "SystemClock",
     "PathNotAllowed",
     "PatternStore",
     "PortError",
@@ -426,7 +457,5 @@ __all__ = [
     "check_verdict",
     "fit_body",
     "is_branch_for",
-    "issue_comment_marker",
     "own_pull_request",
-    "pr_marker",
 ]

@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from homeostat_core.lifecycle import stage_of
 from homeostat_core.models import AttemptState, RunRecord
 
 COLUMNS = (
@@ -139,8 +140,6 @@ _MERGED_STAGES = frozenset({"merged", "verified", "regressed"})
 def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord]) -> list[FixOutcomes]:
     """Per repository: PRs opened, merged, closed by people, merge rate, median time to merge,
     fixes verified in production, regressions, and cost per merged and per verified fix."""
-    from homeostat_core.lifecycle import stage_of
-
     rows: dict[str, list[AttemptState]] = {}
     for row in attempts:
         rows.setdefault(row.repo, []).append(row)

@@ -15,7 +15,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import aws_session, job_queue, webhook_secret
+from homeostat_core.adapters.aws import aws_session
+from homeostat_core.adapters.wiring import job_queue, webhook_secret
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
 from homeostat_core.webhook import receive_delivery

@@ -18,10 +18,12 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from homeostat_core.adapters.wiring import aws_session, build_ports, continuations
-from homeostat_core.jobs import run_message
+from homeostat_core.adapters.aws import aws_session
+from homeostat_core.adapters.wiring import build_ports, continuations
 from homeostat_core.observability import logger, tracer
+from homeostat_core.ports import Deadline
 from homeostat_core.settings import get_settings
+from homeostat_core.worker import run_message
 
 # Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
 get_settings()
@@ -43,8 +45,6 @@ def _idempotent_runner():
 
     @idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=store)
     def run_once(message: dict) -> dict:
-        from homeostat_core.pipeline import Deadline  # the fix engine loads with the first message
-
         settings = get_settings()
         context = _context.get("lambda")
         remaining = (

@@ -25,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from homeostat_core.config import RepoConfig
+from homeostat_core.adapters.aws import read_secret
+from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.ports import ForgeError, RateLimitLow
 
 TOKEN_CREDENTIAL = "token"
@@ -61,8 +62,6 @@ def parse_app_secret(value: str | None, source: str) -> AppCredentials:
 
 
 def _token_repo() -> RepoConfig:
-    from homeostat_core.config import PathFilters
-
     return RepoConfig(
         slug="(token)/(no repository)",
         branch="main",
@@ -146,6 +145,7 @@ class ForgeRouter:
         return secret
 
     def _build(self, repo: RepoConfig, secret: str, credential: str):
+        # lazy: PyGithub loads with the first GitHub call
         from homeostat_core.adapters.github_forge import GitHubForge
 
         if repo.installation_id is None:
@@ -254,11 +254,9 @@ def diagnose_app_access(app: AppCredentials, repo: RepoConfig, base_url: str, re
 
 def check_app_repositories(settings, repos) -> list[tuple[bool, str]]:
     """`homeostat doctor`: the App secret, then each repository's installation and access."""
-    from homeostat_core.adapters.wiring import _secret
-
     source = f"secret {settings.github_app_secret}" if settings.github_app_secret else "$GITHUB_APP"
     try:
-        app = parse_app_secret(_secret(settings.github_app_secret, "GITHUB_APP"), source)
+        app = parse_app_secret(read_secret(settings.github_app_secret, "GITHUB_APP"), source)
     except CredentialError as exc:
         return [(False, f"GitHub App for {len(repos)} repositories: {exc}")]
     except Exception as exc:  # Secrets Manager unreachable, no AWS credentials

@@ -57,8 +57,8 @@ from homeostat_core.ports import (
     fit_body,
     is_branch_for,
     own_pull_request,
-    pr_marker,
 )
+from homeostat_core.report.markers import pr_marker
 
 DEFAULT_BASE_URL = "https://api.github.com"
 FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})

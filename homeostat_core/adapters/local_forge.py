@@ -50,8 +50,8 @@ from homeostat_core.ports import (
     fit_body,
     is_branch_for,
     own_pull_request,
-    pr_marker,
 )
+from homeostat_core.report.markers import pr_marker
 
 MAINTAINER = ("maintainer", "maintainer@localhost")  # the seed commit and `merge_pr`'s merges
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)

@@ -10,52 +10,25 @@ engine; the worker loads `openai` only when a fix needs a model).
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from homeostat_core.adapters.aws import aws_session, read_secret
+from homeostat_core.ports import Ports, SystemClock
 from homeostat_core.settings import Settings
 
 if TYPE_CHECKING:
     from homeostat_core.adapters.dynamo import DynamoState
     from homeostat_core.adapters.sqs import SqsJobQueue
-    from homeostat_core.pipeline import Ports
 
 
 class MissingSecret(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=1)
-def aws_session():
-    """One boto3 session per process: its clients share credentials and the service models it has
-    loaded, instead of each client reading them again (local mode clears it with the caches)."""
-    import boto3
-
-    return boto3.session.Session()
-
-
-@lru_cache(maxsize=1)
-def _secrets_provider():
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-    return SecretsProvider(boto3_session=aws_session())
-
-
-def _secret(name: str | None, env_var: str, *, field: str | None = None) -> str | None:
-    """A secret's value: from Secrets Manager when `name` is set, else from `env_var`."""
-    if name:
-        provider = _secrets_provider()
-        if field:
-            data = provider.get(name, transform="json", max_age=300) or {}
-            return data.get(field)
-        return provider.get(name, max_age=300)
-    return os.environ.get(env_var)
-
-
 def webhook_secret(settings: Settings) -> str:
-    value = _secret(settings.webhook_secret_name, "HOMEOSTAT_WEBHOOK_SECRET")
+    value = read_secret(settings.webhook_secret_name, "HOMEOSTAT_WEBHOOK_SECRET")
     if not value:
         raise MissingSecret(
             "no webhook secret: set HOMEOSTAT_WEBHOOK_SECRET_NAME (Lambda) or HOMEOSTAT_WEBHOOK_SECRET"
@@ -65,7 +38,7 @@ def webhook_secret(settings: Settings) -> str:
 
 def llm_key_provider(settings: Settings):
     def provide(key_name: str) -> str | None:
-        return _secret(
+        return read_secret(
             settings.llm_keys_secret, key_name, field=key_name if settings.llm_keys_secret else None
         )
 
@@ -73,6 +46,7 @@ def llm_key_provider(settings: Settings):
 
 
 def job_queue(settings: Settings) -> SqsJobQueue:
+    # lazy: each function loads only the adapters it builds
     from homeostat_core.adapters.sqs import SqsJobQueue
 
     if not settings.queue_url:
@@ -86,19 +60,20 @@ def job_queue(settings: Settings) -> SqsJobQueue:
 def build_forge(settings: Settings):
     """One forge per container: warm invocations keep its ETag cache, so idle repos cost a 304."""
     if settings.forge == "local":
-        from homeostat_core.adapters.local_forge import LocalForge
+        from homeostat_core.adapters.local_forge import LocalForge  # lazy: local mode only
 
         if not settings.local_forge_dir:
             raise RuntimeError("HOMEOSTAT_FORGE=local needs HOMEOSTAT_LOCAL_FORGE_DIR")
         return LocalForge(Path(settings.local_forge_dir))
+    # lazy: each function loads only the adapters it builds
     from homeostat_core.adapters.github_auth import ForgeRouter
 
     # One forge per credential (App installation or token), chosen per repository; the secrets are
     # re-read every few minutes (max_age), so a rotation needs no redeploy.
     return ForgeRouter(
         base_url=settings.github_api_url,
-        read_token=lambda: _secret(settings.github_token_secret, "GITHUB_TOKEN"),
-        read_app=lambda: _secret(settings.github_app_secret, "GITHUB_APP"),
+        read_token=lambda: read_secret(settings.github_token_secret, "GITHUB_TOKEN"),
+        read_app=lambda: read_secret(settings.github_app_secret, "GITHUB_APP"),
         token_source=f"secret {settings.github_token_secret}"
         if settings.github_token_secret
         else "$GITHUB_TOKEN",
@@ -110,7 +85,7 @@ def continuations(settings: Settings):
     """EventBridge Scheduler continuations when infra configured them (Lambda); None locally."""
     if not (settings.continuation_group and settings.queue_arn and settings.continuation_role_arn):
         return None
-    from homeostat_core.adapters.continuations import SchedulerContinuations
+    from homeostat_core.adapters.continuations import SchedulerContinuations  # lazy: the worker only
 
     return SchedulerContinuations(
         group_name=settings.continuation_group,
@@ -131,6 +106,7 @@ class LazyChatModel:
 
     def complete(self, **request):
         if self._model is None:
+            # lazy: openai loads with the first model call
             from homeostat_core.adapters.openai_llm import OpenAIChatModel
 
             self._model = OpenAIChatModel(key_provider=self._key_provider)
@@ -138,8 +114,7 @@ class LazyChatModel:
 
 
 def build_ports(settings: Settings) -> Ports:
-    from homeostat_core.adapters.tracing import Traced
-    from homeostat_core.pipeline import Ports, SystemClock
+    from homeostat_core.adapters.tracing import Traced  # lazy: X-Ray loads with the worker's ports only
 
     state = state_for(settings)
     forge = Traced(build_forge(settings), "forge")
@@ -160,11 +135,15 @@ def source_maps_for(settings: Settings, forge):
     by the extension's release CI, docs/SOURCEMAPS.md), then maps committed in the repository."""
 
     def maps(repo, version):
+        # lazy: symbolic (native) loads only for minified frames
         from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
+
+        # lazy: symbolic (native) loads only for minified frames
         from homeostat_core.symbolication.symbolicate import ChainedSourceMaps
 
         uploaded = None
         if settings.sourcemaps_bucket and version:
+            # lazy: S3 client only when a bucket is configured
             from homeostat_core.adapters.source_maps import S3SourceMaps
 
             uploaded = S3SourceMaps(
@@ -181,6 +160,6 @@ def source_maps_for(settings: Settings, forge):
 
 @lru_cache(maxsize=4)
 def state_for(settings: Settings) -> DynamoState:
-    from homeostat_core.adapters.dynamo import DynamoState
+    from homeostat_core.adapters.dynamo import DynamoState  # lazy: PynamoDB loads only where state is used
 
     return DynamoState.from_settings(settings)

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, STATE_HINT, CliError
+from homeostat_core.local.runner import LocalStack, require_state
+from homeostat_core.settings import get_settings
 
 
 def add_state_option(parser: argparse.ArgumentParser) -> None:
@@ -23,12 +25,10 @@ def add_state_option(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def open_state(args: argparse.Namespace) -> Iterator:
     """DynamoState for the command; with --state, moto is started on that folder (and saved back)."""
+    # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.settings import get_settings
 
     if getattr(args, "state", None):
-        from homeostat_core.local.runner import LocalStack, require_state
-
         require_state(args.state)
         with LocalStack(args.state, echo=lambda _: None):
             yield DynamoState.from_settings(get_settings())

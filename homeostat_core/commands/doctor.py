@@ -6,6 +6,11 @@ import argparse
 import os
 import shutil
 
+from homeostat_core.adapters.github_auth import check_app_repositories
+from homeostat_core.config import ConfigError, default_config_path, load_config
+from homeostat_core.fixing.model_settings import ModelSettingsError, load_model_settings
+from homeostat_core.settings import SettingsError, get_settings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("doctor", help="check settings, config, model keys and local tools")
@@ -13,9 +18,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    from homeostat_core.config import ConfigError, default_config_path, load_config
-    from homeostat_core.fixing.model_settings import ModelSettingsError, load_model_settings
-    from homeostat_core.settings import SettingsError, get_settings
 
     problems = 0
 
@@ -62,8 +64,6 @@ def doctor_command(args: argparse.Namespace) -> int:
         )
         app_repos = [r for r in config.repositories if r.installation_id is not None] if config else []
         if app_repos:
-            from homeostat_core.adapters.github_auth import check_app_repositories
-
             for ok, text in check_app_repositories(settings, app_repos):
                 line(ok, text)
     line(*_aws_credentials(settings))

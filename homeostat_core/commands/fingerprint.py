@@ -105,6 +105,7 @@ def check_input_arguments(args: argparse.Namespace) -> str | None:
 def source_maps(args: argparse.Namespace) -> SourceMapStore | None:
     if not args.maps:
         return None
+    # lazy: boto3's S3 client only for this command
     from homeostat_core.adapters.source_maps import DirectorySourceMaps
 
     return DirectorySourceMaps(args.maps)
@@ -113,6 +114,7 @@ def source_maps(args: argparse.Namespace) -> SourceMapStore | None:
 def _symbolicated(report: ErrorReport, maps: SourceMapStore | None) -> ErrorReport:
     if maps is None:
         return report
+    # lazy: symbolic (native) loads only for this command
     from homeostat_core.symbolication import symbolicate
 
     return symbolicate(report, maps)[0]

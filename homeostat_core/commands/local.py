@@ -15,9 +15,13 @@ from pathlib import Path
 
 import yaml
 
+from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
-from homeostat_core.settings import ENVIRONMENTS
+from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
+from homeostat_core.models import FileChange
+from homeostat_core.run_report import aligned, fix_outcomes, outcomes_table
+from homeostat_core.settings import ENVIRONMENTS, get_settings
 
 DEFAULT_STATE = Path(".work/local")
 WIDTH = 100  # console output fits 100 columns
@@ -95,8 +99,6 @@ def _config(args) -> HomeostatConfig:
 
 def require_example_repos(config: HomeostatConfig) -> None:
     """Local mode builds each repository from examples/repos/<name>: name the ones it cannot build."""
-    from homeostat_core.local.runner import EXAMPLES
-
     missing = [repo.slug for repo in config.repositories if not (EXAMPLES / "repos" / repo.name).is_dir()]
     if missing:
         available = ", ".join(sorted(p.name for p in (EXAMPLES / "repos").iterdir() if p.is_dir()))
@@ -140,8 +142,6 @@ def say_wrapped(text: str, indent: str = "  ") -> None:
 
 def local_run(state: Path, config: HomeostatConfig, env: str, later_hours: float = 0.0) -> list:
     """One scheduled run through the real handlers; returns the run records it wrote."""
-    from homeostat_core.local.runner import LocalStack
-
     with LocalStack(state, env=env) as stack:
         stack.seed_examples(config)
         if later_hours:
@@ -172,8 +172,8 @@ def _progress(env: str):
 
 
 def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
+    # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.settings import get_settings
 
     runs = DynamoState.from_settings(get_settings()).runs
     records = sorted((r for r in runs.list() if r.run_id == run_id), key=lambda r: r.repo)
@@ -220,7 +220,6 @@ def console_table(records: list) -> str:
             total = sum(float(v) for v in values)
             totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
         rows.append(tuple(totals))
-    from homeostat_core.run_report import aligned
 
     return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
 
@@ -355,7 +354,6 @@ def local_ci(
 ):
     """CI reports on the PR's head commit (the forge's checks), GitHub sends the signed check_run
     webhook, and the worker turns it into the lifecycle move. Returns what the worker did."""
-    from homeostat_core.local.runner import LocalStack
 
     repo = _configured(config, slug)
     with LocalStack(state, env=env) as stack:
@@ -376,8 +374,8 @@ def local_ci(
 
 
 def _attempt_for_pr(repo: RepoConfig, number: int):
+    # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.settings import get_settings
 
     return DynamoState.from_settings(get_settings()).attempts.find_by_pr(repo.slug, number)
 
@@ -393,7 +391,6 @@ def _configured(config: HomeostatConfig, slug: str) -> RepoConfig:
 
 
 def ci_command(args) -> int:
-    from homeostat_core.local.runner import require_state
 
     config, env = _config(args), _env(args)
     require_state(args.state)
@@ -416,9 +413,8 @@ CI_WORDS = {
 def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: bool = False) -> int:
     """A maintainer merges Homeostat's open PRs (`ready_only`: those marked ready for review), and
     GitHub sends the signed pull_request webhooks."""
+    # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.local.runner import LocalStack
-    from homeostat_core.settings import get_settings
 
     merged_count = 0
     with LocalStack(state, env=env) as stack:
@@ -455,7 +451,6 @@ def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: b
 
 
 def merge_command(args) -> int:
-    from homeostat_core.local.runner import require_state
 
     config, env = _config(args), _env(args)
     require_state(args.state)
@@ -526,7 +521,6 @@ def read_issue_file(path: Path) -> dict:
 
 
 def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path) -> int:
-    from homeostat_core.local.runner import LocalStack
 
     repo = _repo(config, slug)
     if repo is None:
@@ -541,7 +535,6 @@ def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path)
 
 
 def add_issue_command(args) -> int:
-    from homeostat_core.local.runner import require_state
 
     config = _config(args)
     require_state(args.state)
@@ -554,7 +547,6 @@ def add_issue_command(args) -> int:
 
 
 def demo_command(args) -> int:
-    from homeostat_core.local.runner import EXAMPLES, reset_state
 
     started = time.monotonic()
     state: Path = args.state
@@ -632,8 +624,6 @@ def demo_command(args) -> int:
 
 def _open_pr(state: Path, repo: RepoConfig, path: str) -> int:
     """The number of Homeostat's open PR in `repo` that changes `path` (the demo's bugs)."""
-    from homeostat_core.adapters.local_forge import LocalForge
-
     forge = LocalForge(state / "forge")
     for pr in forge.list_prs(repo, state="open"):
         if f"b/{path}" in forge.pr_diff(repo, pr.number):
@@ -642,8 +632,6 @@ def _open_pr(state: Path, repo: RepoConfig, path: str) -> int:
 
 
 def _as_people(state: Path, config, nb: RepoConfig, session_pr: int, hex_issue: int, pk: RepoConfig) -> None:
-    from homeostat_core.local.runner import LocalStack
-    from homeostat_core.models import FileChange
 
     with LocalStack(state, env="dev") as stack:
         forge = stack.forge()
@@ -664,7 +652,6 @@ def _as_people(state: Path, config, nb: RepoConfig, session_pr: int, hex_issue: 
 
 
 def _close_as_person(state: Path, config, repo: RepoConfig, number: int) -> None:
-    from homeostat_core.local.runner import LocalStack
 
     with LocalStack(state, env="production") as stack:
         closed = stack.forge().close_pr_as(repo, number)
@@ -674,10 +661,8 @@ def _close_as_person(state: Path, config, repo: RepoConfig, number: int) -> None
 
 def _outcomes_report(state: Path) -> str:
     """`homeostat report`'s fix-outcome columns for the demo's repositories."""
+    # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
-    from homeostat_core.local.runner import LocalStack
-    from homeostat_core.run_report import fix_outcomes, outcomes_table
-    from homeostat_core.settings import get_settings
 
     with LocalStack(state, env="production") as stack:  # noqa: F841 (moto holds the tables)
         store = DynamoState.from_settings(get_settings())

@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from homeostat_core.commands._state import add_state_option, open_state
+from homeostat_core.run_report import fix_outcomes, jsonl, latest_per_repo, markdown_table, outcomes_table
 
 
 def _date(text: str) -> datetime:
@@ -30,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    from homeostat_core.run_report import fix_outcomes, jsonl, latest_per_repo, markdown_table, outcomes_table
 
     with open_state(args) as state:
         records = state.runs.list(repo=args.repo, since=args.since, until=args.until)

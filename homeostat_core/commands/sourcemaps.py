@@ -61,6 +61,7 @@ def upload_command(args: argparse.Namespace, stdout: TextIO | None = None) -> in
     except UploadError as exc:
         print(f"homeostat sourcemaps upload: {exc}", file=sys.stderr)
         return 1
+    # lazy: boto3's S3 client only for this command
     from homeostat_core.adapters.source_maps import S3SourceMaps
 
     store = S3SourceMaps(

@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def symbolicate_command(
     args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> int:
+    # lazy: symbolic (native) loads only for this command
     from homeostat_core.symbolication import symbolicate
 
     out = stdout or sys.stdout

@@ -25,6 +25,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from homeostat_core.adapters import aws, wiring
+from homeostat_core.adapters.local_forge import LocalForge
+from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
+from homeostat_core.settings import get_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples"
 QUEUE_NAME = "homeostat-jobs.fifo"
@@ -97,8 +102,6 @@ class LocalStack:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer
 
-        from homeostat_core.settings import get_settings
-
         init_state(self.state_dir)
         self._quiet_logs()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -125,7 +128,6 @@ class LocalStack:
         self._load_tables()
 
     def stop(self) -> None:
-        from homeostat_core.settings import get_settings
 
         try:
             if self._moto is not None:
@@ -148,6 +150,7 @@ class LocalStack:
         """JSON log lines go to state_dir/homeostat.log; the terminal keeps the story."""
         import logging
 
+        # lazy: Powertools loads only when local mode runs
         from homeostat_core.observability import logger
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -156,6 +159,7 @@ class LocalStack:
         self._previous_stream = handler.setStream(self._log_file)
 
     def _restore_logs(self) -> None:
+        # lazy: Powertools loads only when local mode runs
         from homeostat_core.observability import logger
 
         if getattr(self, "_log_file", None) is not None:
@@ -181,7 +185,6 @@ class LocalStack:
                 f" (NOT REACHABLE: {problem}; fixes that need a model will be deferred)" if problem else ""
             )
             return
-        from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 
         self._scripted = ScriptedLlmServer(EXAMPLES / "llm-script.yaml")
         url = self._scripted.start()
@@ -191,8 +194,8 @@ class LocalStack:
     def _create_resources(self) -> None:
         import boto3
 
+        # lazy: PynamoDB loads only where state is used
         from homeostat_core.adapters.dynamo import create_tables
-        from homeostat_core.settings import get_settings
 
         settings = get_settings()
         create_tables(settings)
@@ -217,7 +220,6 @@ class LocalStack:
     # --- table persistence between runs ----------------------------------------------------
 
     def _tables(self) -> list[str]:
-        from homeostat_core.settings import get_settings
 
         s = get_settings()
         return [s.attempts_table, s.patterns_table, s.runs_table]
@@ -248,7 +250,6 @@ class LocalStack:
     # --- seeding ----------------------------------------------------------------------------
 
     def forge(self):
-        from homeostat_core.adapters.local_forge import LocalForge
 
         return LocalForge(self.forge_dir)
 
@@ -276,6 +277,7 @@ class LocalStack:
     # --- driving the handlers ---------------------------------------------------------------
 
     def schedule(self) -> dict:
+        # lazy: the handlers (Powertools) load only when local mode runs them
         from functions.scheduler.handler import handler
 
         event = {
@@ -294,7 +296,10 @@ class LocalStack:
     def drain(self, on_result: Callable[[dict], None] | None = None, max_messages: int = 200) -> list[dict]:
         """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
 
+        # lazy: the handlers (Powertools) load only when local mode runs them
         import functions.worker.handler as worker
+
+        # lazy: the handlers (Powertools) load only when local mode runs them
         from functions.worker.handler import handler
 
         offset = self.clock_offset
@@ -349,7 +354,10 @@ class LocalStack:
         self, event_name: str, payload: dict[str, Any], *, delivery_id: str | None = None
     ) -> dict:
         """POST a signed GitHub delivery to the webhook handler as a Function URL request."""
+        # lazy: the handlers (Powertools) load only when local mode runs them
         from functions.webhook.handler import handler
+
+        # lazy: the handlers (Powertools) load only when local mode runs them
         from homeostat_core.webhook import sign
 
         body = json.dumps(payload)
@@ -443,12 +451,10 @@ def _reset_handler_caches() -> None:
     """Handlers cache adapters per container; a new local stack is a new container."""
     import sys
 
-    from homeostat_core.adapters import wiring
-
     wiring.state_for.cache_clear()
     wiring.build_forge.cache_clear()
-    wiring.aws_session.cache_clear()
-    wiring._secrets_provider.cache_clear()
+    aws.aws_session.cache_clear()
+    aws._secrets_provider.cache_clear()
     for name in ("functions.worker.handler", "functions.webhook.handler"):
         module = sys.modules.get(name)
         if module is None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 
 from homeostat_core.models import FileChange
-from homeostat_core.ports import (
-    Forge,
-    ForgeError,
-    PathNotAllowed,
-    branch_for,
-    issue_comment_marker,
-    pr_marker,
-)
+from homeostat_core.ports import Forge, ForgeError, PathNotAllowed, branch_for
+from homeostat_core.report.markers import issue_comment_marker, pr_marker
 from tests.contract.conftest import FILES, Harness
 
 FID = "a1b2c3d4e5f6"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from homeostat_core.models import FileChange
-from homeostat_core.ports import MAX_BODY_CHARS, ForgeError, branch_for, issue_comment_marker, pr_marker
+from homeostat_core.ports import MAX_BODY_CHARS, ForgeError, branch_for
+from homeostat_core.report.markers import issue_comment_marker, pr_marker
 from tests.contract.conftest import Harness
 
 FID = "a1b2c3d4e5f6"

@@ -13,8 +13,8 @@ from homeostat_core.ports import (
     fit_body,
     is_branch_for,
     own_pull_request,
-    pr_marker,
 )
+from homeostat_core.report.markers import pr_marker
 
 MARKER = pr_marker("abc123")
 

@@ -24,8 +24,9 @@ from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.config import RepoConfig, default_config_path, load_config
 from homeostat_core.fixing.model_settings import ModelSettings, load_model_settings
 from homeostat_core.models import RunRecord
-from homeostat_core.pipeline import Ports, run_repo
-from homeostat_core.ports import branch_for, issue_comment_marker
+from homeostat_core.pipeline import run_repo
+from homeostat_core.ports import Ports, branch_for
+from homeostat_core.report.markers import issue_comment_marker
 from homeostat_core.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ import pytest
 
 from homeostat_core.fingerprint import fingerprint
 from homeostat_core.intake import parse_issue
-from homeostat_core.ports import issue_comment_marker
+from homeostat_core.report.markers import issue_comment_marker
 from tests.reliability.harness import (
     REDELIVERY_DELAY,
     CrashAfterRefPush,

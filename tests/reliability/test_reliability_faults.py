@@ -20,7 +20,7 @@ from homeostat_core.adapters.github_forge import GitHubForge, default_retry
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.fingerprint import fingerprint
 from homeostat_core.intake import parse_issue
-from homeostat_core.ports import issue_comment_marker
+from homeostat_core.report.markers import issue_comment_marker
 from tests.fakes.fake_github import FakeGitHub
 from tests.reliability.harness import (
     EXAMPLES,

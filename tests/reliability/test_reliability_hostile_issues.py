@@ -23,14 +23,15 @@ from homeostat_core.fingerprint import fingerprint
 from homeostat_core.fixing.validation import validate_edits
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import FileEdit
-from homeostat_core.pipeline import REJECTED_LABEL, UNPARSEABLE_LABEL
-from homeostat_core.ports import branch_for, issue_comment_marker, pr_marker
-from homeostat_core.report import (
+from homeostat_core.outcomes import REJECTED_LABEL, UNPARSEABLE_LABEL
+from homeostat_core.ports import branch_for
+from homeostat_core.report.comments import render_rejected_comment, render_unparseable_comment
+from homeostat_core.report.markers import (
     REJECTED_MARKER,
     UNPARSEABLE_MARKER,
+    issue_comment_marker,
     parse_state_block,
-    render_rejected_comment,
-    render_unparseable_comment,
+    pr_marker,
 )
 from tests.reliability.harness import example_repo, figure, logger_issue, make_world
 from tests.support.hostile_corpus import corpus

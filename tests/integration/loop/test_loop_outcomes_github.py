@@ -15,7 +15,8 @@ from homeostat_core.adapters.memory_state import MemoryState
 from homeostat_core.config import default_config_path, load_config
 from homeostat_core.fixing.model_settings import load_model_settings
 from homeostat_core.learning import LearningJob, handle_job
-from homeostat_core.pipeline import Ports, run_repo
+from homeostat_core.pipeline import run_repo
+from homeostat_core.ports import Ports
 from tests.fakes.fake_github import FakeGitHub
 from tests.reliability.harness import EXAMPLES, ManualClock, logger_issue
 from tests.unit.fixing.fakes import FakeChatModel

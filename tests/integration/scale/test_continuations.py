@@ -12,8 +12,9 @@ import pytest
 from homeostat_core.adapters.continuations import SchedulerContinuations
 from homeostat_core.adapters.dynamo import DynamoState
 from homeostat_core.adapters.github_auth import ForgeRouter
-from homeostat_core.jobs import MAX_CONTINUATIONS, parse_message, repo_run_message, run_message
-from homeostat_core.pipeline import Deadline, Ports, SystemClock
+from homeostat_core.jobs import parse_message, repo_run_message
+from homeostat_core.ports import Deadline, Ports, SystemClock
+from homeostat_core.worker import MAX_CONTINUATIONS, run_message
 from tests.contract.conftest import fast_retry
 from tests.fakes.fake_github import FakeGitHub
 from tests.integration.scale.conftest import repo

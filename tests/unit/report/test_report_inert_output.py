@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from homeostat_core import report
+from homeostat_core.report import comments, inert, pr
 from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.models import (
     AttemptState,
@@ -28,17 +28,14 @@ from homeostat_core.models import (
     Source,
     StackFrame,
 )
-from homeostat_core.ports import pr_marker
-from homeostat_core.report import (
-    GITHUB_TEXT_LIMIT,
-    identifier_or_error,
-    parse_state_block,
+from homeostat_core.report.comments import (
     render_issue_comment,
-    render_pr_body,
-    render_pr_title,
     render_rejected_comment,
     render_unparseable_comment,
 )
+from homeostat_core.report.inert import GITHUB_TEXT_LIMIT, identifier_or_error
+from homeostat_core.report.markers import parse_state_block, pr_marker
+from homeostat_core.report.pr import render_pr_body, render_pr_title
 from tests.support.hostile_corpus import CLASSES, corpus
 from tests.support.live_markdown import live_constructs, survivors, title_risks
 
@@ -161,8 +158,11 @@ def test_the_baselines_are_live_where_homeostat_means_them():
 
 def test_the_checker_catches_a_renderer_that_is_not_inert(monkeypatch):
     # naive code spans (one backtick, nothing defused) let the corpus through: the detector works
-    monkeypatch.setattr(report, "_code_span", lambda text, limit=200: f"`{text}`")
-    monkeypatch.setattr(report, "_defuse", lambda text: text)
+    for module in (inert, pr, comments):  # the renderers import them by name
+        if hasattr(module, "code_span"):
+            monkeypatch.setattr(module, "code_span", lambda text, limit=200: f"`{text}`")
+        if hasattr(module, "defuse"):
+            monkeypatch.setattr(module, "defuse", lambda text: text)
     sample = [text for kind, text in corpus() if kind in ("fence", "closing_keyword", "comment_forgery")]
     caught = sum(1 for text in sample if _problems("naive", text, pattern=False))
     print(f"INERT OUTPUT (naive renderer): strings tried={len(sample)} survived={caught}")

@@ -27,19 +27,20 @@ from homeostat_core.models import (
     StackFrame,
     TokenUsage,
 )
-from homeostat_core.ports import issue_comment_marker, pr_marker
-from homeostat_core.report import (
-    GITHUB_TEXT_LIMIT,
-    REJECTED_MARKER,
-    UNPARSEABLE_MARKER,
-    fit_github_limit,
-    parse_state_block,
+from homeostat_core.report.comments import (
     render_issue_comment,
-    render_pr_body,
-    render_pr_title,
     render_rejected_comment,
     render_unparseable_comment,
 )
+from homeostat_core.report.inert import GITHUB_TEXT_LIMIT, fit_github_limit
+from homeostat_core.report.markers import (
+    REJECTED_MARKER,
+    UNPARSEABLE_MARKER,
+    issue_comment_marker,
+    parse_state_block,
+    pr_marker,
+)
+from homeostat_core.report.pr import render_pr_body, render_pr_title
 
 GOLDEN = Path(__file__).parent / "golden"
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -235,7 +236,7 @@ def test_rejected_comment_says_what_the_label_does():
 
 
 def test_label_names_in_comments_are_the_pipelines():
-    from homeostat_core.pipeline import REJECTED_LABEL, UNPARSEABLE_LABEL
+    from homeostat_core.outcomes import REJECTED_LABEL, UNPARSEABLE_LABEL
 
     assert f"`{REJECTED_LABEL}`" in render_rejected_comment("too_large", "y")
     assert f"`{UNPARSEABLE_LABEL}`" in render_unparseable_comment("x")

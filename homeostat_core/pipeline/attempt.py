@@ -1,0 +1,230 @@
+"""A new attempt: gate, limits, claim, pattern or model, record the fix, publish."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from homeostat_core import lifecycle
+from homeostat_core.attempts import as_utc
+from homeostat_core.budget import BudgetReservation
+from homeostat_core.fixing.engine import (
+    MODEL_UNAVAILABLE_REASONS,
+    REJECTION_REASONS,
+    apply_pattern,
+    attempt_fix,
+    max_attempt_cost_usd,
+)
+from homeostat_core.lifecycle import Stage, stage_of
+from homeostat_core.models import (
+    AttemptState,
+    FixFailure,
+    PatternMatch,
+    ProposedFix,
+)
+from homeostat_core.observability import logger
+from homeostat_core.outcomes import (
+    REJECTED_LABEL,
+    FingerprintOutcome,
+    Result,
+)
+from homeostat_core.patterns.matcher import match_pattern, should_auto_apply
+from homeostat_core.pipeline.context import (
+    Deferred,
+    Group,
+    RunContext,
+    capped_issues,
+    has_open_pr,
+    outcome_for,
+)
+from homeostat_core.pipeline.publish import give_up, hand_over, publish
+from homeostat_core.ports import BudgetExceeded, ConflictError
+from homeostat_core.report.comments import render_rejected_comment
+from homeostat_core.report.markers import REJECTED_MARKER
+
+
+def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) -> FingerprintOutcome:
+    """new, attempt failed, CI failed, closed by a person / opted out (with a newer report)."""
+    stage = stage_of(state)
+    if stage in lifecycle.REOPENABLE:
+        newest = group.newest_report()
+        closed = state.closed_at
+        if closed is None or newest is None or as_utc(newest) <= as_utc(closed):
+            return outcome_for(
+                group, Result.DONE, reason=f"{stage.value}: waiting for a report filed after the close"
+            )
+    if state is not None and state.attempts >= ctx.policy.max_attempts:
+        return give_up(ctx, group, state)
+    if state is not None and state.backoff_until and as_utc(ctx.now) < as_utc(state.backoff_until):
+        return outcome_for(group, Result.COOLDOWN, reason=f"backoff until {state.backoff_until.isoformat()}")
+    if not has_open_pr(state):
+        _check_new_pr_limits(ctx)
+    elif _people_committed(ctx, state):
+        # Checked before paying for a model: Homeostat will not push over people's commits.
+        return hand_over(ctx, group, state)
+    return claim_and_fix(ctx, group, state, claim=lambda: _claim(ctx, group, state))
+
+
+def _people_committed(ctx: RunContext, state: AttemptState) -> bool:
+    pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
+    return pr is not None and pr.state == "open" and bool(state.head_sha) and pr.head_sha != state.head_sha
+
+
+def claim_and_fix(
+    ctx: RunContext, group: Group, before: AttemptState | None, claim: Callable[[], AttemptState]
+) -> FingerprintOutcome:
+    """Pattern at $0 when one applies, else a model call paid from the day's budget; then publish.
+
+    Money is reserved before the claim and settled at what the calls really cost, whatever happens.
+    """
+    match = _pattern_for(ctx, group)
+    # A regression means the learned fix did not work: show it to the model, never re-apply it.
+    regressed = stage_of(before) is Stage.REGRESSED
+    fix: ProposedFix | FixFailure | None = None if regressed else _pattern_fix(ctx, match)
+    if fix is not None:
+        claimed = claim()
+    else:
+        try:
+            with BudgetReservation(
+                ctx.ports.budgets,
+                ctx.repo.slug,
+                amount=max_attempt_cost_usd(ctx.model_settings),
+                cap=ctx.repo.daily_budget_usd,
+                now=ctx.now,
+            ) as money:
+                claimed = claim()
+                fix = _ask_model(ctx, group, claimed, match, money)
+        except BudgetExceeded:
+            raise Deferred(f"daily_budget_usd={ctx.repo.daily_budget_usd} reached") from None
+    if isinstance(fix, FixFailure):
+        return _fix_failed(ctx, group, claimed, before, fix)
+    recorded = ctx.attempts.save(
+        lifecycle.moved(
+            claimed,
+            Stage.FIX_RECORDED,
+            tier=fix.tier,
+            cost_usd=fix.cost_usd,
+            pattern_id=fix.pattern_id,
+            edits=fix.edits,
+        )
+    )
+    return publish(ctx, group, recorded, fix)
+
+
+def _check_new_pr_limits(ctx: RunContext) -> None:
+    repo = ctx.repo
+    if ctx.prs_opened >= repo.max_prs_per_run:
+        raise Deferred(f"max_prs_per_run={repo.max_prs_per_run} reached")
+    if ctx.open_prs >= repo.max_open_prs:
+        raise Deferred(f"max_open_prs={repo.max_open_prs} reached")
+    if ctx.ports.budgets.prs_opened(repo.slug, ctx.now.date()) >= repo.max_prs_per_day:
+        raise Deferred(f"max_prs_per_day={repo.max_prs_per_day} reached")
+
+
+def _pattern_for(ctx: RunContext, group: Group) -> PatternMatch | None:
+    return match_pattern(
+        ctx.ports.patterns, group.fingerprint, repo=ctx.repo.slug, share=ctx.repo.share_patterns
+    )
+
+
+def _pattern_fix(ctx: RunContext, match: PatternMatch | None) -> ProposedFix | None:
+    if not should_auto_apply(match):
+        return None
+    fix = apply_pattern(match, ctx.repo, ctx.forge)
+    if isinstance(fix, FixFailure):
+        logger.info("Pattern did not apply; asking a model", extra={"reason": fix.reason})
+        return None
+    return fix
+
+
+def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> AttemptState:
+    """Attempt n+1, with one conditional write (ConflictError: another worker has it)."""
+    fp = group.fingerprint
+    before = state or AttemptState(repo=ctx.repo.slug, fingerprint_id=fp.id)
+    claimed = lifecycle.claimed(
+        before,
+        ctx.now,
+        ctx.policy,
+        error_type=fp.error_type or before.error_type,
+        file_path=fp.file_path or before.file_path,
+        fingerprint_version=fp.version or before.fingerprint_version,
+    )
+    if stage_of(before) in lifecycle.REOPENABLE:
+        # a new occurrence after a close starts over: a fresh PR, a fresh count
+        claimed = dataclasses.replace(
+            claimed, attempts=1, backoff_until=ctx.policy.backoff(0, ctx.now), pr_number=None, head_sha=None
+        )
+    elif stage_of(before) is Stage.REGRESSED:
+        # the merged PR is history: a new PR, the attempts count on (a fix that keeps regressing
+        # is given up like any other)
+        claimed = dataclasses.replace(claimed, pr_number=None, head_sha=None, branch=None)
+    try:
+        if state is None:
+            return ctx.attempts.start_attempt(claimed, expected_attempts=0)
+        return ctx.attempts.save(claimed)
+    except ConflictError:
+        raise Deferred("another worker holds this attempt") from None
+
+
+def _ask_model(
+    ctx: RunContext,
+    group: Group,
+    claimed: AttemptState,
+    match: PatternMatch | None,
+    money: BudgetReservation,
+) -> ProposedFix | FixFailure:
+    # We only get here when no pattern applied: the best one (if any) is an example for the model.
+    hint = match
+    try:
+        fix = attempt_fix(
+            group.report,
+            group.fingerprint,
+            ctx.repo,
+            ctx.forge,
+            ctx.ports.llm,
+            model_settings=ctx.model_settings,
+            pattern_hint=hint,
+            ci_failure=claimed.ci_summary or claimed.failure_summary,
+        )
+    except Exception as exc:
+        # Model calls made before the error were still paid for: settle to that, not to zero.
+        money.settle(float(getattr(exc, "spent_usd", 0.0)))
+        raise
+    money.settle(fix.cost_usd)
+    return fix
+
+
+def _fix_failed(
+    ctx: RunContext, group: Group, claimed: AttemptState, before: AttemptState | None, fix: FixFailure
+) -> FingerprintOutcome:
+    cost = {"cost_usd": fix.cost_usd, "tokens": fix.usage.total, "tier": fix.tier}
+    if fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
+        _restore(ctx, claimed, before)
+        raise Deferred(f"no model answered ({fix.reason}); the attempt was not counted")
+    last = claimed.attempts >= ctx.policy.max_attempts
+    failed = ctx.attempts.save(
+        lifecycle.moved(claimed, Stage.ATTEMPT_FAILED, cost_usd=fix.cost_usd, tier=fix.tier or claimed.tier)
+    )
+    rejected = fix.reason in REJECTION_REASONS
+    if rejected:
+        for number in capped_issues(ctx, group.issue_numbers):
+            ctx.forge.add_labels(ctx.repo, number, [REJECTED_LABEL])
+            ctx.forge.comment_on_issue(
+                ctx.repo, number, render_rejected_comment(fix.reason, fix.detail), REJECTED_MARKER
+            )
+    if last and not rejected:
+        give_up(ctx, group, failed)
+    return outcome_for(
+        group,
+        Result.REJECTED if rejected else Result.FAILED,
+        reason=fix.reason,
+        detail=fix.detail[:500],
+        **cost,
+    )
+
+
+def _restore(ctx: RunContext, claimed: AttemptState, before: AttemptState | None) -> None:
+    """Give back an attempt that no model answered: the row returns to what it was before the
+    claim (optimistic locking keeps a concurrent change from being overwritten)."""
+    restored = before or AttemptState(repo=claimed.repo, fingerprint_id=claimed.fingerprint_id)
+    ctx.attempts.save(dataclasses.replace(restored, version=claimed.version))

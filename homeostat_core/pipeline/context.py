@@ -1,0 +1,101 @@
+"""What one repo run carries: the run context, a group of issues with one fingerprint, and the
+outcome helpers every stage handler uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from homeostat_core.config import RepoConfig
+from homeostat_core.lifecycle import Policy
+from homeostat_core.models import (
+    AttemptState,
+    ErrorFingerprint,
+    ErrorReport,
+    ForgeIssue,
+)
+from homeostat_core.outcomes import (
+    FingerprintOutcome,
+    Result,
+)
+from homeostat_core.ports import AttemptStore, Deadline, Forge, Ports
+
+
+@dataclass
+class Group:
+    """Issues that share a fingerprint: one piece of work, one PR."""
+
+    fingerprint: ErrorFingerprint
+    report: ErrorReport
+    issues: list[ForgeIssue] = field(default_factory=list)  # the ones to work on
+    answered: list[ForgeIssue] = field(default_factory=list)  # labelled rejected / gave up already
+    versions: dict[int, str | None] = field(default_factory=dict)  # extension version per issue
+
+    @property
+    def issue_numbers(self) -> tuple[int, ...]:
+        return tuple(issue.number for issue in self.issues)
+
+    def newest_report(self) -> datetime | None:
+        dates = [issue.created_at for issue in self.issues if issue.created_at is not None]
+        return max(dates) if dates else None
+
+
+@dataclass
+class RunContext:
+    repo: RepoConfig
+    ports: Ports
+    deadline: Deadline
+    model_settings: object
+    policy: Policy
+    now: datetime
+    env: str
+    prs_opened: int = 0
+    open_prs: int = 0
+    symbolicators: dict = field(default_factory=dict)  # per extension version, one per run
+    newest_version: tuple | None = None  # the newest extension version any report names
+    reports_without_version: int = 0
+
+    @property
+    def attempts(self) -> AttemptStore:
+        return self.ports.attempts
+
+    @property
+    def forge(self) -> Forge:
+        return self.ports.forge
+
+
+class Deferred(Exception):
+    """This fingerprint waits for a later run; the reason goes in the record."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def deferred(group: Group, reason: str) -> FingerprintOutcome:
+    return outcome_for(group, Result.DEFERRED, reason=reason)
+
+
+def outcome_for(group: Group, result: Result, **fields) -> FingerprintOutcome:
+    fp = group.fingerprint
+    return FingerprintOutcome(
+        result=result,
+        issues=group.issue_numbers,
+        fingerprint=fp.id,
+        error_type=fp.error_type,
+        file=fp.file_path,
+        **fields,
+    )
+
+
+def has_open_pr(state: AttemptState | None) -> bool:
+    return state is not None and state.pr_number is not None and state.closed_at is None
+
+
+def capped_issues(ctx: RunContext, numbers) -> Iterator[int]:
+    """At most max_issue_comments_per_run issues (the PR body lists them all), deadline-checked."""
+    for index, number in enumerate(numbers):
+        if index >= ctx.repo.max_issue_comments_per_run or ctx.deadline.near():
+            return
+        yield number

@@ -1,0 +1,110 @@
+"""Issues in, groups out: parse, symbolicate and fingerprint each issue; group by fingerprint."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from homeostat_core.fingerprint import fingerprint_with_history, is_minified_frame
+from homeostat_core.intake import UnparseableIssue, parse_issue
+from homeostat_core.models import (
+    ErrorFingerprint,
+    ErrorReport,
+    ForgeIssue,
+    RunRecord,
+)
+from homeostat_core.outcomes import (
+    GAVE_UP_LABEL,
+    REJECTED_LABEL,
+    UNPARSEABLE_LABEL,
+    FingerprintOutcome,
+    Result,
+)
+from homeostat_core.pipeline.context import (
+    Group,
+    RunContext,
+)
+from homeostat_core.report.comments import render_unparseable_comment
+from homeostat_core.report.markers import UNPARSEABLE_MARKER
+from homeostat_core.versions import parse_version
+
+
+def parse_and_group(
+    ctx: RunContext, issues: list[ForgeIssue], outcomes: list, record: RunRecord
+) -> list[Group]:
+    """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up)
+    stay in their group only as evidence that the error is still reported; they get no new work."""
+    groups: dict[str, Group] = {}
+    for issue in sorted(issues, key=lambda i: i.number):
+        labels = {label.lower() for label in issue.labels}
+        if UNPARSEABLE_LABEL in labels:
+            continue  # already answered once; a person removes the label to retry
+        answered = bool(labels & {REJECTED_LABEL, GAVE_UP_LABEL})
+        try:
+            report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
+        except UnparseableIssue as exc:
+            if not answered:
+                outcomes.append(
+                    FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=exc.reason)
+                )
+                ctx.forge.add_labels(ctx.repo, issue.number, [UNPARSEABLE_LABEL])
+                ctx.forge.comment_on_issue(
+                    ctx.repo, issue.number, render_unparseable_comment(exc.reason), UNPARSEABLE_MARKER
+                )
+            continue
+        report = _symbolicated(ctx, report, record)
+        fp = _known_fingerprint(ctx, fingerprint_with_history(report))
+        group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
+        group.versions[issue.number] = report.extension_version
+        version = parse_version(report.extension_version)
+        if version is not None and (ctx.newest_version is None or version > ctx.newest_version):
+            ctx.newest_version = version
+        if answered:
+            group.answered.append(issue)
+        else:
+            if not group.issues:
+                group.report = report
+            group.issues.append(issue)
+    return list(groups.values())
+
+
+def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> ErrorReport:
+    """Minified in-app frames mapped to their original files and functions, when a map exists, so
+    the fingerprint survives rebuilds and the fix engine reads the real source."""
+    if not any(frame.in_app and is_minified_frame(frame) for frame in report.frames):
+        return report
+    # lazy: symbolic (native) loads only for minified frames
+    from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
+
+    # lazy: symbolic (native) loads only for minified frames
+    from homeostat_core.symbolication.symbolicate import Symbolicator
+
+    version = report.extension_version
+    if version not in ctx.symbolicators:
+        factory = ctx.ports.source_maps
+        maps = (
+            factory(ctx.repo, version) if factory else ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
+        )
+        ctx.symbolicators[version] = Symbolicator(maps) if maps is not None else None
+    symbolicator = ctx.symbolicators[version]
+    if symbolicator is None:
+        record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
+        return report
+    mapped, stats = symbolicator.symbolicate(report)
+    record.frames_symbolicated += stats.symbolicated
+    record.frames_minified += stats.still_minified
+    for where, reason in stats.skipped_maps:
+        if f"{where}: {reason}" not in record.maps_skipped:
+            record.maps_skipped.append(f"{where}: {reason}")
+    return mapped
+
+
+def _known_fingerprint(ctx: RunContext, fp: ErrorFingerprint) -> ErrorFingerprint:
+    """The fingerprint under the id its history is kept under: an error attempted, fixed or learned
+    under an older algorithm version keeps that id (no second PR, no lost cooldown, the pattern
+    still matches). New errors get the current id."""
+    if not fp.previous_ids or ctx.attempts.get(ctx.repo.slug, fp.id) is not None:
+        return fp
+    for old in fp.previous_ids:
+        if ctx.attempts.get(ctx.repo.slug, old) is not None or ctx.ports.patterns.active_for_fingerprint(old):
+            return dataclasses.replace(fp, id=old)
+    return fp

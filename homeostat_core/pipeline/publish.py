@@ -1,0 +1,170 @@
+"""Writing a recorded fix to the forge, and the two ways a PR leaves Homeostat's hands while open."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from homeostat_core import lifecycle
+from homeostat_core.budget import reserve_pr
+from homeostat_core.fixing.scrub import scrub
+from homeostat_core.lifecycle import Stage, stage_of
+from homeostat_core.models import (
+    AttemptState,
+    ProposedFix,
+    PullRequest,
+)
+from homeostat_core.outcomes import (
+    GAVE_UP_LABEL,
+    FingerprintOutcome,
+    Result,
+)
+from homeostat_core.pipeline.context import (
+    Deferred,
+    Group,
+    RunContext,
+    capped_issues,
+    has_open_pr,
+    outcome_for,
+)
+from homeostat_core.ports import BudgetExceeded, ForeignCommits
+from homeostat_core.report.comments import render_issue_comment
+from homeostat_core.report.markers import (
+    GAVE_UP_MARKER,
+    HANDED_OVER_MARKER,
+    NO_DRAFTS_MARKER,
+    issue_comment_marker,
+    parse_state_block,
+)
+from homeostat_core.report.pr import render_pr_body, render_pr_title
+
+
+def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
+    """Write the recorded fix: a new draft PR, or a new commit on Homeostat's own open PR."""
+    iterating = has_open_pr(state)
+    if not iterating:
+        try:
+            reserve_pr(ctx.ports.budgets, ctx.repo.slug, ctx.repo.max_prs_per_day, ctx.now)
+        except BudgetExceeded:
+            # The fix stays recorded: the next run publishes it without a model call.
+            raise Deferred(f"max_prs_per_day={ctx.repo.max_prs_per_day} reached") from None
+    fp = group.fingerprint
+    try:
+        pr, created = ctx.forge.upsert_pr(
+            ctx.repo,
+            fp.id,
+            fix.changes,
+            render_pr_title(fp, group.report, scrub=scrub),
+            render_pr_body(
+                fingerprint=fp,
+                error=group.report,
+                attempt=state,
+                fix=fix,
+                next_backoff=state.backoff_until or ctx.now,
+                now=ctx.now,
+                issue_numbers=group.issue_numbers,
+                repo=ctx.repo,
+                scrub=scrub,
+                earlier_cost_usd=_earlier_cost(ctx, state) if iterating else 0.0,
+            ),
+            expected_head=state.head_sha if iterating else None,
+            draft=True,
+        )
+    except ForeignCommits:
+        return hand_over(ctx, group, state)
+    if created:
+        ctx.prs_opened += 1
+        ctx.open_prs += 1
+        if not pr.draft:
+            ctx.forge.comment_on_pr(
+                ctx.repo,
+                pr.number,
+                "This repository cannot have draft pull requests, so Homeostat opened this one ready "
+                "for review before its CI has run. Please wait for the checks before merging.\n",
+                NO_DRAFTS_MARKER,
+            )
+    link_issues(ctx, group, pr, fix)
+    published = record_published(ctx, state, pr)
+    return outcome_for(
+        group,
+        Result.PR_CREATED if created else Result.PR_UPDATED,
+        pr=pr.number,
+        source=fix.source,
+        tier=fix.tier,
+        model=fix.model,
+        pattern_id=fix.pattern_id,
+        cost_usd=fix.cost_usd,
+        tokens=fix.usage.total,
+        extra={"draft": pr.draft, "attempt": published.attempts},
+    )
+
+
+def _earlier_cost(ctx: RunContext, state: AttemptState) -> float:
+    """What the PR's earlier commits cost (its state block's running total)."""
+    pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
+    try:
+        return float((parse_state_block(pr.body if pr else "") or {}).get("totalCost") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFix) -> None:
+    """One comment per linked issue, edited in place by marker (never repeated)."""
+    body = render_issue_comment(pr, group.fingerprint, fix, opt_out_label=ctx.repo.opt_out_label)
+    for number in capped_issues(ctx, group.issue_numbers):
+        ctx.forge.comment_on_issue(ctx.repo, number, body, issue_comment_marker(group.fingerprint.id))
+
+
+def record_published(ctx: RunContext, state: AttemptState, pr: PullRequest) -> AttemptState:
+    """The PR and the commit Homeostat pushed, recorded last: a row with them has nothing left to
+    do (crash recovery), and `head_sha` is what Homeostat may move its branch from next time."""
+    return ctx.attempts.save(
+        lifecycle.moved(
+            state,
+            Stage.DRAFT,
+            pr_number=pr.number,
+            head_sha=pr.head_sha,
+            branch=pr.branch,
+            pr_opened_at=state.pr_opened_at if has_open_pr(state) and state.pr_opened_at else ctx.now,
+            closed_at=None,  # an open PR (a row re-opened after a close keeps no stale close time)
+            ci_summary=None,
+            failure_summary=None,
+        )
+    )
+
+
+def hand_over(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """People committed on Homeostat's branch: leave the PR to them, say so once."""
+    if state.pr_number is None:  # an own PR this row never recorded (a crash before it did)
+        pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
+        if pr is None:
+            raise Deferred("Homeostat's branch moved but no PR of its own is open")
+        state = dataclasses.replace(state, pr_number=pr.number, branch=pr.branch, head_sha=pr.head_sha)
+    ctx.attempts.save(lifecycle.moved(state, Stage.HANDED_OVER))
+    ctx.forge.comment_on_pr(
+        ctx.repo,
+        state.pr_number,
+        "Someone else has pushed commits to this branch, so Homeostat will not push to it again "
+        "and makes no further attempts on this error while this PR is open.\n",
+        HANDED_OVER_MARKER,
+    )
+    return outcome_for(group, Result.HANDED_OVER, pr=state.pr_number, reason="people committed on the branch")
+
+
+def give_up(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
+    """The last allowed attempt failed: close Homeostat's PR with a summary, label the issues."""
+    if stage_of(state) is not Stage.GIVEN_UP:
+        if has_open_pr(state) and stage_of(state) is not Stage.HANDED_OVER:
+            ctx.forge.comment_on_pr(
+                ctx.repo,
+                state.pr_number,
+                f"Homeostat made {state.attempts} attempts at this error and none passed; closing "
+                "this PR. The linked issues are labelled `homeostat-gave-up`.\n",
+                GAVE_UP_MARKER,
+            )
+            ctx.forge.close_pr(ctx.repo, state.pr_number)
+            if state.branch:
+                ctx.forge.delete_branch(ctx.repo, state.branch)
+        ctx.attempts.save(lifecycle.moved(state, Stage.GIVEN_UP, closed_at=ctx.now))
+        for number in capped_issues(ctx, group.issue_numbers):
+            ctx.forge.add_labels(ctx.repo, number, [GAVE_UP_LABEL])
+    return outcome_for(group, Result.GAVE_UP, reason=f"{state.attempts} attempts made", pr=state.pr_number)

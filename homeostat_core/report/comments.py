@@ -1,0 +1,68 @@
+"""Every comment Homeostat posts on an issue or a PR, and the notes it adds to its own PRs."""
+
+from __future__ import annotations
+
+from homeostat_core.fixing.scrub import scrub as scrub_secrets
+from homeostat_core.models import (
+    COOLDOWN_HOURS,
+    MAX_ATTEMPTS,
+    ErrorFingerprint,
+    ProposedFix,
+    PullRequest,
+)
+from homeostat_core.outcomes import REJECTED_LABEL, UNPARSEABLE_LABEL
+from homeostat_core.report.inert import DETAIL_CHARS, Scrub, capped, code_span, fit_github_limit
+from homeostat_core.report.markers import REJECTED_MARKER, UNPARSEABLE_MARKER, issue_comment_marker
+from homeostat_core.report.pr import changed_paths, fix_source
+
+
+def render_issue_comment(
+    pr: PullRequest, fingerprint: ErrorFingerprint, fix: ProposedFix, *, opt_out_label: str = "do-not-fix"
+) -> str:
+    """The one comment on each linked issue (edited on later attempts, never repeated)."""
+    link = f"[#{pr.number}]({pr.url})" if pr.url else f"#{pr.number}"
+    return fit_github_limit(
+        f"🤖 Homeostat proposed a fix for this error in {link} "
+        f"(branch {code_span(pr.branch)}, fingerprint {code_span(fingerprint.id)}).\n\n"
+        f"Source: {fix_source(fix)}. {fix.lines_changed} lines changed in "
+        f"{len(changed_paths(fix))} file(s).\n\n"
+        f"Add the {code_span(opt_out_label)} label to this issue to stop further attempts.",
+        f"{issue_comment_marker(fingerprint.id)}\n",
+    )
+
+
+def render_unparseable_comment(reason: str, *, scrub: Scrub = scrub_secrets) -> str:
+    return fit_github_limit(
+        "🤖 Homeostat could not read this issue as an error report, so it will not try to fix it.\n\n"
+        f"Reason: {code_span(capped(reason, DETAIL_CHARS, scrub), DETAIL_CHARS)}\n\n"
+        "Homeostat expects the error logger's issue format (error type, message and stack trace). "
+        f"Edit the issue and remove the {code_span(UNPARSEABLE_LABEL)} label to have it read again.",
+        f"{UNPARSEABLE_MARKER}\n",
+    )
+
+
+def render_rejected_comment(reason_code: str, detail: str, *, scrub: Scrub = scrub_secrets) -> str:
+    """Why no PR was opened, and what the `homeostat-rejected` label does: Homeostat skips the
+    issue until a person removes the label (pipeline.py); only then do the cooldown and the
+    attempt limit decide when it tries again."""
+    code = code_span(reason_code)
+    if reason_code == "no_source":
+        what = (
+            "🤖 Homeostat did not try to fix this error: it could not read the source files the "
+            f"error points at (they are missing or outside this repository's path filters; {code})."
+        )
+    else:
+        what = (
+            "🤖 Homeostat found a candidate fix for this error but did not open a PR: it failed "
+            f"validation ({code})."
+        )
+    cooldowns = ", ".join(f"{COOLDOWN_HOURS * 2**n} h after attempt {n + 1}" for n in range(MAX_ATTEMPTS - 1))
+    return fit_github_limit(
+        f"{what}\n\n"
+        f"Detail: {code_span(capped(detail, DETAIL_CHARS, scrub), DETAIL_CHARS)}\n\n"
+        f"Homeostat will not look at this issue again while it carries the "
+        f"{code_span(REJECTED_LABEL)} label. Remove the label to let it try again: the next "
+        f"attempt still waits for this error's cooldown ({cooldowns}), and an error gets at most "
+        f"{MAX_ATTEMPTS} attempts.",
+        f"{REJECTED_MARKER}\n",
+    )
