@@ -15,17 +15,35 @@ Homeostat's own credentials:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.jobs import LearningJob
 from homeostat_core.lifecycle import stage_of
 from homeostat_core.observability import logger
+from homeostat_core.outcomes import Result
 from homeostat_core.ports import own_pull_request
 from homeostat_core.settlement import apply_ci_verdict, settle_closed_pr
 
 
-def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """What one learning job did: a lifecycle result, or IGNORED (why) / UNDECIDED (CI running)."""
+
+    result: Result
+    why: str | None = None
+    fingerprint: str | None = None
+    pr: int | None = None
+    ci: str | None = None  # the CI verdict read from the forge, for CI jobs
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"result": self.result.value, "why": self.why, "fingerprint": self.fingerprint}
+        data |= {"pr": self.pr, "ci": self.ci}
+        return {key: value for key, value in data.items() if value is not None}
+
+
+def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> JobOutcome:
     """Apply one learning job; returns what happened (for logs and the local demo)."""
     if job.head_repo and job.head_repo.lower() != repo.slug.lower():
         return _ignored(job, "the head repository is not the base repository")
@@ -40,21 +58,19 @@ def handle_job(job: LearningJob, *, ports, repo: RepoConfig, env: str) -> dict[s
     result = settle_closed_pr(ports, repo, state, pr, env=env, now=ports.clock.now())
     if result is None:
         return _ignored(job, f"already settled ({stage_of(state).value})")
-    return {"result": result.value, "fingerprint": state.fingerprint_id, "pr": pr.number}
+    return JobOutcome(result, fingerprint=state.fingerprint_id, pr=pr.number)
 
 
-def _ignored(job: LearningJob, why: str) -> dict[str, Any]:
+def _ignored(job: LearningJob, why: str) -> JobOutcome:
     logger.info("Learning job ignored", extra={"why": why, "job": job.to_json()})
-    return {"result": "ignored", "why": why}
+    return JobOutcome(Result.IGNORED, why=why)
 
 
-def _ci_completed(job: LearningJob, ports, repo: RepoConfig) -> dict[str, Any]:
+def _ci_completed(job: LearningJob, ports, repo: RepoConfig) -> JobOutcome:
     states = [s for s in ports.attempts.list(repo.slug) if s.head_sha == job.head_sha]
     if not states:
         return _ignored(job, "not a head commit Homeostat pushed")
     state = states[0]
     verdict = ports.forge.get_check_results(repo, job.head_sha)
     decided = apply_ci_verdict(ports, repo, state, verdict, ports.clock.now())
-    if decided is None:
-        return {"result": "undecided", "fingerprint": state.fingerprint_id, "ci": verdict.state}
-    return {"result": decided.value, "fingerprint": state.fingerprint_id, "ci": verdict.state}
+    return JobOutcome(decided or Result.UNDECIDED, fingerprint=state.fingerprint_id, ci=verdict.state)

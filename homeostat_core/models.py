@@ -337,5 +337,6 @@ class RunRecord:
     # reports of an already merged fix that name no (parseable) extension version
     reports_without_version: int = 0
     deferred_issues: list[int] = field(default_factory=list)
+    deferrals: dict[str, int] = field(default_factory=dict)  # deferred fingerprints by cause
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

@@ -6,6 +6,7 @@ from these outcomes (`tally`), so no result string or reason code is written twi
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,25 @@ class Result(StrEnum):
     SKIPPED = "skipped"  # another worker holds the attempt
     UNPARSEABLE = "unparseable"
     ERROR = "error"  # an unexpected error, recorded on the fingerprint; the run went on
+    # learning jobs (webhook hints checked against the facts)
+    IGNORED = "ignored"  # the hint did not hold: not Homeostat's PR or commit, not configured
+    UNDECIDED = "undecided"  # CI has not finished on Homeostat's head commit
+
+
+class Deferral(StrEnum):
+    """Why a fingerprint waits for a later run (counted by cause on the run record)."""
+
+    DEADLINE = "deadline"  # the invocation's time is nearly up
+    RATE_LIMIT = "rate_limit"  # the credential's GitHub budget is low
+    MAX_PRS_PER_RUN = "max_prs_per_run"
+    MAX_OPEN_PRS = "max_open_prs"
+    MAX_PRS_PER_DAY = "max_prs_per_day"
+    DAILY_BUDGET = "daily_budget_usd"
+    ATTEMPT_RUNNING = "attempt_running"  # claimed less than the lease ago: it may still be running
+    CLAIM_CONFLICT = "claim_conflict"  # another worker holds the attempt
+    MODEL_UNAVAILABLE = "model_unavailable"  # no model answered; the attempt was not counted
+    PORT_ERROR = "port_error"  # the forge or the store failed after its retries
+    BRANCH_WITHOUT_PR = "branch_without_pr"  # Homeostat's branch moved but no PR of its own is open
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +78,7 @@ class FingerprintOutcome:
     tier: int | None = None
     model: str | None = None
     pattern_id: str | None = None
+    deferral: Deferral | None = None  # why, when the result is DEFERRED
     cost_usd: float = 0.0
     tokens: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -75,6 +96,7 @@ class FingerprintOutcome:
             ("tier", self.tier),
             ("model", self.model),
             ("patternId", self.pattern_id),
+            ("deferral", self.deferral.value if self.deferral else None),
         ):
             if value is not None:
                 data[key] = value
@@ -107,4 +129,5 @@ def tally(record: RunRecord, outcomes: list[FingerprintOutcome]) -> RunRecord:
     record.cost_usd = sum(o.cost_usd for o in outcomes)
     record.tokens = sum(o.tokens for o in outcomes)
     record.deferred_issues = [n for o in outcomes if o.result is Result.DEFERRED for n in o.issues]
+    record.deferrals = dict(Counter(o.deferral.value for o in outcomes if o.deferral is not None))
     return record

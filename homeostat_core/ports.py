@@ -102,6 +102,10 @@ def _short(text: str, limit: int = 2000) -> str:
 class PortError(Exception):
     """Base of every error a port raises."""
 
+    # What model calls had cost when this error interrupted a fix (the fix engine sets it), so
+    # the budget is settled to the real spend, not refunded.
+    spent_usd: float = 0.0
+
 
 class ForgeError(PortError):
     """The forge refused or failed an operation (after its own retries)."""

@@ -24,6 +24,8 @@ from homeostat_core.outcomes import (
 )
 from homeostat_core.patterns.extractor import extract_pattern, pattern_id_for
 from homeostat_core.patterns.learner import record_outcome
+from homeostat_core.report.comments import no_ci_note
+from homeostat_core.report.markers import NO_CI_MARKER
 from homeostat_core.versions import version_from_manifest
 
 
@@ -42,7 +44,7 @@ def apply_ci_verdict(
     if verdict.state == "none" and stage is Stage.DRAFT:
         opened = state.last_attempt_at or state.pr_opened_at or now  # the push being waited on
         if as_utc(now) - as_utc(opened) >= timedelta(hours=repo.ready_after_hours):
-            _mark_ready(ports, repo, state, note="No CI checks ran on this PR; it is ready for review.")
+            _mark_ready(ports, repo, state, note=no_ci_note())
             ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=None))
             return Result.READY
         return None
@@ -62,7 +64,7 @@ def _mark_ready(ports, repo: RepoConfig, state: AttemptState, note: str | None =
     if repo.reviewers:
         ports.forge.request_reviewers(repo, state.pr_number, list(repo.reviewers))
     if note:
-        ports.forge.comment_on_pr(repo, state.pr_number, note + "\n", "<!-- homeostat:no-ci -->")
+        ports.forge.comment_on_pr(repo, state.pr_number, note, NO_CI_MARKER)
 
 
 # Stages in which a fingerprint has a PR whose end Homeostat has not recorded yet.

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 from homeostat_core.config import RepoConfig, default_config_path, load_config
 from homeostat_core.jobs import RepoRunJob, parse_message, repo_lane, repo_run_message
-from homeostat_core.learning import handle_job
+from homeostat_core.learning import JobOutcome, handle_job
 from homeostat_core.observability import logger, run_summary
+from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
 from homeostat_core.settings import get_settings
 
@@ -55,10 +56,10 @@ def run_message(
         return {
             "kind": "learning",
             "repo": job.repo,
-            "outcome": {"result": "ignored", "why": "repo not configured"},
+            "outcome": JobOutcome(Result.IGNORED, why="repo not configured").to_json(),
         }
     outcome = handle_job(job, ports=ports, repo=repo, env=env)
-    return {"kind": "learning", "repo": job.repo, "outcome": outcome}
+    return {"kind": "learning", "repo": job.repo, "outcome": outcome.to_json()}
 
 
 def _configured_repo(slug: str) -> RepoConfig | None:

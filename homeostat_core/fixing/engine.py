@@ -300,7 +300,7 @@ def attempt_fix(
     except PortError as exc:
         # A forge error while validating (after model calls): tag it with what the calls cost,
         # so the caller can settle the budget to the real spend instead of refunding it all.
-        exc.spent_usd = run.ledger.cost_usd  # type: ignore[attr-defined]
+        exc.spent_usd = run.ledger.cost_usd
         raise
 
 

@@ -25,6 +25,7 @@ from homeostat_core.models import (
 from homeostat_core.observability import logger
 from homeostat_core.outcomes import (
     REJECTED_LABEL,
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -38,7 +39,7 @@ from homeostat_core.pipeline.context import (
     outcome_for,
 )
 from homeostat_core.pipeline.publish import give_up, hand_over, publish
-from homeostat_core.ports import BudgetExceeded, ConflictError
+from homeostat_core.ports import BudgetExceeded, ConflictError, PortError
 from homeostat_core.report.comments import render_rejected_comment
 from homeostat_core.report.markers import REJECTED_MARKER
 
@@ -95,7 +96,9 @@ def claim_and_fix(
                 claimed = claim()
                 fix = _ask_model(ctx, group, claimed, match, money)
         except BudgetExceeded:
-            raise Deferred(f"daily_budget_usd={ctx.repo.daily_budget_usd} reached") from None
+            raise Deferred(
+                Deferral.DAILY_BUDGET, f"daily_budget_usd={ctx.repo.daily_budget_usd} reached"
+            ) from None
     if isinstance(fix, FixFailure):
         return _fix_failed(ctx, group, claimed, before, fix)
     recorded = ctx.attempts.save(
@@ -114,11 +117,11 @@ def claim_and_fix(
 def _check_new_pr_limits(ctx: RunContext) -> None:
     repo = ctx.repo
     if ctx.prs_opened >= repo.max_prs_per_run:
-        raise Deferred(f"max_prs_per_run={repo.max_prs_per_run} reached")
+        raise Deferred(Deferral.MAX_PRS_PER_RUN, f"max_prs_per_run={repo.max_prs_per_run} reached")
     if ctx.open_prs >= repo.max_open_prs:
-        raise Deferred(f"max_open_prs={repo.max_open_prs} reached")
+        raise Deferred(Deferral.MAX_OPEN_PRS, f"max_open_prs={repo.max_open_prs} reached")
     if ctx.ports.budgets.prs_opened(repo.slug, ctx.now.date()) >= repo.max_prs_per_day:
-        raise Deferred(f"max_prs_per_day={repo.max_prs_per_day} reached")
+        raise Deferred(Deferral.MAX_PRS_PER_DAY, f"max_prs_per_day={repo.max_prs_per_day} reached")
 
 
 def _pattern_for(ctx: RunContext, group: Group) -> PatternMatch | None:
@@ -163,7 +166,7 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
             return ctx.attempts.start_attempt(claimed, expected_attempts=0)
         return ctx.attempts.save(claimed)
     except ConflictError:
-        raise Deferred("another worker holds this attempt") from None
+        raise Deferred(Deferral.CLAIM_CONFLICT, "another worker holds this attempt") from None
 
 
 def _ask_model(
@@ -188,7 +191,7 @@ def _ask_model(
         )
     except Exception as exc:
         # Model calls made before the error were still paid for: settle to that, not to zero.
-        money.settle(float(getattr(exc, "spent_usd", 0.0)))
+        money.settle(exc.spent_usd if isinstance(exc, PortError) else 0.0)
         raise
     money.settle(fix.cost_usd)
     return fix
@@ -200,7 +203,9 @@ def _fix_failed(
     cost = {"cost_usd": fix.cost_usd, "tokens": fix.usage.total, "tier": fix.tier}
     if fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
         _restore(ctx, claimed, before)
-        raise Deferred(f"no model answered ({fix.reason}); the attempt was not counted")
+        raise Deferred(
+            Deferral.MODEL_UNAVAILABLE, f"no model answered ({fix.reason}); the attempt was not counted"
+        )
     last = claimed.attempts >= ctx.policy.max_attempts
     failed = ctx.attempts.save(
         lifecycle.moved(claimed, Stage.ATTEMPT_FAILED, cost_usd=fix.cost_usd, tier=fix.tier or claimed.tier)

@@ -16,6 +16,7 @@ from homeostat_core.models import (
     ForgeIssue,
 )
 from homeostat_core.outcomes import (
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -66,15 +67,16 @@ class RunContext:
 
 
 class Deferred(Exception):
-    """This fingerprint waits for a later run; the reason goes in the record."""
+    """This fingerprint waits for a later run: the cause is counted, the reason says it to people."""
 
-    def __init__(self, reason: str):
+    def __init__(self, cause: Deferral, reason: str):
         super().__init__(reason)
+        self.cause = cause
         self.reason = reason
 
 
-def deferred(group: Group, reason: str) -> FingerprintOutcome:
-    return outcome_for(group, Result.DEFERRED, reason=reason)
+def deferred(group: Group, cause: Deferral, reason: str) -> FingerprintOutcome:
+    return outcome_for(group, Result.DEFERRED, reason=reason, deferral=cause)
 
 
 def outcome_for(group: Group, result: Result, **fields) -> FingerprintOutcome:

@@ -11,6 +11,7 @@ from homeostat_core.models import (
 )
 from homeostat_core.observability import logger
 from homeostat_core.outcomes import (
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -29,13 +30,15 @@ from homeostat_core.ports import PortError, RateLimitLow
 
 
 def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
-    """Run the handler for the fingerprint's stage; an exception becomes its recorded failure."""
-    state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
-    handler = HANDLERS[stage_of(state)]
+    """Run the handler for the fingerprint's stage; an exception becomes its recorded failure.
+
+    Reading the row and choosing the handler are inside the handling too: a store error or a
+    stage without a handler is this fingerprint's failure, never the run's."""
     try:
-        return handler(ctx, group, state)
+        state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
+        return HANDLERS[stage_of(state)](ctx, group, state)
     except Deferred as deferral:
-        return deferred(group, deferral.reason)
+        return deferred(group, deferral.cause, deferral.reason)
     except RateLimitLow:
         raise  # stops the whole run (run_repo): every later call would be refused too
     except PortError as exc:
@@ -44,7 +47,7 @@ def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
         logger.exception(
             "Fingerprint deferred after a port error", extra={"fingerprint": group.fingerprint.id}
         )
-        return deferred(group, f"error: {type(exc).__name__}: {str(exc)[:300]}")
+        return deferred(group, Deferral.PORT_ERROR, f"error: {type(exc).__name__}: {str(exc)[:300]}")
     except Exception as exc:  # no single input kills a run
         logger.exception("Fingerprint failed", extra={"fingerprint": group.fingerprint.id})
         return _record_error(ctx, group, exc)
@@ -55,7 +58,7 @@ def _record_error(ctx: RunContext, group: Group, exc: Exception) -> FingerprintO
     not left pending. A recorded fix stays recorded: its PR may exist, and the next run finishes
     it (recover) without a model call."""
     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
-    spent = float(getattr(exc, "spent_usd", 0.0) or 0.0)
+    spent = exc.spent_usd if isinstance(exc, PortError) else 0.0
     try:
         state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
         if stage_of(state) is Stage.CLAIMED:

@@ -12,10 +12,12 @@ from homeostat_core.models import (
     ForgeIssue,
     RunRecord,
 )
+from homeostat_core.observability import logger
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
     REJECTED_LABEL,
     UNPARSEABLE_LABEL,
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -23,6 +25,7 @@ from homeostat_core.pipeline.context import (
     Group,
     RunContext,
 )
+from homeostat_core.ports import PortError, RateLimitLow
 from homeostat_core.report.comments import render_unparseable_comment
 from homeostat_core.report.markers import UNPARSEABLE_MARKER
 from homeostat_core.versions import parse_version
@@ -43,16 +46,16 @@ def parse_and_group(
             report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
         except UnparseableIssue as exc:
             if not answered:
-                outcomes.append(
-                    FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=exc.reason)
-                )
-                ctx.forge.add_labels(ctx.repo, issue.number, [UNPARSEABLE_LABEL])
-                ctx.forge.comment_on_issue(
-                    ctx.repo, issue.number, render_unparseable_comment(exc.reason), UNPARSEABLE_MARKER
-                )
+                outcomes.append(_answer_unparseable(ctx, issue, exc.reason))
             continue
-        report = _symbolicated(ctx, report, record)
-        fp = _known_fingerprint(ctx, fingerprint_with_history(report))
+        try:
+            report = _symbolicated(ctx, report, record)
+            fp = _known_fingerprint(ctx, fingerprint_with_history(report))
+        except RateLimitLow:
+            raise  # stops the whole run: every later call would be refused too
+        except Exception as exc:  # no single issue stops its repository's run
+            outcomes.append(_intake_failed(issue, exc))
+            continue
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         group.versions[issue.number] = report.extension_version
         version = parse_version(report.extension_version)
@@ -65,6 +68,28 @@ def parse_and_group(
                 group.report = report
             group.issues.append(issue)
     return list(groups.values())
+
+
+def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, reason: str) -> FingerprintOutcome:
+    """Label and comment once; past the deadline nothing is written (the next run answers it)."""
+    if ctx.deadline.near():
+        return FingerprintOutcome(
+            Result.DEFERRED, issues=(issue.number,), reason="deadline", deferral=Deferral.DEADLINE
+        )
+    ctx.forge.add_labels(ctx.repo, issue.number, [UNPARSEABLE_LABEL])
+    ctx.forge.comment_on_issue(ctx.repo, issue.number, render_unparseable_comment(reason), UNPARSEABLE_MARKER)
+    return FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=reason)
+
+
+def _intake_failed(issue: ForgeIssue, exc: Exception) -> FingerprintOutcome:
+    detail = f"{type(exc).__name__}: {str(exc)[:300]}"
+    if isinstance(exc, PortError):  # the store failed after its retries: the next run reads it again
+        logger.warning("Issue deferred after a port error", extra={"issue": issue.number, "error": detail})
+        return FingerprintOutcome(
+            Result.DEFERRED, issues=(issue.number,), reason=f"error: {detail}", deferral=Deferral.PORT_ERROR
+        )
+    logger.exception("Issue could not be read", extra={"issue": issue.number})
+    return FingerprintOutcome(Result.ERROR, issues=(issue.number,), reason="intake", detail=detail)
 
 
 def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> ErrorReport:
@@ -89,7 +114,13 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
     if symbolicator is None:
         record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
         return report
-    mapped, stats = symbolicator.symbolicate(report)
+    try:
+        mapped, stats = symbolicator.symbolicate(report)
+    except Exception as exc:  # a hostile map or frame: the report stays as it came, counted
+        logger.exception("Symbolication failed", extra={"issue": report.issue_number})
+        record.maps_skipped.append(f"symbolication failed: {type(exc).__name__}")
+        record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
+        return report
     record.frames_symbolicated += stats.symbolicated
     record.frames_minified += stats.still_minified
     for where, reason in stats.skipped_maps:

@@ -15,6 +15,7 @@ from homeostat_core.models import (
 )
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -27,7 +28,12 @@ from homeostat_core.pipeline.context import (
     outcome_for,
 )
 from homeostat_core.ports import BudgetExceeded, ForeignCommits
-from homeostat_core.report.comments import render_issue_comment
+from homeostat_core.report.comments import (
+    gave_up_note,
+    handed_over_note,
+    no_drafts_note,
+    render_issue_comment,
+)
 from homeostat_core.report.markers import (
     GAVE_UP_MARKER,
     HANDED_OVER_MARKER,
@@ -46,7 +52,9 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
             reserve_pr(ctx.ports.budgets, ctx.repo.slug, ctx.repo.max_prs_per_day, ctx.now)
         except BudgetExceeded:
             # The fix stays recorded: the next run publishes it without a model call.
-            raise Deferred(f"max_prs_per_day={ctx.repo.max_prs_per_day} reached") from None
+            raise Deferred(
+                Deferral.MAX_PRS_PER_DAY, f"max_prs_per_day={ctx.repo.max_prs_per_day} reached"
+            ) from None
     fp = group.fingerprint
     try:
         pr, created = ctx.forge.upsert_pr(
@@ -78,8 +86,7 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
             ctx.forge.comment_on_pr(
                 ctx.repo,
                 pr.number,
-                "This repository cannot have draft pull requests, so Homeostat opened this one ready "
-                "for review before its CI has run. Please wait for the checks before merging.\n",
+                no_drafts_note(),
                 NO_DRAFTS_MARKER,
             )
     link_issues(ctx, group, pr, fix)
@@ -137,14 +144,15 @@ def hand_over(ctx: RunContext, group: Group, state: AttemptState) -> Fingerprint
     if state.pr_number is None:  # an own PR this row never recorded (a crash before it did)
         pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
         if pr is None:
-            raise Deferred("Homeostat's branch moved but no PR of its own is open")
+            raise Deferred(
+                Deferral.BRANCH_WITHOUT_PR, "Homeostat's branch moved but no PR of its own is open"
+            )
         state = dataclasses.replace(state, pr_number=pr.number, branch=pr.branch, head_sha=pr.head_sha)
     ctx.attempts.save(lifecycle.moved(state, Stage.HANDED_OVER))
     ctx.forge.comment_on_pr(
         ctx.repo,
         state.pr_number,
-        "Someone else has pushed commits to this branch, so Homeostat will not push to it again "
-        "and makes no further attempts on this error while this PR is open.\n",
+        handed_over_note(),
         HANDED_OVER_MARKER,
     )
     return outcome_for(group, Result.HANDED_OVER, pr=state.pr_number, reason="people committed on the branch")
@@ -157,8 +165,7 @@ def give_up(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOu
             ctx.forge.comment_on_pr(
                 ctx.repo,
                 state.pr_number,
-                f"Homeostat made {state.attempts} attempts at this error and none passed; closing "
-                "this PR. The linked issues are labelled `homeostat-gave-up`.\n",
+                gave_up_note(state.attempts),
                 GAVE_UP_MARKER,
             )
             ctx.forge.close_pr(ctx.repo, state.pr_number)

@@ -16,6 +16,7 @@ from homeostat_core.pipeline.context import (
     has_open_pr,
 )
 from homeostat_core.pipeline.release import verify_release
+from homeostat_core.report.comments import closed_note
 from homeostat_core.report.markers import (
     CLOSED_MARKER,
 )
@@ -67,8 +68,7 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
                 ctx.forge.comment_on_pr(
                     ctx.repo,
                     pr.number,
-                    "Every issue that reported this error is closed or opted out, so Homeostat is "
-                    "closing this PR and deleting its branch.\n",
+                    closed_note(),
                     CLOSED_MARKER,
                 )
                 ctx.forge.close_pr(ctx.repo, pr.number)

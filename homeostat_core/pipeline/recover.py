@@ -20,6 +20,7 @@ from homeostat_core.models import (
     PullRequest,
 )
 from homeostat_core.outcomes import (
+    Deferral,
     FingerprintOutcome,
     Result,
 )
@@ -38,7 +39,10 @@ from homeostat_core.report.markers import parse_state_block
 def handle_recover(ctx: RunContext, group: Group, state: AttemptState) -> FingerprintOutcome:
     """claimed / fix recorded: a worker died mid-attempt (or is still running it)."""
     if state.last_attempt_at and as_utc(ctx.now) < as_utc(state.last_attempt_at) + ctx.policy.claim_lease:
-        raise Deferred(f"attempt {state.attempts} is still running (claimed less than the lease ago)")
+        raise Deferred(
+            Deferral.ATTEMPT_RUNNING,
+            f"attempt {state.attempts} is still running (claimed less than the lease ago)",
+        )
     pr = ctx.forge.find_open_pr(ctx.repo, group.fingerprint.id)
     if (
         pr is not None
@@ -63,7 +67,7 @@ def handle_recover(ctx: RunContext, group: Group, state: AttemptState) -> Finger
         try:
             return ctx.attempts.save(renewed)
         except ConflictError:
-            raise Deferred("another worker holds this attempt") from None
+            raise Deferred(Deferral.CLAIM_CONFLICT, "another worker holds this attempt") from None
 
     return claim_and_fix(ctx, group, state, claim=resume)
 

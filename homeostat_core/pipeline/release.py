@@ -26,6 +26,7 @@ from homeostat_core.pipeline.context import (
     capped_issues,
     outcome_for,
 )
+from homeostat_core.report.comments import pending_release_comment, regressed_comment
 from homeostat_core.report.markers import (
     PENDING_RELEASE_MARKER,
     REGRESSED_MARKER,
@@ -70,16 +71,8 @@ def handle_fixed(ctx: RunContext, group: Group, state: AttemptState) -> Fingerpr
 
 
 def _answer_pending_release(ctx: RunContext, group: Group, state: AttemptState, issues: list[ForgeIssue]):
-    body = (
-        f"This error was fixed by #{state.pr_number}, which ships in the versions after "
-        f"{state.fixed_in_version}. This report comes from a version without the fix, so Homeostat "
-        "makes no new attempt."
-        + (
-            " Closing it; reopen it if the error appears in a newer version."
-            if ctx.repo.close_fixed_pending_release
-            else ""
-        )
-        + "\n"
+    body = pending_release_comment(
+        state.pr_number, state.fixed_in_version, closing=ctx.repo.close_fixed_pending_release
     )
     for number in capped_issues(ctx, [i.number for i in issues if PENDING_RELEASE_LABEL not in i.labels]):
         ctx.forge.add_labels(ctx.repo, number, [PENDING_RELEASE_LABEL])
@@ -103,10 +96,7 @@ def regress(
     )
     learn_regression(ctx.ports, state, env=ctx.env, now=ctx.now)
     emit_outcome_metric(ctx.repo.slug, "Regressions")
-    body = (
-        f"This error was reported from version {seen}, which contains the fix merged in "
-        f"#{state.pr_number}: the fix did not stop it. Homeostat will try again.\n"
-    )
+    body = regressed_comment(seen, state.pr_number)
     for number in capped_issues(ctx, [i.number for i in issues if REGRESSED_LABEL not in i.labels]):
         ctx.forge.add_labels(ctx.repo, number, [REGRESSED_LABEL])
         ctx.forge.comment_on_issue(ctx.repo, number, body, REGRESSED_MARKER)

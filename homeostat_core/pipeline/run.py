@@ -12,6 +12,7 @@ from homeostat_core.models import (
 )
 from homeostat_core.observability import emit_run_metrics, logger, run_summary
 from homeostat_core.outcomes import (
+    Deferral,
     FingerprintOutcome,
     tally,
 )
@@ -56,7 +57,7 @@ def run_repo(
         for index, group in enumerate(work):
             if ctx.deadline.near():
                 record.stopped_early = True
-                outcomes.extend(deferred(g, "deadline") for g in work[index:])
+                outcomes.extend(deferred(g, Deferral.DEADLINE, "deadline") for g in work[index:])
                 logger.warning("Deadline near, leaving work for the next run")
                 break
             try:
@@ -64,7 +65,7 @@ def run_repo(
             except RateLimitLow as low:
                 # the credential's budget is for every repo in its lane: stop cleanly, continue later
                 record.stopped_early = True
-                outcomes.extend(deferred(g, f"rate limit: {low}") for g in work[index:])
+                outcomes.extend(deferred(g, Deferral.RATE_LIMIT, f"rate limit: {low}") for g in work[index:])
                 logger.warning("GitHub rate limit low, leaving work for the continuation")
                 break
     except RateLimitLow:

@@ -66,3 +66,55 @@ def render_rejected_comment(reason_code: str, detail: str, *, scrub: Scrub = scr
         f"{MAX_ATTEMPTS} attempts.",
         f"{REJECTED_MARKER}\n",
     )
+
+
+# --- notes on Homeostat's own PRs and answers on issues (Homeostat's own words; no untrusted text) ---
+
+
+def no_drafts_note() -> str:
+    return (
+        "This repository cannot have draft pull requests, so Homeostat opened this one ready "
+        "for review before its CI has run. Please wait for the checks before merging.\n"
+    )
+
+
+def handed_over_note() -> str:
+    return (
+        "Someone else has pushed commits to this branch, so Homeostat will not push to it again "
+        "and makes no further attempts on this error while this PR is open.\n"
+    )
+
+
+def gave_up_note(attempts: int) -> str:
+    return (
+        f"Homeostat made {attempts} attempts at this error and none passed; closing "
+        "this PR. The linked issues are labelled `homeostat-gave-up`.\n"
+    )
+
+
+def closed_note() -> str:
+    return (
+        "Every issue that reported this error is closed or opted out, so Homeostat is "
+        "closing this PR and deleting its branch.\n"
+    )
+
+
+def no_ci_note() -> str:
+    return "No CI checks ran on this PR; it is ready for review.\n"
+
+
+def pending_release_comment(pr_number: int, fixed_in_version: str, *, closing: bool) -> str:
+    return (
+        f"This error was fixed by #{pr_number}, which ships in the versions after "
+        f"{fixed_in_version}. This report comes from a version without the fix, so Homeostat "
+        "makes no new attempt."
+        + (" Closing it; reopen it if the error appears in a newer version." if closing else "")
+        + "\n"
+    )
+
+
+def regressed_comment(version_seen: str, pr_number: int) -> str:
+    return (
+        f"This error was reported from version {version_seen}, which contains the fix merged in "
+        f"#{pr_number}: the fix did not stop it. Homeostat will try again.\n"
+    )

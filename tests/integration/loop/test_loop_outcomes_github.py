@@ -80,7 +80,7 @@ def test_the_lifecycle_and_production_outcomes_over_github(world):
         head_repo=SLUG,
         author=ports.forge.whoami(repo),
     )
-    assert handle_job(job, ports=ports, repo=repo, env="production")["result"] == "merged"
+    assert handle_job(job, ports=ports, repo=repo, env="production").result == "merged"
     (row,) = state.attempts.list(SLUG)
     assert row.stage == "merged" and row.fixed_in_version == "1.2.0"
     (pattern,) = state.patterns.all()

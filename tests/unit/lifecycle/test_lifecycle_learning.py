@@ -23,7 +23,7 @@ def pr_closed(w, pr, **fields) -> LearningJob:
 
 
 def learn(w, job):
-    return handle_job(job, ports=w.ports, repo=w.repo, env=w.env)
+    return handle_job(job, ports=w.ports, repo=w.repo, env=w.env).to_json()
 
 
 def opened(tmp_path, **repo):

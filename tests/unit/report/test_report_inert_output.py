@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from homeostat_core.report import comments, inert, pr
 from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.models import (
     AttemptState,
@@ -28,6 +27,7 @@ from homeostat_core.models import (
     Source,
     StackFrame,
 )
+from homeostat_core.report import comments, inert, pr
 from homeostat_core.report.comments import (
     render_issue_comment,
     render_rejected_comment,
