@@ -13,6 +13,10 @@ MB = 1024 * 1024
 # (a 50 MB bundle on one line is still under it); both stay far below symbolic's 2**32.
 MAX_LINE = 10_000_000
 MAX_COLUMN = 100_000_000
+# Reading a bundle's scopes (symbolic's SourceMapCache parses the JavaScript) peaks at about 55
+# times the bundle's size (bench/sourcemap_memory.py: +250 MB for a 3.8 MB bundle); the worker has
+# 1,024 MB. A larger bundle still checks positions, and names come from call sites instead.
+MAX_SCOPES_BUNDLE_BYTES = 4 * MB
 
 
 def position_in_bounds(line: object, column: object) -> bool:

@@ -4,9 +4,10 @@ A frame's path inside the extension (scheme and id stripped: `dist/background.js
 map (`dist/background.js.map`, found by a SourceMapStore). The map's `sources` resolve against
 the map's own folder (`../src/lib/storage.js` from `dist/` → `src/lib/storage.js`); sources
 written with a bundler scheme (`webpack://namespace/./src/x.js`) are relative to the project
-root once the scheme and namespace are removed. With the minified bundle at hand, the original
-function name comes from the bundle's scopes (symbolic's SourceMapCache); without it, from the
-caller's call-site token (the name the caller used), as Sentry did before scopes.
+root once the scheme and namespace are removed. With the minified bundle at hand (up to
+limits.MAX_SCOPES_BUNDLE_BYTES), the original function name comes from the bundle's scopes
+(symbolic's SourceMapCache); without it, from the caller's call-site token (the name the caller
+used), as Sentry did before scopes.
 
 A map that is unusable — over HOMEOSTAT_SOURCEMAP_MAX_MB (default 20), not JSON, not a source
 map, pointing outside the repository, or not matching the bundle (mappings out of range) — is
@@ -32,6 +33,7 @@ from homeostat_core.ports import SourceMapFile, SourceMapRejected, SourceMapStor
 from homeostat_core.symbolication.limits import (
     MAX_COLUMN,
     MAX_LINE,
+    MAX_SCOPES_BUNDLE_BYTES,
     max_map_bytes,
     position_in_bounds,
     too_large,
@@ -276,6 +278,7 @@ def _parse(found: SourceMapFile) -> _LoadedMap:
     bundle_lines = None
     if found.bundle is not None:
         bundle_lines = found.bundle.decode("utf-8", "replace").split("\n")
+    if found.bundle is not None and len(found.bundle) <= MAX_SCOPES_BUNDLE_BYTES:
         try:
             from symbolic.sourcemapcache import SourceMapCache
 

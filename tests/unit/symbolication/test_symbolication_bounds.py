@@ -246,3 +246,23 @@ def test_an_inline_map_is_bounded_before_it_is_decoded():
     with pytest.raises(SourceMapRejected, match="larger than"):
         _inline_map(f"data:application/json;base64,{payload}", "dist/a.js", 999)
     assert _inline_map(f"data:application/json;base64,{payload}", "dist/a.js", 1000) == b"x" * 1000
+
+
+def test_a_bundle_too_large_for_scopes_still_maps_with_call_site_names(stores, monkeypatch):
+    # Given a limit below the fixture bundle's size (reading scopes peaks at ~55x the bundle)
+    import importlib
+
+    from homeostat_core.symbolication.symbolicate import PARSED_MAPS
+
+    module = importlib.import_module("homeostat_core.symbolication.symbolicate")
+
+    PARSED_MAPS.clear()
+    with_scopes, _ = symbolicate(report_from("v1.0.0"), stores["map and bundle"])
+    monkeypatch.setattr(module, "MAX_SCOPES_BUNDLE_BYTES", 10)
+    PARSED_MAPS.clear()
+    mapped, stats = symbolicate(report_from("v1.0.0"), stores["map and bundle"])
+    PARSED_MAPS.clear()
+    # Then every frame is still mapped to the same places; names come from the callers' call sites
+    assert stats.symbolicated == 3
+    assert [(f.path, f.line) for f in mapped.frames] == [(f.path, f.line) for f in with_scopes.frames]
+    assert mapped.frames[0].function == "saveNote"
