@@ -22,6 +22,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from homeostat_core.ports import SourceMapFile, SourceMapRejected
+from homeostat_core.settings import get_settings
 from homeostat_core.symbolication.limits import MB, max_map_bytes, too_large
 
 # A version as a single key segment (what `sourcemaps upload` accepts, and a little more).
@@ -112,8 +113,6 @@ class DiskCache:
 @lru_cache(maxsize=1)
 def disk_cache() -> DiskCache | None:
     """This container's cache under the temp folder (Lambda: /tmp), HOMEOSTAT_SOURCEMAP_CACHE_MB."""
-    from homeostat_core.settings import get_settings
-
     cap_mb = get_settings().sourcemap_cache_mb
     if cap_mb == 0:
         return None

@@ -8,6 +8,8 @@ OverflowError beyond them.
 
 from __future__ import annotations
 
+from homeostat_core.settings import get_settings
+
 MB = 1024 * 1024
 # No real bundle or source file has ten million lines, nor a line of a hundred million characters
 # (a 50 MB bundle on one line is still under it); both stay far below symbolic's 2**32.
@@ -31,8 +33,6 @@ def _counted(value: object, bound: int) -> bool:
 
 def max_map_bytes() -> int:
     """The largest map symbolication reads: HOMEOSTAT_SOURCEMAP_MAX_MB (default 20)."""
-    from homeostat_core.settings import get_settings
-
     return get_settings().sourcemap_max_mb * MB
 
 
