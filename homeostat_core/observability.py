@@ -48,6 +48,16 @@ RUN_METRICS = {
     "RepoRunErrors": ("run_errors", "Count"),
 }
 
+# Per-repository figures are read from log lines, not metrics: a custom metric costs $0.30 a month
+# for every dimension value, so a Repo dimension made the bill grow with the fleet (12 metrics per
+# repository, about $0.60 per repository per month). The worker logs one structured line per repo
+# run (pipeline: `logger.info(RUN_RECORD_MESSAGE, extra={"summary": run_summary(record)})`, with
+# the keys `repo` and `run_id`), which the dashboard's Logs Insights widgets and the optional
+# Contributor Insights rules (infra/monitoring.py) query as `repo` and `summary.<metric>`.
+RUN_RECORD_MESSAGE = "Repo run finished"
+RUN_RECORD_REPO_FIELD = "repo"
+RUN_RECORD_FIGURES_FIELD = "summary"
+
 
 def run_summary(record) -> dict:
     """The run record's figures, keyed by metric name."""
@@ -64,25 +74,22 @@ def run_summary(record) -> dict:
 
 
 def emit_run_metrics(record) -> None:
-    """Two EMF blobs per repo run: dimension Repo (plus Powertools' `service`), and the fleet's
-    (`service` only). Alarms and dashboard totals read the fleet series, "top repos" widgets query
-    the per-repo ones, so the stack stays the same size whatever the repo count."""
+    """One EMF record per repo run, with the fleet's dimension only (`service`): the number of
+    metrics, and so their cost, is the same for 1 or 10,000 repositories. Alarms and the
+    dashboard's totals read these series; per-repository figures come from the run-record line."""
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-    summary = run_summary(record)
-    for repo_dimension in (True, False):
-        run_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-        if repo_dimension:
-            run_metrics.add_dimension(name="Repo", value=record.repo)
-        for name, value in summary.items():
-            unit = MetricUnit(RUN_METRICS[name][1])
-            run_metrics.add_metric(name=name, unit=unit, value=float(value))
-        run_metrics.flush_metrics()
+    run_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    for name, value in run_summary(record).items():
+        run_metrics.add_metric(name=name, unit=MetricUnit(RUN_METRICS[name][1]), value=float(value))
+    run_metrics.flush_metrics()
 
 
 # Fix outcomes, emitted when they happen (a merge or close heard by the learning job or the
-# reconciler, a verification, a regression): the dashboard's production-outcome widgets.
+# reconciler, a verification, a regression): fleet metrics for the dashboard, and one log line
+# each (OUTCOME_MESSAGE, fields `outcome` and `repo`) for the per-repository table.
 OUTCOME_METRICS = ("PRsMerged", "PRsClosedByPeople", "FixesVerified", "Regressions")
+OUTCOME_MESSAGE = "Fix outcome"
 
 
 def emit_outcome_metric(repo: str, name: str) -> None:
@@ -91,6 +98,6 @@ def emit_outcome_metric(repo: str, name: str) -> None:
     if name not in OUTCOME_METRICS:
         raise ValueError(f"unknown outcome metric {name!r}")
     outcome_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
-    outcome_metrics.add_dimension(name="Repo", value=repo)
     outcome_metrics.add_metric(name=name, unit=MetricUnit.Count, value=1.0)
     outcome_metrics.flush_metrics()
+    logger.info(OUTCOME_MESSAGE, extra={"outcome": name, RUN_RECORD_REPO_FIELD: repo})

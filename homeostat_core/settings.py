@@ -13,6 +13,10 @@ from functools import lru_cache
 
 ENVIRONMENTS = ("dev", "test", "production")
 DEFAULT_IDEMPOTENCY_EXPIRY_S = 24 * 3600
+DEFAULT_SOURCEMAP_MAX_MB = 20
+# The ceiling of HOMEOSTAT_SOURCEMAP_MAX_MB: what `homeostat sourcemaps upload` accepts.
+SOURCEMAP_MAX_MB_CEILING = 50
+DEFAULT_SOURCEMAP_CACHE_MB = 200
 
 
 class SettingsError(Exception):
@@ -51,6 +55,10 @@ class Settings:
     queue_arn: str | None = None
     continuation_group: str | None = None
     continuation_role_arn: str | None = None
+    # source maps over this size are skipped with a reason (parsing one costs ~10x its size)
+    sourcemap_max_mb: int = DEFAULT_SOURCEMAP_MAX_MB
+    # the warm container's disk cache of source maps under the temp folder; 0: none
+    sourcemap_cache_mb: int = DEFAULT_SOURCEMAP_CACHE_MB
 
     @property
     def learning_enabled(self) -> bool:
@@ -73,6 +81,18 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
     if not expiry.isdigit() or int(expiry) == 0:
         raise SettingsError(
             f"HOMEOSTAT_IDEMPOTENCY_EXPIRY_S={expiry!r} must be a positive whole number of seconds"
+        )
+    max_map_mb = environ.get("HOMEOSTAT_SOURCEMAP_MAX_MB", str(DEFAULT_SOURCEMAP_MAX_MB))
+    if not max_map_mb.isdigit() or not 1 <= int(max_map_mb) <= SOURCEMAP_MAX_MB_CEILING:
+        raise SettingsError(
+            f"HOMEOSTAT_SOURCEMAP_MAX_MB={max_map_mb!r} must be a whole number of MB from 1 to "
+            f"{SOURCEMAP_MAX_MB_CEILING} (default {DEFAULT_SOURCEMAP_MAX_MB})"
+        )
+    cache_mb = environ.get("HOMEOSTAT_SOURCEMAP_CACHE_MB", str(DEFAULT_SOURCEMAP_CACHE_MB))
+    if not cache_mb.isdigit():
+        raise SettingsError(
+            f"HOMEOSTAT_SOURCEMAP_CACHE_MB={cache_mb!r} must be a whole number of MB (0: no disk cache; "
+            f"default {DEFAULT_SOURCEMAP_CACHE_MB})"
         )
     defaults = Settings()
     return Settings(
@@ -99,6 +119,8 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         queue_arn=environ.get("HOMEOSTAT_QUEUE_ARN") or None,
         continuation_group=environ.get("HOMEOSTAT_CONTINUATION_GROUP") or None,
         continuation_role_arn=environ.get("HOMEOSTAT_CONTINUATION_ROLE_ARN") or None,
+        sourcemap_max_mb=int(max_map_mb),
+        sourcemap_cache_mb=int(cache_mb),
     )
 
 

@@ -28,6 +28,11 @@ DEFAULT_ENV = "dev"
 MAX_WORKER_CONCURRENCY_CONTEXT_KEY = "maxWorkerConcurrency"
 DEFAULT_MAX_WORKER_CONCURRENCY = 10
 WORKER_CONCURRENCY_RANGE = (2, 1000)
+# `-c repoMetricsTopN=N`: graph the top N repositories per dashboard figure with Contributor
+# Insights rules over the run-record log lines ($0.50 a month per rule, six rules, whatever the
+# repo count). 0, the default: no rules; per-repository figures come from Logs Insights widgets.
+REPO_METRICS_TOP_N_CONTEXT_KEY = "repoMetricsTopN"
+REPO_METRICS_TOP_N_RANGE = (0, 100)  # a Contributor Insights widget shows at most 100
 
 # Powertools adds `service` as an EMF dimension; one service name for all functions keeps the
 # dashboard's {Repo, service} metric identities predictable.
@@ -46,6 +51,7 @@ class DeploymentSettings:
     alarm_email: str | None = None
     skip_bundling: bool = False
     max_worker_concurrency: int = DEFAULT_MAX_WORKER_CONCURRENCY
+    repo_metrics_top_n: int = 0
 
     @property
     def repo_slugs(self) -> tuple[str, ...]:
@@ -78,20 +84,39 @@ def parse_flag(key: str, value: Any) -> bool:
     raise DeploymentContextError(f"CDK context {key}={value!r} must be true or false")
 
 
-def parse_concurrency(value: Any) -> int:
+def parse_whole_number(key: str, value: Any, bounds: tuple[int, int], default: int, why: str) -> int:
     if value is None:
-        return DEFAULT_MAX_WORKER_CONCURRENCY
-    low, high = WORKER_CONCURRENCY_RANGE
+        return default
+    low, high = bounds
     try:
         number = int(str(value).strip())
     except ValueError:
         number = None
     if number is None or isinstance(value, bool) or not low <= number <= high:
         raise DeploymentContextError(
-            f"CDK context {MAX_WORKER_CONCURRENCY_CONTEXT_KEY}={value!r} must be a whole number from "
-            f"{low} to {high} (SQS event source limits; default {DEFAULT_MAX_WORKER_CONCURRENCY})"
+            f"CDK context {key}={value!r} must be a whole number from {low} to {high} ({why}; default {default})"
         )
     return number
+
+
+def parse_concurrency(value: Any) -> int:
+    return parse_whole_number(
+        MAX_WORKER_CONCURRENCY_CONTEXT_KEY,
+        value,
+        WORKER_CONCURRENCY_RANGE,
+        DEFAULT_MAX_WORKER_CONCURRENCY,
+        "SQS event source limits",
+    )
+
+
+def parse_top_n(value: Any) -> int:
+    return parse_whole_number(
+        REPO_METRICS_TOP_N_CONTEXT_KEY,
+        value,
+        REPO_METRICS_TOP_N_RANGE,
+        0,
+        "repositories per Contributor Insights graph; 0 = none",
+    )
 
 
 def settings_from_context(
@@ -110,4 +135,5 @@ def settings_from_context(
         alarm_email=email or None,
         skip_bundling=parse_flag(SKIP_BUNDLING_CONTEXT_KEY, try_get_context(SKIP_BUNDLING_CONTEXT_KEY)),
         max_worker_concurrency=parse_concurrency(try_get_context(MAX_WORKER_CONCURRENCY_CONTEXT_KEY)),
+        repo_metrics_top_n=parse_top_n(try_get_context(REPO_METRICS_TOP_N_CONTEXT_KEY)),
     )

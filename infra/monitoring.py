@@ -1,34 +1,49 @@
-"""Dashboard (per-repo EMF metrics, queue and function health) and alarms to an encrypted SNS topic."""
+"""Dashboard and alarms to an encrypted SNS topic.
+
+Metrics are the fleet's only (dimension `service`): their number, and their bill, is the same for
+1 or 10,000 repositories. Per-repository figures come from the worker's run-record log lines
+(homeostat_core.observability.RUN_RECORD_MESSAGE) through Logs Insights widgets, and, with
+`-c repoMetricsTopN=N`, Contributor Insights rules that graph the top N repositories.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+import jsii
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from homeostat_core.observability import OUTCOME_METRICS
 from infra.context import METRICS_NAMESPACE, SERVICE_NAME, DeploymentSettings
+from infra.run_record_queries import (
+    DEFERRED_METRIC,
+    LATENCY_METRIC,
+    REPO_FIGURES,
+    RUN_ERRORS_METRIC,
+    TOP_REPOS,
+    contributor_rule_body,
+    outcomes_table_query,
+    repo_table_query,
+    top_repos_query,
+)
 
-# EMF metrics the worker emits once per repo run (homeostat_core.observability.RUN_METRICS), twice:
-# per repo (dimensions {Repo, service}) and for the fleet (dimension {service} only).
+# EMF metrics the worker emits once per repo run (homeostat_core.observability.RUN_METRICS), with
+# the fleet's dimension {service} only.
 ACTIVITY_METRICS = ("IssuesProcessed", "PRsCreated", "PRsUpdated", "Cooldowns", "PatternHits")
 COST_METRICS = ("CostUsd", "Tokens")
-LATENCY_METRIC = "LatencyMs"
-RUN_ERRORS_METRIC = "RepoRunErrors"
-DEFERRED_METRIC = "DeferredIssues"
 WIDGET_PERIOD = Duration.hours(6)
 ALARM_PERIOD = Duration.minutes(5)
-# How many repos a "top repos" widget shows (a Metrics Insights query, whatever the repo count).
-TOP_REPOS = 10
 # A queued message older than one scheduler period means the fleet is not drained before the next tick.
 OLDEST_MESSAGE_ALARM_S = 6 * 3600
 # Worker duration alarm: a run that used more than this share of its timeout is about to be killed.
@@ -50,20 +65,39 @@ def fleet_metric(
     )
 
 
-def top_repos_query(name: str, aggregate: str = "SUM", limit: int = TOP_REPOS) -> str:
-    """A Metrics Insights query over the per-repo series: its size does not depend on the repo count."""
-    return (
-        f'SELECT {aggregate}("{name}") FROM SCHEMA("{METRICS_NAMESPACE}", Repo, service) '
-        f"GROUP BY Repo ORDER BY {aggregate}() DESC LIMIT {limit}"
-    )
+@jsii.implements(cloudwatch.IWidget)
+class ContributorsWidget(cloudwatch.ConcreteWidget):
+    """A Contributor Insights graph (CDK has no construct for it): the top N keys of a rule."""
 
+    def __init__(self, *, title: str, rule_name: str, top: int, width: int = 8, height: int = 6):
+        super().__init__(width=width, height=height)
+        self._title, self._rule_name, self._top = title, rule_name, top
+        self._at = (0, 0)
 
-def top_repos(
-    name: str, aggregate: str = "SUM", *, period: Duration = WIDGET_PERIOD
-) -> cloudwatch.MathExpression:
-    return cloudwatch.MathExpression(
-        expression=top_repos_query(name, aggregate), label="", period=period, using_metrics={}
-    )
+    def position(self, x: float, y: float) -> None:
+        self._at = (x, y)
+
+    def to_json(self) -> list:
+        return [
+            {
+                "type": "metric",
+                "width": self.width,
+                "height": self.height,
+                "x": self._at[0],
+                "y": self._at[1],
+                "properties": {
+                    "title": self._title,
+                    "region": Aws.REGION,
+                    "view": "timeSeries",
+                    "period": WIDGET_PERIOD.to_seconds(),
+                    "insightRule": {
+                        "ruleName": self._rule_name,
+                        "maxContributorCount": self._top,
+                        "orderBy": "Sum",
+                    },
+                },
+            }
+        ]
 
 
 def daily_cost() -> cloudwatch.Metric:
@@ -87,12 +121,14 @@ class Monitoring(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         worker: lambda_.IFunction,
+        worker_logs: logs.ILogGroup,
         webhook: lambda_.IFunction,
         scheduler: lambda_.IFunction,
         scheduler_failures: sqs.IQueue,
         worker_timeout: Duration,
     ):
         super().__init__(scope, construct_id)
+        self._worker_logs = worker_logs
         self.topic = self._alarm_topic(settings)
         functions = [
             MonitoredFunction("scheduler", scheduler),
@@ -113,8 +149,13 @@ class Monitoring(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self, "Dashboard", dashboard_name=self.dashboard_name, default_interval=Duration.days(7)
         )
-        # Constant in the repo count: fleet totals plus "top repos" Metrics Insights queries.
+        # Constant in the repo count: fleet totals, and per-repository figures from the run-record
+        # log lines (Logs Insights), plus Contributor Insights graphs for the top N when asked.
         self.dashboard.add_widgets(*self._fleet_row())
+        self.dashboard.add_widgets(*self._repositories_row())
+        self.contributor_rules = self._contributor_rules(settings.repo_metrics_top_n)
+        if self.contributor_rules:
+            self.dashboard.add_widgets(*self._top_repositories_row(settings.repo_metrics_top_n))
         self.dashboard.add_widgets(*self._operations_row(queue, dead_letter_queue, functions))
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24, height=4)
@@ -275,15 +316,10 @@ class Monitoring(Construct):
         return alarms
 
     def _fleet_row(self) -> list[cloudwatch.IWidget]:
-        def top(title: str, name: str, aggregate: str = "SUM") -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(
-                title=f"{title} (top {TOP_REPOS} repos)", left=[top_repos(name, aggregate)], width=8
-            )
-
         return [
-            cloudwatch.TextWidget(markdown="### Repositories", width=24, height=1),
+            cloudwatch.TextWidget(markdown="### All repositories", width=24, height=1),
             cloudwatch.GraphWidget(
-                title="All repos: issues and PRs", left=[fleet_metric(n) for n in ACTIVITY_METRICS], width=8
+                title="All repos: issues and PRs", left=[fleet_metric(n) for n in ACTIVITY_METRICS], width=6
             ),
             cloudwatch.GraphWidget(
                 title="All repos: model cost and tokens",
@@ -291,19 +327,80 @@ class Monitoring(Construct):
                 right=[fleet_metric("Tokens")],
                 left_y_axis=cloudwatch.YAxisProps(label="USD", show_units=False),
                 right_y_axis=cloudwatch.YAxisProps(label="tokens", show_units=False),
-                width=8,
+                width=6,
             ),
             cloudwatch.GraphWidget(
                 title="All repos: run errors and deferred issues",
                 left=[fleet_metric(RUN_ERRORS_METRIC), fleet_metric(DEFERRED_METRIC)],
-                width=8,
+                right=[fleet_metric(LATENCY_METRIC, statistic="Maximum")],
+                width=6,
             ),
-            top("Repos with run errors", RUN_ERRORS_METRIC),
-            top("Issues processed", "IssuesProcessed"),
-            top("PRs created", "PRsCreated"),
-            top("Model cost", "CostUsd"),
-            top("Slowest runs (ms)", LATENCY_METRIC, "MAX"),
-            top("Deferred issues", DEFERRED_METRIC),
+            cloudwatch.GraphWidget(
+                title="All repos: fix outcomes", left=[fleet_metric(n) for n in OUTCOME_METRICS], width=6
+            ),
+        ]
+
+    def _repositories_row(self) -> list[cloudwatch.IWidget]:
+        """Per-repository figures, queried from the run-record lines over the dashboard's window."""
+        groups = [self._worker_logs.log_group_name]
+
+        def top(title: str, name: str, aggregate: str) -> cloudwatch.LogQueryWidget:
+            return cloudwatch.LogQueryWidget(
+                title=f"{title} (top {TOP_REPOS} repos)",
+                log_group_names=groups,
+                query_lines=top_repos_query(name, aggregate),
+                view=cloudwatch.LogQueryVisualizationType.BAR,
+                width=8,
+            )
+
+        return [
+            cloudwatch.TextWidget(markdown="### Repositories (from the run records)", width=24, height=1),
+            *(top(title, name, aggregate) for title, name, aggregate in REPO_FIGURES),
+            cloudwatch.LogQueryWidget(
+                title="Every repository: run-record figures",
+                log_group_names=groups,
+                query_lines=repo_table_query(),
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=24,
+                height=8,
+            ),
+            cloudwatch.LogQueryWidget(
+                title="Every repository: fix outcomes",
+                log_group_names=groups,
+                query_lines=outcomes_table_query(),
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=24,
+                height=6,
+            ),
+        ]
+
+    def _contributor_rules(self, top: int) -> dict[str, cloudwatch.CfnInsightRule]:
+        """One Contributor Insights rule per dashboard figure when the top N is asked for (N > 0)."""
+        if top == 0:
+            return {}
+        stack = Stack.of(self)
+        return {
+            name: cloudwatch.CfnInsightRule(
+                self,
+                f"TopRepos{name}",
+                rule_name=f"{stack.stack_name}-top-repos-{name}",
+                rule_state="ENABLED",
+                rule_body=stack.to_json_string(contributor_rule_body(self._worker_logs.log_group_name, name)),
+            )
+            for _title, name, _aggregate in REPO_FIGURES
+        }
+
+    def _top_repositories_row(self, top: int) -> list[cloudwatch.IWidget]:
+        titles = {name: title for title, name, _aggregate in REPO_FIGURES}
+        titles[LATENCY_METRIC] = "Run time (ms)"
+        return [
+            cloudwatch.TextWidget(
+                markdown=f"### Top {top} repositories (Contributor Insights)", width=24, height=1
+            ),
+            *(
+                ContributorsWidget(title=f"{titles[name]}: top {top}", rule_name=rule.attr_rule_name, top=top)
+                for name, rule in self.contributor_rules.items()
+            ),
         ]
 
     def _operations_row(

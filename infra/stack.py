@@ -65,6 +65,7 @@ class HomeostatStack(Stack):
             queue=work.queue,
             dead_letter_queue=work.dead_letter_queue,
             worker=worker.function,
+            worker_logs=worker.lambda_.log_group,
             webhook=webhook.function,
             scheduler=scheduler.function,
             scheduler_failures=scheduler.failures,

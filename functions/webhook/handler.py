@@ -30,6 +30,8 @@ idempotency_config = IdempotencyConfig(event_key_jmespath="delivery")
 
 @cache
 def _once():
+    # Built on the first delivery that asks for a learning job: the ones Homeostat ignores (most
+    # of what a GitHub App receives) are answered without a DynamoDB client or call.
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_session=aws_session())
 
     @idempotent_function(data_keyword_argument="key", config=idempotency_config, persistence_store=store)
@@ -65,7 +67,11 @@ def receive() -> Response:
         )
     settings = get_settings()
     result = receive_delivery(
-        event.headers or {}, raw, secret=webhook_secret(settings), queue=job_queue(settings), once=_once()
+        event.headers or {},
+        raw,
+        secret=webhook_secret(settings),
+        queue=job_queue(settings),  # its SQS client is made on the first send
+        once=lambda key, action: _once()(key, action),
     )
     return Response(
         status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.to_json()

@@ -4,13 +4,16 @@ A frame's path inside the extension (scheme and id stripped: `dist/background.js
 map (`dist/background.js.map`, found by a SourceMapStore). The map's `sources` resolve against
 the map's own folder (`../src/lib/storage.js` from `dist/` → `src/lib/storage.js`); sources
 written with a bundler scheme (`webpack://namespace/./src/x.js`) are relative to the project
-root once the scheme and namespace are removed. With the minified bundle at hand, the original
-function name comes from the bundle's scopes (symbolic's SourceMapCache); without it, from the
-caller's call-site token (the name the caller used), as Sentry did before scopes.
+root once the scheme and namespace are removed. With the minified bundle at hand (up to
+limits.MAX_SCOPES_BUNDLE_BYTES), the original function name comes from the bundle's scopes
+(symbolic's SourceMapCache); without it, from the caller's call-site token (the name the caller
+used), as Sentry did before scopes.
 
-A map that is unusable — over 50 MB, not JSON, not a source map, pointing outside the
-repository, or not matching the bundle (mappings out of range) — is skipped with a reason in
-the stats; its frames stay as they were. Nothing here raises for bad maps.
+A map that is unusable — over HOMEOSTAT_SOURCEMAP_MAX_MB (default 20), not JSON, not a source
+map, pointing outside the repository, or not matching the bundle (mappings out of range) — is
+skipped with a reason in the stats; its frames stay as they were. A frame whose line or column
+is beyond any real bundle (limits.py) is left as filed and counted. Nothing here raises for bad
+maps or bad positions. Parsed maps are shared by content (parsed_maps.py).
 """
 
 from __future__ import annotations
@@ -20,18 +23,22 @@ import json
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from homeostat_core.fingerprint import is_minified_frame
 from homeostat_core.intake.stack import make_frame
 from homeostat_core.models import ErrorReport, StackFrame
-from homeostat_core.ports import (
-    MAX_SOURCE_MAP_BYTES,
-    SourceMapFile,
-    SourceMapRejected,
-    SourceMapStore,
+from homeostat_core.ports import SourceMapFile, SourceMapRejected, SourceMapStore
+from homeostat_core.symbolication.limits import (
+    MAX_COLUMN,
+    MAX_LINE,
+    MAX_SCOPES_BUNDLE_BYTES,
+    max_map_bytes,
+    position_in_bounds,
+    too_large,
 )
+from homeostat_core.symbolication.parsed_maps import ParsedMaps
 
 # "webpack://ns/./src/x.js", "webpack:///src/x.js", "rollup://…", "vite://…": bundler namespaces.
 _BUNDLER_SCHEME = re.compile(r"^([a-z][\w+.-]*):(?://)?")
@@ -48,12 +55,15 @@ class SymbolicationStats:
     symbolicated: int = 0
     still_minified: int = 0  # in-app frames of minified bundles that no usable map covered
     skipped_maps: tuple[tuple[str, str], ...] = ()  # (map, reason)
+    # in-app frames whose line or column is beyond any real bundle: left as filed, never looked up
+    unusable_positions: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "inAppFrames": self.in_app_frames,
             "symbolicated": self.symbolicated,
             "stillMinified": self.still_minified,
+            "unusablePositions": self.unusable_positions,
             "skippedMaps": [{"map": where, "reason": reason} for where, reason in self.skipped_maps],
         }
 
@@ -127,7 +137,10 @@ class _LoadedMap:
     cache: Any | None  # symbolic.sourcemapcache.SourceMapCache, when the bundle is known
     sources: list[str | None]  # resolved repository paths by source index
     bundle_lines: list[str] | None
-    problems: list[str] = field(default_factory=list)
+
+
+# The parse of every map this process has read, by content (one per warm container).
+PARSED_MAPS: ParsedMaps[tuple[_LoadedMap | None, str | None]] = ParsedMaps()
 
 
 def symbolicate(report: ErrorReport, maps: SourceMapStore | None) -> tuple[ErrorReport, SymbolicationStats]:
@@ -143,11 +156,13 @@ def symbolicate(report: ErrorReport, maps: SourceMapStore | None) -> tuple[Error
 
 
 class Symbolicator:
-    """Symbolicates reports against one SourceMapStore (one repository and version), loading and
-    parsing each bundle's map once. A pipeline run keeps one per (repository, version)."""
+    """Symbolicates reports against one SourceMapStore (one repository and version), asking the
+    store for each bundle's map once. A pipeline run keeps one per (repository, version); maps
+    with the same content are parsed once whichever Symbolicator finds them (PARSED_MAPS)."""
 
-    def __init__(self, maps: SourceMapStore):
+    def __init__(self, maps: SourceMapStore, *, max_map_bytes: int | None = None):
         self._maps = maps
+        self._max_map_bytes = max_map_bytes if max_map_bytes is not None else _max_map_bytes()
         self._loaded: dict[str, tuple[_LoadedMap | None, tuple[str, str] | None]] = {}
 
     def symbolicate(self, report: ErrorReport) -> tuple[ErrorReport, SymbolicationStats]:
@@ -157,13 +172,17 @@ class Symbolicator:
             return report, _stats_unchanged(frames)
         skipped: dict[str, str] = {}
         tokens: dict[int, tuple[_LoadedMap, Any]] = {}
+        unusable = 0
         for index in in_app:
             frame = frames[index]
+            if not position_in_bounds(frame.line, frame.column):
+                unusable += 1
+                continue
             bundle_path = bundle_path_of(frame.file)
             if bundle_path is None:
                 continue
             if bundle_path not in self._loaded:
-                self._loaded[bundle_path] = _load(self._maps, bundle_path)
+                self._loaded[bundle_path] = _load(self._maps, bundle_path, self._max_map_bytes)
             source_map, problem = self._loaded[bundle_path]
             if problem is not None:
                 skipped.setdefault(*problem)
@@ -182,20 +201,31 @@ class Symbolicator:
                 1 for i, f in enumerate(frames) if f.in_app and i not in tokens and is_minified_frame(f)
             ),
             skipped_maps=tuple(sorted(skipped.items())),
+            unusable_positions=unusable,
         )
         if not tokens:
             return report, stats
         return dataclasses.replace(report, frames=tuple(new_frames)), stats
 
 
+def _max_map_bytes() -> int:
+    return max_map_bytes()
+
+
 def _stats_unchanged(frames: Sequence[StackFrame]) -> SymbolicationStats:
+    in_app = [f for f in frames if f.in_app]
     return SymbolicationStats(
-        in_app_frames=sum(1 for f in frames if f.in_app),
-        still_minified=sum(1 for f in frames if f.in_app and is_minified_frame(f)),
+        in_app_frames=len(in_app),
+        still_minified=sum(1 for f in in_app if is_minified_frame(f)),
+        unusable_positions=sum(
+            1 for f in in_app if f.line is not None and not position_in_bounds(f.line, f.column)
+        ),
     )
 
 
-def _load(maps: SourceMapStore, bundle_path: str) -> tuple[_LoadedMap | None, tuple[str, str] | None]:
+def _load(
+    maps: SourceMapStore, bundle_path: str, limit: int
+) -> tuple[_LoadedMap | None, tuple[str, str] | None]:
     """(the parsed map or None, (where, reason) when a map exists but cannot be used)."""
     try:
         found = maps.find_map(bundle_path)
@@ -204,19 +234,27 @@ def _load(maps: SourceMapStore, bundle_path: str) -> tuple[_LoadedMap | None, tu
     if found is None:
         return None, None
     where = found.where or found.map_path
-    try:
-        return _parse(found, where), None
-    except _BadMap as exc:
-        return None, (where, str(exc))
+    if len(found.data) > limit:
+        return None, (where, f"{too_large(limit)}: {len(found.data)} bytes")
+    loaded, reason = PARSED_MAPS.get_or_parse(found, lambda: _parse_or_reason(found))
+    if loaded is None:
+        return None, (where, reason or "unusable")
+    # the parse is shared by content; `where` names the store this report's map came from
+    return dataclasses.replace(loaded, where=where), None
 
 
 class _BadMap(Exception):
     pass
 
 
-def _parse(found: SourceMapFile, where: str) -> _LoadedMap:
-    if len(found.data) > MAX_SOURCE_MAP_BYTES:
-        raise _BadMap(f"larger than {MAX_SOURCE_MAP_BYTES // (1024 * 1024)} MB ({len(found.data)} bytes)")
+def _parse_or_reason(found: SourceMapFile) -> tuple[_LoadedMap | None, str | None]:
+    try:
+        return _parse(found), None
+    except _BadMap as exc:
+        return None, str(exc)
+
+
+def _parse(found: SourceMapFile) -> _LoadedMap:
     try:
         document = json.loads(found.data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -240,19 +278,21 @@ def _parse(found: SourceMapFile, where: str) -> _LoadedMap:
     bundle_lines = None
     if found.bundle is not None:
         bundle_lines = found.bundle.decode("utf-8", "replace").split("\n")
+    if found.bundle is not None and len(found.bundle) <= MAX_SCOPES_BUNDLE_BYTES:
         try:
             from symbolic.sourcemapcache import SourceMapCache
 
             cache = SourceMapCache.from_bytes(found.bundle, found.data)
         except Exception:  # scopes unavailable: fall back to call-site names
             cache = None
-    return _LoadedMap(where, view, cache, sources, bundle_lines)
+    return _LoadedMap(found.where or found.map_path, view, cache, sources, bundle_lines)
 
 
 def _lookup(source_map: _LoadedMap, frame: StackFrame, skipped: dict[str, str]) -> Any | None:
     if frame.column is None and frame.line == 1:
         return None  # no column on a bundle's first line: any token of the bundle could be meant
-    line, column = frame.line or 0, frame.column or 1  # a line alone: its first token
+    # within limits.MAX_LINE / MAX_COLUMN (checked by the caller); a line alone: its first token
+    line, column = frame.line or 0, frame.column or 1
     out_of_range = f"does not match the bundle: mappings out of range at {line}:{column}"
     lines = source_map.bundle_lines
     if line < 1 or (lines is not None and (line > len(lines) or column > len(lines[line - 1]) + 1)):
@@ -264,6 +304,13 @@ def _lookup(source_map: _LoadedMap, frame: StackFrame, skipped: dict[str, str]) 
         return None
     if not (0 <= token.src_id < len(source_map.sources)) or source_map.sources[token.src_id] is None:
         skipped.setdefault(source_map.where, "points outside the repository for this frame's source")
+        return None
+    if not position_in_bounds(token.src_line + 1, token.src_col + 1):
+        skipped.setdefault(
+            source_map.where,
+            f"maps {line}:{column} to {token.src_line + 1}:{token.src_col + 1}, "
+            f"beyond any real source (lines up to {MAX_LINE:,}, columns up to {MAX_COLUMN:,})",
+        )
         return None
     return token
 

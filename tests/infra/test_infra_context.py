@@ -75,6 +75,24 @@ def test_max_worker_concurrency_outside_the_event_source_limits_is_refused(tmp_p
         settings_from_context(_context(maxWorkerConcurrency=value), repos_file=repos)
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, 0), ("0", 0), (10, 10), ("100", 100)])
+def test_top_n_repositories_comes_from_context_and_defaults_to_none(tmp_path, value, expected):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    assert (
+        settings_from_context(_context(repoMetricsTopN=value), repos_file=repos).repo_metrics_top_n
+        == expected
+    )
+
+
+@pytest.mark.parametrize("value", [-1, "101", "4294967297", "ten", True, "2.5"])
+def test_top_n_repositories_outside_0_to_100_is_refused(tmp_path, value):
+    repos = tmp_path / "repos.yml"
+    repos.write_text(REPOS_YML)
+    with pytest.raises(DeploymentContextError, match=r"repoMetricsTopN=.* from 0 to 100"):
+        settings_from_context(_context(repoMetricsTopN=value), repos_file=repos)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"), [(None, False), ("false", False), ("true", True), (True, True)]
 )

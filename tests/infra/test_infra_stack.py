@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from homeostat_core.config import load_config
+from homeostat_core.observability import RUN_METRICS as EMITTED_RUN_METRICS
 from homeostat_core.settings import parse_settings
 from infra.context import REPOS_FILE
 
@@ -400,6 +401,46 @@ def test_daily_cost_alarm_reads_the_fleet_cost_against_the_summed_budgets(dev_sy
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "homeostat"}]
 
 
+def _emitted_series(capsys) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """(metric, dimensions) of every EMF series the worker writes for a failed run and an outcome."""
+    from datetime import UTC, datetime
+
+    from homeostat_core.models import RunRecord
+    from homeostat_core.observability import OUTCOME_METRICS, emit_outcome_metric, emit_run_metrics
+
+    capsys.readouterr()
+    record = RunRecord(run_id="r1", repo="acme/web", timestamp=datetime.now(UTC))
+    record.error = "ForgeError: list issues: HTTP 401"
+    emit_run_metrics(record)
+    for name in OUTCOME_METRICS:
+        emit_outcome_metric("acme/web", name)
+    series = set()
+    for line in capsys.readouterr().out.splitlines():
+        blob = json.loads(line)
+        if "_aws" not in blob:
+            continue
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for dimensions in directive["Dimensions"]:
+                dims = tuple((d, blob[d]) for d in dimensions)
+                series |= {(m["Name"], dims) for m in directive["Metrics"]}
+    return series
+
+
+def test_every_alarm_on_a_homeostat_metric_reads_a_series_the_worker_emits(dev_synth, capsys):
+    emitted = _emitted_series(capsys)
+    assert emitted and all(dims == (("service", "homeostat"),) for _name, dims in emitted)
+    read = []
+    for alarm in _alarms(dev_synth).values():
+        stats = [alarm] + [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
+        for metric in stats:
+            if metric.get("Namespace") == "Homeostat":
+                dims = tuple((d["Name"], d["Value"]) for d in metric["Dimensions"])
+                read.append((metric["MetricName"], dims))
+    assert {name for name, _dims in read} >= {"RepoRunErrors", "CostUsd"}
+    for series in read:
+        assert series in emitted, series
+
+
 def _dashboard_body(synth) -> dict:
     (dashboard,) = synth.of_type("AWS::CloudWatch::Dashboard").values()
     parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
@@ -407,25 +448,78 @@ def _dashboard_body(synth) -> dict:
     return json.loads("".join(p if isinstance(p, str) else "REGION" for p in parts))
 
 
-def test_dashboard_has_fleet_totals_and_top_repo_queries_over_the_repo_dimension(dev_synth):
+# The per-repository figures the dashboard showed before issue #26 (top-10 Metrics Insights
+# widgets over the Repo dimension); each must still be on it, now from the run-record lines.
+PER_REPO_FIGURES = (
+    "RepoRunErrors",
+    "IssuesProcessed",
+    "PRsCreated",
+    "CostUsd",
+    "LatencyMs",
+    "DeferredIssues",
+)
+
+
+def _log_widgets(body) -> list[dict]:
+    return [w["properties"] for w in body["widgets"] if w["type"] == "log"]
+
+
+def test_dashboard_metrics_are_the_fleets_only_and_no_repo_is_named(dev_synth):
     body = _dashboard_body(dev_synth)
-    fleet, queries = set(), []
+    fleet = set()
     for widget in body["widgets"]:
         for metric in widget.get("properties", {}).get("metrics", []):
+            assert not (isinstance(metric[-1], dict) and "expression" in metric[-1]), metric
             if metric[0] == "Homeostat":
                 fields = metric[:-1] if isinstance(metric[-1], dict) else metric
                 _, name, *dims = fields
                 assert dims == ["service", "homeostat"], metric
                 fleet.add(name)
-            elif isinstance(metric[-1], dict) and "expression" in metric[-1]:
-                queries.append(metric[-1]["expression"])
     assert set(RUN_METRICS) - {"LatencyMs"} <= fleet
-    top = [q for q in queries if 'FROM SCHEMA("Homeostat", Repo, service)' in q and "GROUP BY Repo" in q]
-    for name in ("RepoRunErrors", "IssuesProcessed", "PRsCreated", "CostUsd", "LatencyMs", "DeferredIssues"):
-        assert any(f'("{name}")' in q for q in top), name
-    # No repo is named anywhere: the queries find them
+    assert {"PRsMerged", "PRsClosedByPeople", "FixesVerified", "Regressions"} <= fleet
     text = json.dumps(body)
+    assert "Repo," not in text and "SCHEMA(" not in text
     assert not any(repo.slug in text for repo in load_config(REPOS_FILE).repositories)
+
+
+def test_every_per_repo_figure_is_a_logs_insights_query_over_the_workers_run_records(dev_synth):
+    worker_logs = dev_synth.function("worker")[1]["Properties"]["LoggingConfig"]["LogGroup"]
+    (dashboard,) = dev_synth.of_type("AWS::CloudWatch::Dashboard").values()
+    assert worker_logs in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    widgets = _log_widgets(_dashboard_body(dev_synth))
+    queries = [w["query"] for w in widgets]
+    # every query reads one log group: the worker's (a reference, shown here as the placeholder)
+    assert all(q.startswith("SOURCE 'REGION' |") for q in queries), queries
+    for name in PER_REPO_FIGURES:
+        top = [q for q in queries if f"(summary.{name}) as" in q and "by repo" in q and "limit 10" in q]
+        assert top and all('filter message = "Repo run finished"' in q for q in top), name
+    (table,) = [q for q in queries if "count(*) as runs" in q]
+    for name in EMITTED_RUN_METRICS:
+        assert f"summary.{name})" in table, name
+    assert any('filter message = "Fix outcome"' in q and "by repo, outcome" in q for q in queries)
+    assert not dev_synth.of_type("AWS::CloudWatch::InsightRule")
+
+
+def test_top_n_repositories_are_contributor_insights_rules_over_the_run_records(tmp_path):
+    # Given -c repoMetricsTopN=5
+    synth = synthesize(tmp_path, repoMetricsTopN="5")
+    rules = synth.of_type("AWS::CloudWatch::InsightRule")
+    # Then one rule per per-repo figure ranks repositories by it, from the worker's run-record lines
+    assert len(rules) == len(PER_REPO_FIGURES)
+    worker_logs = synth.function("worker")[1]["Properties"]["LoggingConfig"]["LogGroup"]
+    ranked = set()
+    for rule in rules.values():
+        parts = rule["Properties"]["RuleBody"]["Fn::Join"][1]
+        assert worker_logs in parts  # the log group, by reference
+        body = json.loads("".join(p if isinstance(p, str) else "LOGS" for p in parts))
+        contribution = body["Contribution"]
+        assert contribution["Keys"] == ["$.repo"]
+        assert contribution["Filters"] == [{"Match": "$.message", "In": ["Repo run finished"]}]
+        ranked.add(contribution["ValueOf"].removeprefix("$.summary."))
+    assert ranked == set(PER_REPO_FIGURES)
+    # And the dashboard graphs the top 5 of each
+    text = json.dumps(_dashboard_body(synth))
+    assert text.count('"maxContributorCount": 5') == len(PER_REPO_FIGURES)
 
 
 def test_dashboard_shows_queue_depth_age_dead_letters_and_function_health(dev_synth):

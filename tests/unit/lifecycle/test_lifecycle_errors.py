@@ -43,9 +43,9 @@ def test_an_unexpected_error_in_one_fingerprint_is_recorded_and_the_run_goes_on(
 
 def test_money_spent_before_an_error_is_settled_at_what_was_spent(tmp_path, monkeypatch):
     # Given a model that answers (a paid call), then a forge that fails while the fix is validated
-    from homeostat_core.ports import ForgeError
-
     import json
+
+    from homeostat_core.ports import ForgeError
 
     w = make_world(tmp_path)
     w.file_issue()

@@ -8,8 +8,8 @@ import shutil
 import pytest
 
 from homeostat_core.adapters.source_maps import DirectorySourceMaps
-from homeostat_core.ports import MAX_SOURCE_MAP_BYTES
 from homeostat_core.symbolication import bundle_path_of, resolve_source, symbolicate
+from homeostat_core.symbolication.limits import MB
 from tests.unit.symbolication.helpers import FIXTURES, report_from
 
 GOOD_MAP = FIXTURES / "v1.0.0" / "dist" / "background.js.map"
@@ -76,11 +76,14 @@ def test_a_map_pointing_outside_the_repository(tmp_path):
     _assert_skipped(_maps_dir(tmp_path, json.dumps(document).encode()), "outside the repository")
 
 
-def test_a_map_over_50_mb_is_not_read(tmp_path):
+def test_a_map_over_the_size_limit_is_not_read(tmp_path):
+    # Given a map one byte over the default limit of 20 MB (HOMEOSTAT_SOURCEMAP_MAX_MB)
     maps = _maps_dir(tmp_path, b"")
     with open(tmp_path / "dist" / "background.js.map", "wb") as handle:
-        handle.truncate(MAX_SOURCE_MAP_BYTES + 1)  # sparse: the size is real, the disk is not used
-    _assert_skipped(maps, "larger than 50 MB")
+        handle.truncate(20 * MB + 1)  # sparse: the size is real, the disk is not used
+    # Then it is skipped with the limit and the setting named
+    reason = _assert_skipped(maps, "larger than 20 MB (HOMEOSTAT_SOURCEMAP_MAX_MB)")
+    assert str(20 * MB + 1) in reason
 
 
 def test_a_map_of_another_build_is_out_of_range(tmp_path):
