@@ -9,9 +9,10 @@ To add a repos.yml key:
 1. add the field to `RepoConfig`, with its default unless the key is required;
 2. add one `RepoKey(name, reader, doc)` row to `REPO_KEYS` (a reader below, or a new one that
    names the key path in every problem it adds);
-3. list it in docs/MULTI-REPO-GUIDE.md ("Every key").
-Nothing else changes: unknown-key and missing-key errors, `RepoConfig.to_json` and the queue
-message round trip follow the table, and tests/unit/config checks that table and fields agree.
+3. give it a row in docs/MULTI-REPO-GUIDE.md ("Every key") for the people who write repos.yml.
+Nothing else changes in the code: unknown-key and missing-key errors, `RepoConfig.to_json` and the
+queue message round trip follow the table. tests/unit/config checks that table and fields agree;
+the docs test checks the guide's rows and defaults against the table.
 """
 
 from __future__ import annotations
