@@ -16,7 +16,7 @@ A backticked text is resolved by its shape:
   `name(...)`: the same for the callee;
 - a path under a top-level entry of the repository (`homeostat_core/x.py`, `tests/...`), or a
   bare `something.py`: the file exists;
-- `homeostat-...` (labels, tables, stacks): a word of the code's strings;
+- `homeostat-...` (labels, tables): a word of the shipped code (not of its tests);
 - `NAME=value`, `key: value`: the name/key as above.
 Commands (`homeostat ...`, `make ...`, `python -m ...`) are the docs test's own business.
 """
@@ -50,7 +50,6 @@ NOT_CONTENT = {"..", ".", "node_modules", ".venv", "cdk.out", ".work", ".git", "
 
 @dataclass
 class ClassInfo:
-    module: str
     bases: list[str]
     attrs: set[str] = field(default_factory=set)
 
@@ -102,7 +101,7 @@ class CodeIndex:
         for node in ast.walk(tree):
             self._add_words(node, docstrings, words)
             if isinstance(node, ast.ClassDef):
-                info = ClassInfo(module, [_base_name(b) for b in node.bases], _class_attrs(node))
+                info = ClassInfo([_base_name(b) for b in node.bases], _class_attrs(node))
                 self.classes.setdefault(node.name, []).append(info)
 
     def _add_words(self, node: ast.AST, docstrings: set[int], words: set[str]) -> None:
