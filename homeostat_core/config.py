@@ -2,6 +2,17 @@
 
 Validation collects every problem before failing, each naming the file, the key path and the
 reason, so one `homeostat config check` shows all that is wrong at once.
+
+A repository entry is read through `REPO_KEYS`: one row per key with its reader (the type check
+and conversion) and a one-line meaning; the key's default is the `RepoConfig` field's default.
+To add a repos.yml key:
+1. add the field to `RepoConfig`, with its default unless the key is required;
+2. add one `RepoKey(name, reader, doc)` row to `REPO_KEYS` (a reader below, or a new one that
+   names the key path in every problem it adds);
+3. give it a row in docs/MULTI-REPO-GUIDE.md ("Every key") for the people who write repos.yml.
+Nothing else changes in the code: unknown-key and missing-key errors, `RepoConfig.to_json` and the
+queue message round trip follow the table. tests/unit/config checks that table and fields agree;
+the docs test checks the guide's rows and defaults against the table.
 """
 
 from __future__ import annotations
@@ -9,7 +20,8 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -169,6 +181,9 @@ def matches_any_glob(path: str, globs: tuple[str, ...]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RepoConfig:
+    """One repository's settings. A field with a default is an optional repos.yml key; this
+    default is the only one (REPO_KEYS reads it from here)."""
+
     slug: str
     branch: str
     max_prs_per_run: int
@@ -187,16 +202,12 @@ class RepoConfig:
     max_issue_comments_per_run: int = 20
     reviewers: tuple[str, ...] = ()
     ready_after_hours: float = 2.0
-    # Where patterns learned in other repositories may be applied at $0: same owner, all, none.
     share_patterns: str = "owner"
-    # Production outcomes (docs/LIFECYCLE.md): where the extension's version lives, what to do
-    # with reports of a fixed error from versions without the fix, when a fix counts as verified.
+    # Production outcomes (docs/LIFECYCLE.md)
     version_file: str = "manifest.json"
     close_fixed_pending_release: bool = True
     verify_after_days: int = 14
     fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
-    # The GitHub App installation that pays for this repo's API calls (and its lane on the queue);
-    # None: the personal access token does.
     installation_id: int | None = None
 
     @property
@@ -214,14 +225,16 @@ class RepoConfig:
         return not never_fix_file_type(path) and matches_file_type(path, self.fix_file_types)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["path_filters"] = {
-            "include": list(self.path_filters.include),
-            "exclude": list(self.path_filters.exclude),
-        }
-        for key in ("labels", "allowed_authors", "sensitive_paths", "reviewers", "fix_file_types"):
-            data[key] = list(data[key])
-        return data
+        """The repos.yml mapping of this repository (every key spelled out), as JSON values."""
+        return _as_json(asdict(self))
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_as_json(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,32 +247,6 @@ class HomeostatConfig:
             if repo.slug == slug:
                 return repo
         raise KeyError(slug)
-
-
-_REQUIRED = ("slug", "branch", "max_prs_per_run", "labels", "path_filters")
-_OPTIONAL = {
-    "trigger_label": "robot",
-    "allowed_authors": (),
-    "opt_out_label": "do-not-fix",
-    "daily_budget_usd": 1.0,
-    "sensitive_paths": DEFAULT_SENSITIVE_PATHS,
-    "max_files_changed": 3,
-    "max_lines_changed": 80,
-    "max_open_prs": 5,
-    "max_prs_per_day": 10,
-    "max_issue_comments_per_run": 20,
-    "reviewers": (),
-    "ready_after_hours": 2.0,
-    "share_patterns": "owner",
-    "version_file": "manifest.json",
-    "close_fixed_pending_release": True,
-    "verify_after_days": 14,
-    "fix_file_types": DEFAULT_FIX_FILE_TYPES,
-    "installation_id": None,
-}
-SHARE_PATTERNS = ("owner", "all", "none")
-# Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
-_IGNORED = ("test_command", "confidence_threshold")
 
 
 class _Problems:
@@ -288,6 +275,12 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+# --- Readers: (value, key path, problems) -> the typed value; each problem names the key path.
+# The repository is refused when a reader added a problem, so a reader's return value then
+# does not matter.
+Reader = Callable[[Any, str, _Problems], Any]
+
+
 def _str_list(
     value: Any, key: str, problems: _Problems, *, allow_empty: bool = True
 ) -> tuple[str, ...] | None:
@@ -302,155 +295,183 @@ def _str_list(
     return None if bad else tuple(value)
 
 
+def _strings(*, allow_empty: bool = True) -> Reader:
+    return lambda value, key, problems: _str_list(value, key, problems, allow_empty=allow_empty)
+
+
+def _text(value: Any, key: str, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(key, "must be a non-empty string")
+        return None
+    return value
+
+
+def _slug(value: Any, key: str, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        problems.add(key, f"must be 'owner/name', got {value!r}")
+        return None
+    return value
+
+
+def _positive_int(value: Any, key: str, problems: _Problems) -> int | None:
+    if not _is_int(value):
+        problems.add(key, f"must be an integer, got {type(value).__name__}")
+        return None
+    if value <= 0:
+        problems.add(key, f"must be greater than 0, got {value}")
+        return None
+    return value
+
+
+def _number(*, zero_allowed: bool) -> Reader:
+    def read(value: Any, key: str, problems: _Problems) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.add(key, f"must be a number, got {type(value).__name__}")
+        elif not _finite(value):
+            problems.add(key, f"must be a finite number, got {str(value)[:40]}")
+        elif value < 0 or (value == 0 and not zero_allowed):
+            problems.add(key, f"must be {'0 or more' if zero_allowed else 'greater than 0'}, got {value}")
+        else:
+            return float(value)
+        return None
+
+    return read
+
+
+def _boolean(value: Any, key: str, problems: _Problems) -> bool | None:
+    if not isinstance(value, bool):
+        problems.add(key, f"must be true or false, got {value!r}")
+        return None
+    return value
+
+
+def _one_of(*choices: str) -> Reader:
+    def read(value: Any, key: str, problems: _Problems) -> str | None:
+        if value not in choices:
+            problems.add(key, f"must be one of {', '.join(choices)}, got {value!r}")
+            return None
+        return value
+
+    return read
+
+
+def _or_null(read: Reader) -> Reader:
+    """`key: null` means the default (None); anything else goes through `read`."""
+    return lambda value, key, problems: None if value is None else read(value, key, problems)
+
+
+def _repo_file(value: Any, key: str, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or normalize_repo_path(value) is None:
+        problems.add(key, f"must be a file path inside the repository, got {value!r}")
+        return None
+    return value
+
+
+def _fix_file_types(value: Any, key: str, problems: _Problems) -> tuple[str, ...] | None:
+    file_types = _str_list(value, key, problems, allow_empty=False)
+    for i, entry in enumerate(value if isinstance(value, list) else []):
+        if isinstance(entry, str) and (never_fix_file_type(entry.lstrip("*")) or never_fix_file_type(entry)):
+            problems.add(
+                f"{key}[{i}]", f"{entry!r} is never edited (HTML, shell, env and lock files are off limits)"
+            )
+    return file_types
+
+
+def _path_filters(value: Any, key: str, problems: _Problems) -> PathFilters | None:
+    if not isinstance(value, dict):
+        problems.add(key, f"must be a mapping, got {type(value).__name__}")
+        return None
+    for unknown in _unknown_keys(value, {"include", "exclude"}):
+        problems.add(f"{key}.{unknown}", "unknown key")
+    if "include" not in value:
+        problems.add(f"{key}.include", "required key is missing")
+    include = (
+        _str_list(value["include"], f"{key}.include", problems, allow_empty=False)
+        if "include" in value
+        else None
+    )
+    exclude = _str_list(value.get("exclude", []), f"{key}.exclude", problems)
+    for name, prefixes in (("include", include), ("exclude", exclude)):
+        for i, prefix in enumerate(prefixes or ()):
+            if not _valid_prefix(prefix):
+                problems.add(f"{key}.{name}[{i}]", f"must be a relative path, got {prefix!r}")
+    if include and exclude is not None:
+        return PathFilters(include=include, exclude=exclude)
+    return None
+
+
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(RepoConfig) if f.default is not MISSING}
+
+
+@dataclass(frozen=True, slots=True)
+class RepoKey:
+    """One repos.yml key of a repository: its reader (type check and conversion) and meaning.
+
+    Its default is the RepoConfig field's; a key whose field has no default is required.
+    """
+
+    name: str
+    read: Reader
+    doc: str
+
+    @property
+    def required(self) -> bool:
+        return self.name not in _DEFAULTS
+
+    @property
+    def default(self) -> Any:
+        return _DEFAULTS[self.name]
+
+
+SHARE_PATTERNS = ("owner", "all", "none")
+
+# Every key of a repository entry, in the order `homeostat config check` reports problems.
+REPO_KEYS: tuple[RepoKey, ...] = (
+    RepoKey("slug", _slug, "the repository, 'owner/name'"),
+    RepoKey("branch", _text, "the branch fixes are made against"),
+    RepoKey("max_prs_per_run", _positive_int, "new PRs per repository per run"),
+    RepoKey("labels", _strings(), "labels added to every fix PR"),
+    RepoKey("path_filters", _path_filters, "include/exclude directory prefixes a fix may change"),
+    RepoKey("trigger_label", _text, "the label the error logger puts on error reports"),
+    RepoKey("allowed_authors", _strings(), "issue authors to trust (empty: anyone)"),
+    RepoKey("opt_out_label", _text, "the label that tells Homeostat never to touch an issue (any case)"),
+    RepoKey("daily_budget_usd", _number(zero_allowed=False), "model spend per repository per UTC day"),
+    RepoKey("sensitive_paths", _strings(), "path globs never sent to the cheap tier"),
+    RepoKey("max_files_changed", _positive_int, "files one fix may change"),
+    RepoKey("max_lines_changed", _positive_int, "lines one fix may change"),
+    RepoKey("max_open_prs", _positive_int, "Homeostat's open PRs per repository; more work is deferred"),
+    RepoKey("max_prs_per_day", _positive_int, "new PRs per repository per UTC day"),
+    RepoKey("max_issue_comments_per_run", _positive_int, "issue comments per fingerprint per run"),
+    RepoKey("reviewers", _strings(), "GitHub logins asked to review when a PR becomes ready"),
+    RepoKey("ready_after_hours", _number(zero_allowed=True), "hours until a PR with no CI is marked ready"),
+    RepoKey("share_patterns", _one_of(*SHARE_PATTERNS), "where other repos' patterns apply at $0"),
+    RepoKey("version_file", _repo_file, "the file the extension's version is read from at a merge"),
+    RepoKey("close_fixed_pending_release", _boolean, "close reports of a fixed error from older versions"),
+    RepoKey("verify_after_days", _positive_int, "report-free days before a merged fix counts as verified"),
+    RepoKey("fix_file_types", _fix_file_types, "extensions and globs of the files a fix may edit"),
+    RepoKey("installation_id", _or_null(_positive_int), "the App installation that pays (null: the token)"),
+)
+REPO_KEY_NAMES = frozenset(spec.name for spec in REPO_KEYS)
+# Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).
+IGNORED_REPO_KEYS = ("test_command", "confidence_threshold")
+
+
 def _repo_from_mapping(raw: Any, key: str, problems: _Problems) -> RepoConfig | None:
     if not isinstance(raw, dict):
         problems.add(key, f"must be a mapping, got {type(raw).__name__}")
         return None
     before = len(problems.items)
-    for unknown in _unknown_keys(raw, {*_REQUIRED, *_OPTIONAL, *_IGNORED}):
+    for unknown in _unknown_keys(raw, {*REPO_KEY_NAMES, *IGNORED_REPO_KEYS}):
         problems.add(f"{key}.{unknown}", "unknown key")
-    for required in _REQUIRED:
-        if required not in raw:
-            problems.add(f"{key}.{required}", "required key is missing")
-
-    slug = raw.get("slug")
-    if "slug" in raw and (not isinstance(slug, str) or not SLUG_RE.match(slug)):
-        problems.add(f"{key}.slug", f"must be 'owner/name', got {slug!r}")
-    branch = raw.get("branch")
-    if "branch" in raw and (not isinstance(branch, str) or not branch.strip()):
-        problems.add(f"{key}.branch", "must be a non-empty string")
-
-    def positive_int(name: str, default: int | None = None) -> int | None:
-        value = raw.get(name, default)
-        if name not in raw and default is None:
-            return None
-        if not _is_int(value):
-            problems.add(f"{key}.{name}", f"must be an integer, got {type(value).__name__}")
-            return None
-        if value <= 0:
-            problems.add(f"{key}.{name}", f"must be greater than 0, got {value}")
-            return None
-        return value
-
-    max_prs = positive_int("max_prs_per_run")
-    max_files = positive_int("max_files_changed", _OPTIONAL["max_files_changed"])
-    max_lines = positive_int("max_lines_changed", _OPTIONAL["max_lines_changed"])
-    max_open_prs = positive_int("max_open_prs", _OPTIONAL["max_open_prs"])
-    max_prs_per_day = positive_int("max_prs_per_day", _OPTIONAL["max_prs_per_day"])
-    max_comments = positive_int("max_issue_comments_per_run", _OPTIONAL["max_issue_comments_per_run"])
-    reviewers = _str_list(raw["reviewers"], f"{key}.reviewers", problems) if "reviewers" in raw else ()
-    ready_after = raw.get("ready_after_hours", _OPTIONAL["ready_after_hours"])
-    if isinstance(ready_after, bool) or not isinstance(ready_after, int | float) or not _finite(ready_after):
-        problems.add(f"{key}.ready_after_hours", f"must be a number, got {type(ready_after).__name__}")
-    elif ready_after < 0:
-        problems.add(f"{key}.ready_after_hours", f"must be 0 or more, got {ready_after}")
-    verify_after_days = positive_int("verify_after_days", _OPTIONAL["verify_after_days"])
-    version_file = raw.get("version_file", _OPTIONAL["version_file"])
-    if not isinstance(version_file, str) or normalize_repo_path(version_file) is None:
-        problems.add(
-            f"{key}.version_file", f"must be a file path inside the repository, got {version_file!r}"
-        )
-    close_pending = raw.get("close_fixed_pending_release", _OPTIONAL["close_fixed_pending_release"])
-    if not isinstance(close_pending, bool):
-        problems.add(f"{key}.close_fixed_pending_release", f"must be true or false, got {close_pending!r}")
-    share = raw.get("share_patterns", _OPTIONAL["share_patterns"])
-    if share not in SHARE_PATTERNS:
-        problems.add(f"{key}.share_patterns", f"must be one of {', '.join(SHARE_PATTERNS)}, got {share!r}")
-    installation_id = positive_int("installation_id") if raw.get("installation_id") is not None else None
-
-    labels = _str_list(raw["labels"], f"{key}.labels", problems) if "labels" in raw else None
-
-    filters = None
-    if "path_filters" in raw:
-        pf = raw["path_filters"]
-        if not isinstance(pf, dict):
-            problems.add(f"{key}.path_filters", f"must be a mapping, got {type(pf).__name__}")
-        else:
-            for unknown in _unknown_keys(pf, {"include", "exclude"}):
-                problems.add(f"{key}.path_filters.{unknown}", "unknown key")
-            if "include" not in pf:
-                problems.add(f"{key}.path_filters.include", "required key is missing")
-            include = (
-                _str_list(pf["include"], f"{key}.path_filters.include", problems, allow_empty=False)
-                if "include" in pf
-                else None
-            )
-            exclude = _str_list(pf.get("exclude", []), f"{key}.path_filters.exclude", problems)
-            for name, prefixes in (("include", include), ("exclude", exclude)):
-                for i, prefix in enumerate(prefixes or ()):
-                    if not _valid_prefix(prefix):
-                        problems.add(
-                            f"{key}.path_filters.{name}[{i}]", f"must be a relative path, got {prefix!r}"
-                        )
-            if include and exclude is not None:
-                filters = PathFilters(include=include, exclude=exclude)
-
-    def string(name: str) -> str | None:
-        value = raw.get(name, _OPTIONAL[name])
-        if not isinstance(value, str) or not value.strip():
-            problems.add(f"{key}.{name}", "must be a non-empty string")
-            return None
-        return value
-
-    trigger_label = string("trigger_label")
-    opt_out_label = string("opt_out_label")
-    allowed_authors = (
-        _str_list(raw["allowed_authors"], f"{key}.allowed_authors", problems)
-        if "allowed_authors" in raw
-        else ()
-    )
-    sensitive = (
-        _str_list(raw["sensitive_paths"], f"{key}.sensitive_paths", problems)
-        if "sensitive_paths" in raw
-        else DEFAULT_SENSITIVE_PATHS
-    )
-    file_types = DEFAULT_FIX_FILE_TYPES
-    if "fix_file_types" in raw:
-        file_types = _str_list(raw["fix_file_types"], f"{key}.fix_file_types", problems, allow_empty=False)
-        entries = raw["fix_file_types"] if isinstance(raw["fix_file_types"], list) else []
-        for i, entry in enumerate(entries):
-            if isinstance(entry, str) and (
-                never_fix_file_type(entry.lstrip("*")) or never_fix_file_type(entry)
-            ):
-                problems.add(
-                    f"{key}.fix_file_types[{i}]",
-                    f"{entry!r} is never edited (HTML, shell, env and lock files are off limits)",
-                )
-    budget = raw.get("daily_budget_usd", _OPTIONAL["daily_budget_usd"])
-    if isinstance(budget, bool) or not isinstance(budget, int | float):
-        problems.add(f"{key}.daily_budget_usd", f"must be a number, got {type(budget).__name__}")
-    elif not _finite(budget):
-        problems.add(f"{key}.daily_budget_usd", f"must be a finite number, got {str(budget)[:40]}")
-    elif budget <= 0:
-        problems.add(f"{key}.daily_budget_usd", f"must be greater than 0, got {budget}")
-
+    values = {}
+    for spec in REPO_KEYS:
+        if spec.name in raw:
+            values[spec.name] = spec.read(raw[spec.name], f"{key}.{spec.name}", problems)
+        elif spec.required:
+            problems.add(f"{key}.{spec.name}", "required key is missing")
     if len(problems.items) > before:
         return None
-    return RepoConfig(
-        slug=slug,
-        branch=branch,
-        max_prs_per_run=max_prs,
-        labels=labels,
-        path_filters=filters,
-        trigger_label=trigger_label,
-        allowed_authors=allowed_authors,
-        opt_out_label=opt_out_label,
-        daily_budget_usd=float(budget),
-        sensitive_paths=sensitive,
-        max_files_changed=max_files,
-        max_lines_changed=max_lines,
-        max_open_prs=max_open_prs,
-        max_prs_per_day=max_prs_per_day,
-        max_issue_comments_per_run=max_comments,
-        reviewers=reviewers,
-        ready_after_hours=float(ready_after),
-        share_patterns=share,
-        version_file=version_file,
-        close_fixed_pending_release=close_pending,
-        verify_after_days=verify_after_days,
-        fix_file_types=file_types,
-        installation_id=installation_id,
-    )
+    return RepoConfig(**values)
 
 
 def parse_config(data: Any, source: str = "<config>") -> HomeostatConfig:
