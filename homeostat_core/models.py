@@ -333,6 +333,7 @@ class RunRecord:
     # source maps: in-app frames mapped to original sources, frames left minified, maps skipped
     frames_symbolicated: int = 0
     frames_minified: int = 0
+    frames_unusable: int = 0  # positions beyond any real bundle (hostile or garbled): left as filed
     maps_skipped: list[str] = field(default_factory=list)
     # reports of an already merged fix that name no (parseable) extension version
     reports_without_version: int = 0

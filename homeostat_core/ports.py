@@ -401,8 +401,8 @@ class Ports:
     budgets: BudgetStore
     runs: RunStore
     clock: Clock
-    # Where a repository's source maps come from, per extension version (wiring: the S3 bucket,
-    # then maps committed in the repository). None: only maps committed in the repository.
+    # Source maps uploaded per extension version (wiring: the S3 bucket); None: none uploaded. The
+    # run tries maps committed in the repository after these.
     source_maps: Callable[[RepoConfig, str | None], SourceMapStore | None] | None = None
 
 

@@ -126,34 +126,27 @@ def build_ports(settings: Settings) -> Ports:
         budgets=state.budgets,
         runs=state.runs,
         clock=SystemClock(),
-        source_maps=source_maps_for(settings, forge),
+        source_maps=source_maps_for(settings),
     )
 
 
-def source_maps_for(settings: Settings, forge):
-    """Where a repository's source maps come from, per extension version: the S3 bucket (uploaded
-    by the extension's release CI, docs/SOURCEMAPS.md), then maps committed in the repository."""
+def source_maps_for(settings: Settings):
+    """Source maps uploaded per extension version (the S3 bucket the extension's release CI fills,
+    docs/SOURCEMAPS.md); the run tries maps committed in the repository after them."""
 
     def maps(repo, version):
-        # lazy: symbolic (native) loads only for minified frames
-        from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
+        if not (settings.sourcemaps_bucket and version):
+            return None
+        # lazy: S3 client only when a bucket is configured
+        from homeostat_core.adapters.source_maps import S3SourceMaps
 
-        # lazy: symbolic (native) loads only for minified frames
-        from homeostat_core.symbolication.symbolicate import ChainedSourceMaps
-
-        uploaded = None
-        if settings.sourcemaps_bucket and version:
-            # lazy: S3 client only when a bucket is configured
-            from homeostat_core.adapters.source_maps import S3SourceMaps
-
-            uploaded = S3SourceMaps(
-                settings.sourcemaps_bucket,
-                repo.slug,
-                version,
-                region=settings.region,
-                endpoint_url=settings.endpoint_url,
-            )
-        return ChainedSourceMaps(uploaded, ForgeSourceMaps(forge, repo, repo.branch))
+        return S3SourceMaps(
+            settings.sourcemaps_bucket,
+            repo.slug,
+            version,
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+        )
 
     return maps
 

@@ -54,6 +54,7 @@ class RunContext:
     prs_opened: int = 0
     open_prs: int = 0
     symbolicators: dict = field(default_factory=dict)  # per extension version, one per run
+    committed_maps: object = None  # the repository's committed source maps, one store per run
     newest_version: tuple | None = None  # the newest extension version any report names
     reports_without_version: int = 0
 

@@ -101,19 +101,17 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
     from homeostat_core.symbolication.forge_maps import ForgeSourceMaps
 
     # lazy: symbolic (native) loads only for minified frames
-    from homeostat_core.symbolication.symbolicate import Symbolicator
+    from homeostat_core.symbolication.symbolicate import ChainedSourceMaps, Symbolicator
 
     version = report.extension_version
     if version not in ctx.symbolicators:
-        factory = ctx.ports.source_maps
-        maps = (
-            factory(ctx.repo, version) if factory else ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
-        )
-        ctx.symbolicators[version] = Symbolicator(maps) if maps is not None else None
+        # maps uploaded for this version first, then the ones committed in the repository (one
+        # store per run, so a committed map is fetched once whatever the number of versions)
+        if ctx.committed_maps is None:
+            ctx.committed_maps = ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
+        uploaded = ctx.ports.source_maps(ctx.repo, version) if ctx.ports.source_maps else None
+        ctx.symbolicators[version] = Symbolicator(ChainedSourceMaps(uploaded, ctx.committed_maps))
     symbolicator = ctx.symbolicators[version]
-    if symbolicator is None:
-        record.frames_minified += sum(1 for f in report.frames if f.in_app and is_minified_frame(f))
-        return report
     try:
         mapped, stats = symbolicator.symbolicate(report)
     except Exception as exc:  # a hostile map or frame: the report stays as it came, counted
@@ -123,6 +121,7 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
         return report
     record.frames_symbolicated += stats.symbolicated
     record.frames_minified += stats.still_minified
+    record.frames_unusable += stats.unusable_positions
     for where, reason in stats.skipped_maps:
         if f"{where}: {reason}" not in record.maps_skipped:
             record.maps_skipped.append(f"{where}: {reason}")

@@ -10,7 +10,7 @@ from homeostat_core.lifecycle import POLICY, Policy
 from homeostat_core.models import (
     RunRecord,
 )
-from homeostat_core.observability import emit_run_metrics, logger, run_summary
+from homeostat_core.observability import RUN_RECORD_MESSAGE, emit_run_metrics, logger, run_summary
 from homeostat_core.outcomes import (
     Deferral,
     FingerprintOutcome,
@@ -83,7 +83,7 @@ def run_repo(
         record.api_calls = ports.forge.api_calls - calls_before
         ports.runs.save(record)
         emit_run_metrics(record)
-        logger.info("Repo run finished", extra={"summary": run_summary(record)})
+        logger.info(RUN_RECORD_MESSAGE, extra={"summary": run_summary(record)})
         logger.remove_keys(["run_id", "repo"])
     return record
 

@@ -111,23 +111,43 @@ def test_an_error_attempted_under_the_previous_fingerprint_version_keeps_its_his
     assert w.model.calls == []
 
 
-def test_the_wiring_reads_uploaded_maps_per_version_then_committed_ones(tmp_path, monkeypatch):
+def test_the_run_reads_uploaded_maps_per_version_then_committed_ones(tmp_path, monkeypatch):
     import boto3
     from moto import mock_aws
 
     from homeostat_core.adapters.wiring import source_maps_for
+    from homeostat_core.fixing.model_settings import load_model_settings
+    from homeostat_core.pipeline import run_repo
     from homeostat_core.settings import Settings
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    w = bundled_world(tmp_path)  # v1.1.0's map is committed in the repository
+    # Given v1.0.0's map uploaded to the bucket and v1.1.0's committed in the repository
+    w = bundled_world(tmp_path)
+    first, second = file_release(w, "v1.0.0"), file_release(w, "v1.1.0")
+    # and a hotfix build 1.1.1 of the same bundle, with no upload either
+    issue = (FIXTURES / "v1.1.0" / "issue.md").read_text().replace("v1.1.0", "v1.1.1")
+    hotfix = read_issue_markdown(issue, "hotfix.md")
+    third = w.forge.add_issue(w.repo, hotfix.title, hotfix.body, ["robot"], "cloakpipe-bot")
+    reads = []
+    real_read = w.forge.read_file
+    w.forge.read_file = lambda repo, path, ref=None: (reads.append(path), real_read(repo, path, ref=ref))[1]
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="maps")
         for name in ("background.js", "background.js.map"):
             key = f"{w.repo.slug}/1.0.0/dist/{name}"
             s3.put_object(Bucket="maps", Key=key, Body=(FIXTURES / "v1.0.0" / "dist" / name).read_bytes())
-        maps = source_maps_for(Settings(sourcemaps_bucket="maps", region="us-east-1"), w.forge)
-        uploaded = maps(w.repo, "1.0.0").find_map("dist/background.js")
-        committed = maps(w.repo, "1.1.0").find_map("dist/background.js")
-    assert uploaded.data == (FIXTURES / "v1.0.0" / "dist" / "background.js.map").read_bytes()
-    assert committed.data == (FIXTURES / "v1.1.0" / "dist" / "background.js.map").read_bytes()
+        maps = source_maps_for(Settings(sourcemaps_bucket="maps", region="us-east-1"))
+        assert maps(w.repo, None) is None  # no version, nothing uploaded to look in
+        record = run_repo(
+            w.repo,
+            dataclasses.replace(w.ports, source_maps=maps),
+            model_settings=load_model_settings(environ={"HOMEOSTAT_LLM_BASE_URL": "http://127.0.0.1:9/v1"}),
+            env="dev",
+        )
+    # Then both releases map to the original file (one from S3, one committed): one piece of work
+    (outcome,) = [o for o in record.outcomes if o.get("fingerprint")]
+    assert sorted(outcome["issues"]) == [first, second, third] and outcome["file"].startswith("src/")
+    assert record.frames_symbolicated >= 3 and record.frames_minified == 0
+    # and the committed bundle was read from the forge once for the run, not once per version
+    assert reads.count("dist/background.js") == 1
