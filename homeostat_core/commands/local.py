@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -546,6 +548,12 @@ def add_issue_command(args) -> int:
 # --- demo -----------------------------------------------------------------------------------
 
 
+def peak_memory_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
 def demo_command(args) -> int:
 
     started = time.monotonic()
@@ -617,7 +625,10 @@ def demo_command(args) -> int:
     say("== 8. What Homeostat's PRs came to (homeostat report)")
     say(_outcomes_report(state))
     say()
-    say(f"Demo finished in {time.monotonic() - started:.1f} s. State: {state}")
+    say(
+        f"Demo finished in {time.monotonic() - started:.1f} s ({time.process_time():.1f} s of CPU, "
+        f"peak memory {peak_memory_mb():.0f} MB). State: {state}"
+    )
     say(f"(continue with: homeostat local run --state {state})")
     return 0
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from homeostat_core.adapters import aws, wiring
+from homeostat_core.adapters import aws, dynamo, wiring
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.settings import get_settings
@@ -453,6 +453,9 @@ def _reset_handler_caches() -> None:
 
     wiring.state_for.cache_clear()
     wiring.build_forge.cache_clear()
+    # PynamoDB model classes hold a botocore session each (~50 MB of endpoint and service data):
+    # a stack's endpoint is new, so its models are too, and the old ones must go with it
+    dynamo.make_models.cache_clear()
     aws.aws_session.cache_clear()
     aws._secrets_provider.cache_clear()
     for name in ("functions.worker.handler", "functions.webhook.handler"):

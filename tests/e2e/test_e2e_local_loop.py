@@ -145,3 +145,16 @@ def test_demo_story(tmp_path):
     assert library["metadata"]["totalPatterns"] == len(library["patterns"]) >= 1
     storage = next(p for p in library["patterns"] if p["filePath"] == "src/lib/storage.js")
     assert "+  return raw ? JSON.parse(raw) : [];" in storage["patch"]
+
+
+def test_a_closed_local_stack_leaves_no_state_clients_behind(tmp_path):
+    # Each stack has its own endpoint, so its PynamoDB models (each with a botocore session of
+    # ~50 MB) are its own: the demo's memory grew by that much per step until they went with it.
+    from homeostat_core.adapters import dynamo
+
+    state = tmp_path / "state"
+    for _ in range(2):
+        with LocalStack(state, env="dev", echo=lambda _: None) as stack:
+            _records_by_repo(stack)
+            assert dynamo.make_models.cache_info().currsize >= 1
+        assert dynamo.make_models.cache_info().currsize == 0
