@@ -5,10 +5,12 @@ the signature is built from
 
 - the error type (`Uncaught ` dropped; Firefox's InternalError for recursion is a RangeError),
 - the top in-app frame's normalized path (no scheme, extension id, origin, query, content hash),
-- up to three in-app function names (anonymous and minified names skipped, `Object.`/`Foo.prototype.`
-  receivers dropped, recursion collapsed) — never line or column numbers; no name from a frame
-  in minified code (a `.min.js`, a huge column, far along line 1): minifiers rename per build,
-  so there the bundle's path and the message are the identity,
+- the first named in-app function from the top (anonymous names skipped, `Object.`/`Foo.prototype.`
+  receivers dropped) — never line or column numbers, and never the frames further down, so a
+  trace pasted short groups with the full one; no name from a frame in minified or content-hashed
+  code (a `.min.js`, a huge column, far along line 1, `index-BbzLzrt2.js`): minifiers rename per
+  build, so there the bundle's path and the message are the identity; no name from eval'd code
+  (engines disagree on whether its frames have one),
 - a hash of the message after browser phrasings of one error are mapped to one wording and
   variable parts (numbers, ids, URLs, e-mails, IPs, times, quoted data) are replaced by tokens.
 
@@ -20,22 +22,22 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from homeostat_core.intake.issue import parse_issue
+from homeostat_core.intake.paths import has_build_hash
 from homeostat_core.intake.stack import parse_stack
 from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 
 # The algorithm's version (dated like Sentry's grouping configs); bump it whenever an id can
 # change, and keep the old one callable in homeostat_core/fingerprint_legacy/. Changelog:
 # docs/FINGERPRINTING.md.
-FINGERPRINT_VERSION = "2026-12"
-PREVIOUS_VERSIONS = ("2026-11",)
+FINGERPRINT_VERSION = "2026-12-06"
+PREVIOUS_VERSIONS = ("2026-12", "2026-11")
 
-MAX_SIGNATURE_FUNCTIONS = 3
-T = TypeVar("T")
+MAX_SIGNATURE_FUNCTIONS = 1
 # Minified-bundle evidence: hand-written code rarely throws past these columns.
 MINIFIED_COLUMN = 300
 MINIFIED_FIRST_LINE_COLUMN = 80
@@ -280,13 +282,14 @@ _MIN_NAME_CHARS = 3  # shorter names are almost always minifier output and chang
 def normalize_function(name: str | None) -> str | None:
     """The function's own name, or None when anonymous, engine glue or minified.
 
-    `async x`/`new X` → `x`/`X`; `Object.aha`, `Foo.prototype.aha`, `Foo->aha`, `Foo::aha` → `aha`;
-    `<anonymous function: run>` (Opera) → `run`; Firefox's `outer/<` and `I.e.(anonymous function)` → None.
+    `async x`/`new X`/`async*x` → `x`/`X`/`x`; `Object.aha`, `Foo.prototype.aha`, `Foo->aha`,
+    `Foo::aha` → `aha`; `<anonymous function: run>` (Opera) → `run`; Firefox's `outer/<` and
+    `I.e.(anonymous function)` → None.
     """
     if not name:
         return None
     text = name.strip()
-    for prefix in ("async ", "new "):
+    for prefix in ("async ", "new ", "async*"):
         if text.startswith(prefix):
             text = text[len(prefix) :].strip()
     if text.endswith("]") and "[as " in text:
@@ -310,24 +313,37 @@ def normalize_function(name: str | None) -> str | None:
 
 
 def is_minified_frame(frame: StackFrame) -> bool:
-    """A frame in minified code: a `.min.js`, a huge column, or far along line 1.
+    """A frame in minified code: a `.min.js`, a huge column, far along line 1, or a file name with
+    a bundler's content hash (a build's output, renamed with every build).
 
     Judged per frame, not per file: a hand-written page with one minified line in it keeps the
     names of its other frames (and a frame's verdict never depends on frames after it).
     """
     column = frame.column
-    if column is not None and (
-        column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1)
+    if (
+        column is not None
+        and (column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1))
+        and "(address at " not in frame.raw  # Hermes: a bytecode offset, names are the source's
     ):
         return True
     path = frame.path
-    return path is not None and path.endswith(".min.js")
+    return path is not None and (path.endswith(".min.js") or has_build_hash(frame.file))
+
+
+def is_eval_frame(frame: StackFrame) -> bool:
+    """A frame in eval'd code: V8's `(eval at f (url))`, Firefox's `url line 26 > eval`, Edge's
+    `eval code`. Safari prints no frame for it (its bare `eval code` lines are not frames), so
+    its names would set one browser apart."""
+    if frame.file == "eval code":
+        return True
+    raw = frame.raw
+    return "eval" in raw and ("(eval at " in raw or " > eval" in raw or " > Function" in raw)
 
 
 class SignatureFrames:
     """The signature's frames fed one at a time, innermost first: the top in-app frame's path and
-    up to three in-app function names. `add` returns True once nothing after can change them, so
-    a parser can stop there (fingerprint_issue)."""
+    the first named in-app function. `add` returns True once nothing after can change them, so a
+    parser can stop there (fingerprint_issue)."""
 
     __slots__ = ("complete", "file_path", "functions")
 
@@ -342,7 +358,7 @@ class SignatureFrames:
         if not self.file_path and frame.path:
             self.file_path = frame.path
         functions = self.functions
-        if not is_minified_frame(frame):  # a minifier's name changes with every build
+        if not is_minified_frame(frame) and not is_eval_frame(frame):  # see the module docstring
             name = normalize_function(frame.function)
             if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
                 functions.append(name)
@@ -351,7 +367,7 @@ class SignatureFrames:
 
 
 def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
-    """The top in-app frame's path and up to three in-app function names, innermost first."""
+    """The top in-app frame's path and the signature's in-app function names, innermost first."""
     signature = SignatureFrames()
     for frame in frames:
         if signature.add(frame):
@@ -422,39 +438,75 @@ def fingerprint_issue(
 
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
     """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
-    (newest first, without repeats or the current id), for finding records made under them.
-
-    Older versions re-parse `report.stack`, the text as filed, so they see what they saw then.
+    (newest first, without repeats or the current id), all computed now. To look records up,
+    `known_fingerprint` computes them only when the current id has none.
     """
     current = fingerprint(report)
-    previous: list[str] = []
-    for version in PREVIOUS_VERSIONS:
+    return dataclasses.replace(current, previous_ids=tuple(previous_ids(report, current.id)))
+
+
+def previous_ids(
+    report: ErrorReport, current_id: str, versions: Sequence[str] = PREVIOUS_VERSIONS
+) -> Iterator[str]:
+    """The ids `report` had under `versions` (newest first), each computed when the iteration
+    reaches it; without repeats or `current_id`. Older versions re-read `report.stack`, the text
+    as filed, so they see what they saw then."""
+    seen = {current_id}
+    for version in versions:
         old_id = fingerprint_at_version(report, version).id
-        if old_id != current.id and old_id not in previous:
-            previous.append(old_id)
-    return dataclasses.replace(current, previous_ids=tuple(previous))
+        if old_id not in seen:
+            seen.add(old_id)
+            yield old_id
 
 
-def find_by_fingerprint(
-    fp: ErrorFingerprint, lookup: Callable[[str], T | None]
-) -> tuple[T | None, str | None]:
-    """The record kept under `fp.id`, else under the newest of `fp.previous_ids` that has one, and
-    the id it was found under: `(record, id)`, or `(None, None)`. A caller that finds a record
-    under an old id migrates it to `fp.id` (attempts, PR branch, pattern) on this first sight.
+def versions_to_try(stored_versions: Iterable[str]) -> tuple[str, ...]:
+    """The older versions worth computing, given the versions a store's records were made under
+    (`AttemptState.fingerprint_version`, "" for records older than the field): none when every
+    record is the current version's, else all of them (a record kept under an old id may carry a
+    newer stamp)."""
+    if all(version == FINGERPRINT_VERSION for version in stored_versions):
+        return ()
+    return PREVIOUS_VERSIONS
 
-        state, found_under = find_by_fingerprint(fp, lambda i: ports.attempts.get(repo.slug, i))
+
+def known_fingerprint(
+    report: ErrorReport,
+    has_record: Callable[[str], object],
+    *,
+    current: ErrorFingerprint | None = None,
+    versions: Sequence[str] = PREVIOUS_VERSIONS,
+) -> ErrorFingerprint:
+    """The fingerprint under the id the error's records are kept under — the pipeline's call.
+
+    `current` (or `fingerprint(report)`) when `has_record(its id)` is truthy or no older id has a
+    record; else the newest older id that has one, with the version that made it. Older ids are
+    computed only when the current id has no record, one version at a time, and only for
+    `versions` (see versions_to_try).
     """
-    for candidate in (fp.id, *fp.previous_ids):
-        record = lookup(candidate)
-        if record is not None:
-            return record, candidate
-    return None, None
+    unknown = [version for version in versions if version not in PREVIOUS_VERSIONS]
+    if unknown:
+        raise ValueError(f"unknown fingerprint version {unknown[0]!r}; older versions: {PREVIOUS_VERSIONS}")
+    fp = current if current is not None else fingerprint(report)
+    if not versions or has_record(fp.id):
+        return fp
+    for version in versions:
+        try:
+            old = fingerprint_at_version(report, version)
+        except (ValueError, OverflowError):  # a frozen version's bug on odd input: no id there
+            continue
+        if old.id != fp.id and has_record(old.id):
+            return dataclasses.replace(fp, id=old.id, version=old.version, previous_ids=())
+    return fp
 
 
 def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:
     """The fingerprint `report` gets under one algorithm version (current or previous)."""
     if version == FINGERPRINT_VERSION:
         return fingerprint(report)
+    if version == "2026-12":
+        from homeostat_core.fingerprint_legacy import v2026_12
+
+        return v2026_12.fingerprint_report(report)
     if version == "2026-11":
         # lazy: only rows kept under the old id need it
         from homeostat_core.fingerprint_legacy import v2026_11
