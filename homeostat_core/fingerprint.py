@@ -37,7 +37,6 @@ from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 FINGERPRINT_VERSION = "2026-12-06"
 PREVIOUS_VERSIONS = ("2026-12", "2026-11")
 
-MAX_SIGNATURE_FUNCTIONS = 1
 # Minified-bundle evidence: hand-written code rarely throws past these columns.
 MINIFIED_COLUMN = 300
 MINIFIED_FIRST_LINE_COLUMN = 80
@@ -209,21 +208,56 @@ def _parameter_token(match: re.Match[str]) -> str:
 
 
 def normalize_error_type(error_type: str | None, message: str = "") -> str:
-    """`Uncaught TypeError` → `TypeError`; empty → `Error`; Firefox's recursion InternalError → RangeError."""
+    """`Uncaught TypeError` → `TypeError`; Firefox's recursion InternalError → RangeError; empty or
+    a generic `Error` → the type the message names or implies (`TypeError: …`, `x is not a
+    function`, `Can't find variable: x`), else `Error` — loggers that lose the type still group."""
     text = (error_type or "").strip()
     if text.lower().startswith("uncaught "):
         text = text[9:].strip()
     if text == "InternalError" and "recursion" in message:
         return "RangeError"
-    return text or "Error"
+    if text in ("", "Error"):
+        return _implied_type(message)
+    return text
+
+
+# Canonical wordings (below) that only one error type produces.
+_IMPLIED_TYPES = (
+    ("cannot access property ", "", "TypeError"),
+    ("", " is not a function", "TypeError"),
+    ("network request failed", "", "TypeError"),
+    ("", " is not defined", "ReferenceError"),
+    ("invalid JSON", "", "SyntaxError"),
+    ("maximum call stack size exceeded", "", "RangeError"),
+)
+_NAMED_TYPE = re.compile(r"^([A-Z][A-Za-z]*Error): ")
+
+
+@lru_cache(maxsize=8192)
+def _implied_type(message: str) -> str:
+    text = _message_text(message)
+    named = _NAMED_TYPE.match(text)
+    if named:
+        return named.group(1)
+    canonical = _canonical_wording("Error", text[7:] if text.startswith("Error: ") else text)
+    for start, end, kind in _IMPLIED_TYPES:
+        if canonical.startswith(start) and canonical.endswith(end):
+            return kind
+    return "Error"
+
+
+def _message_text(message: str) -> str:
+    """The message with whitespace collapsed and `Uncaught (in promise) ` dropped."""
+    text = _WHITESPACE.sub(" ", (message or "").strip())[:_MAX_MESSAGE_CHARS]
+    if text.lower().startswith("uncaught "):
+        text = text[9:]
+    return text[13:] if text.startswith("(in promise) ") else text
 
 
 @lru_cache(maxsize=8192)
 def normalize_message(error_type: str, message: str) -> str:
     """The message with one wording per cross-browser error and variable data replaced by tokens."""
-    text = _WHITESPACE.sub(" ", (message or "").strip())[:_MAX_MESSAGE_CHARS]
-    if text.lower().startswith("uncaught "):
-        text = text[9:]
+    text = _message_text(message)
     for prefix in (f"{error_type}: ", "Error: "):
         if text.startswith(prefix):
             text = text[len(prefix) :]
@@ -345,11 +379,11 @@ class SignatureFrames:
     the first named in-app function. `add` returns True once nothing after can change them, so a
     parser can stop there (fingerprint_issue)."""
 
-    __slots__ = ("complete", "file_path", "functions")
+    __slots__ = ("complete", "file_path", "function")
 
     def __init__(self) -> None:
         self.file_path = ""
-        self.functions: list[str] = []
+        self.function: str | None = None
         self.complete = False
 
     def add(self, frame: StackFrame, in_app: bool | None = None) -> bool:
@@ -357,22 +391,19 @@ class SignatureFrames:
             return False
         if not self.file_path and frame.path:
             self.file_path = frame.path
-        functions = self.functions
-        if not is_minified_frame(frame) and not is_eval_frame(frame):  # see the module docstring
-            name = normalize_function(frame.function)
-            if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
-                functions.append(name)
-        self.complete = bool(self.file_path) and len(functions) >= MAX_SIGNATURE_FUNCTIONS
+        if self.function is None and not is_minified_frame(frame) and not is_eval_frame(frame):
+            self.function = normalize_function(frame.function)  # see the module docstring
+        self.complete = bool(self.file_path) and self.function is not None
         return self.complete
 
 
-def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
-    """The top in-app frame's path and the signature's in-app function names, innermost first."""
+def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, str | None]:
+    """The top in-app frame's path and the first named in-app function."""
     signature = SignatureFrames()
     for frame in frames:
         if signature.add(frame):
             break
-    return signature.file_path or UNKNOWN_FILE, signature.functions
+    return signature.file_path or UNKNOWN_FILE, signature.function
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -391,23 +422,24 @@ def fingerprint_parts(
     error_type: str | None, message: str | None, frames: Iterable[StackFrame]
 ) -> ErrorFingerprint:
     """Fingerprint from an error type, a message and parsed frames (innermost first)."""
-    file_path, functions = _signature_frames(frames)
-    return _fingerprint_from(error_type, message, file_path, functions)
+    file_path, function = _signature_frames(frames)
+    return _fingerprint_from(error_type, message, file_path, function)
 
 
+@lru_cache(maxsize=8192)  # reports of one error repeat these four; the result is immutable
 def _fingerprint_from(
-    error_type: str | None, message: str | None, file_path: str, functions: list[str]
+    error_type: str | None, message: str | None, file_path: str, function: str | None
 ) -> ErrorFingerprint:
     kind = normalize_error_type(error_type, message or "")
     message_hash = _message_hash(kind, message or "")
     file_path = file_path or UNKNOWN_FILE
-    chain = ">".join(functions) or ANONYMOUS
-    signature = f"{kind}:{file_path}:{chain}:{message_hash}"
+    name = function or ANONYMOUS
+    signature = f"{kind}:{file_path}:{name}:{message_hash}"
     return ErrorFingerprint(
         id=_sha256_hex(signature)[:12],
         error_type=kind,
         file_path=file_path,
-        top_stack_frame=f"{functions[0] if functions else ANONYMOUS} ({file_path})",
+        top_stack_frame=f"{name} ({file_path})",
         message_hash=message_hash,
         full_signature=signature,
         version=FINGERPRINT_VERSION,
@@ -433,7 +465,7 @@ def fingerprint_issue(
     if not signature.complete:  # the stack ended first: the frames are all there is
         return fingerprint(report)
     # The parse stopped where the signature was complete: the same frames give the same result.
-    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.functions)
+    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.function)
 
 
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
@@ -499,6 +531,32 @@ def known_fingerprint(
     return fp
 
 
+class KnownFingerprints:
+    """One run's `known_fingerprint`, resolved once per current id — the pipeline's call:
+
+        known = KnownFingerprints(has_record, versions=versions_to_try(row versions))
+        fp = known(report)  # per parsed (and symbolicated) issue
+
+    The first report of an error in the run decides the id its records are kept under; the
+    error's other reports take it without computing an older id or asking `has_record` again.
+    """
+
+    __slots__ = ("_has_record", "_resolved", "_versions")
+
+    def __init__(self, has_record: Callable[[str], object], versions: Sequence[str] = PREVIOUS_VERSIONS):
+        self._has_record = has_record
+        self._versions = tuple(versions)
+        self._resolved: dict[str, ErrorFingerprint] = {}
+
+    def __call__(self, report: ErrorReport) -> ErrorFingerprint:
+        current = fingerprint(report)
+        known = self._resolved.get(current.id)
+        if known is None:
+            known = known_fingerprint(report, self._has_record, current=current, versions=self._versions)
+            self._resolved[current.id] = known
+        return known
+
+
 def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:
     """The fingerprint `report` gets under one algorithm version (current or previous)."""
     if version == FINGERPRINT_VERSION:
@@ -525,5 +583,5 @@ def fingerprint_stack(error_type: str | None, message: str | None, stack: str | 
 def error_type_and_file(report: ErrorReport) -> tuple[str, str]:
     """(error type, top in-app file path) — the pattern matcher's fuzzy key and the file to fix."""
     kind = normalize_error_type(report.error_type, report.message)
-    file_path, _functions = _signature_frames(report.frames)
+    file_path, _function = _signature_frames(report.frames)
     return kind, file_path

@@ -138,9 +138,10 @@ def parse_issue(
     if source is Source.EXTENSION:
         if not frames:
             raise UnparseableIssue(
-                "the report names no location: no stack frame in a known format (Chrome, Firefox, "
-                "Safari, a console, the extensions page's error panel) and no Location, File and "
-                "Line, Context, or 'at file.js:12' in the message, so there is no file to fix",
+                "no location: the report has no stack frame in a known format (Chrome, Firefox, "
+                "Safari, a console, the extensions page's error panel) and names no file and line "
+                "(Location, File and Line, Context, or 'at file.js:12' in the message), so there "
+                "is no file to fix",
                 "no_frames",
             )
         frames = _prefer_extension_frames(stack, frames)
@@ -410,7 +411,11 @@ def _prefer_extension_frames(stack: str, frames: tuple[StackFrame, ...]) -> tupl
     Frames already mapped to source (`webpack:///src/…`, `./components/Foo.js`, `….ts`, a
     shortened `…/api/chrome.ts`) stay the extension's own code.
     """
-    if "-extension://" not in stack or not any(f.in_app and _is_page_script(f) for f in frames):
+    if (
+        "http" not in stack
+        or "-extension://" not in stack
+        or not any(f.in_app and _is_page_script(f) for f in frames)
+    ):
         return frames
     return tuple(
         dataclasses.replace(f, in_app=False) if f.in_app and _is_page_script(f) else f for f in frames

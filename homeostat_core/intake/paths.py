@@ -115,7 +115,7 @@ _NOT_APP_PARTS = (
 _LIBRARY_NAME = re.compile(
     r"(?:^|/)(?:jquery|react-dom|react|vue(?:\.runtime)?|angular|lodash|underscore|zone|core-js|"
     r"polyfills?|browser-polyfill|webextension-polyfill|vendors?|chunk-vendors|runtime~?|"
-    r"sentry|bugsnag|raven)(?:[.~-][^/]*)?\.js$"
+    r"sentry|bugsnag|raven|stacktrace|tracekit|error-stack-parser)(?:[.~-][^/]*)?\.js$"
 )
 # Node's own modules as old Node printed them (bare names) and as new Node prints them.
 _NODE_CORE = frozenset(
@@ -249,13 +249,14 @@ def _is_hash(token: str) -> bool:
     return not token.isupper() or any(c.isdigit() for c in token)
 
 
-@lru_cache(maxsize=4096)
 def has_build_hash(location: str | None) -> bool:
     """True when the location's file name carries a bundler's content hash (a build's output)."""
-    if not location:
-        return False
-    name = _cut_query(location).rpartition("/")[2]
-    return any(_is_hash(m.group(1)) for m in _HASH_IN_NAME.finditer(name))
+    return bool(location) and _name_has_hash(_cut_query(location).rpartition("/")[2])  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=4096)  # by file name: the same bundle under every install's origin is one entry
+def _name_has_hash(name: str) -> bool:
+    return "." in name and any(_is_hash(m.group(1)) for m in _HASH_IN_NAME.finditer(name))
 
 
 @lru_cache(maxsize=4096)
@@ -304,23 +305,23 @@ def location_facts(location: str | None) -> tuple[str | None, bool]:
     """
     if location is None:
         return None, True
-    facts = _RECENT_FACTS.get(location)
+    facts = RECENT_FACTS.get(location)
     if facts is not None:
         return facts
-    if len(_RECENT_FACTS) >= _RECENT_FACTS_MAX:
-        _RECENT_FACTS.clear()
+    if len(RECENT_FACTS) >= RECENT_FACTS_MAX:
+        RECENT_FACTS.clear()
     key = location
     scheme_end = location.find("://")
     if scheme_end > 0 and not location.startswith(("file:", "resource:")):
         slash = location.find("/", scheme_end + 3)
         key = location[: scheme_end + 3] + "_" + (location[slash:] if slash >= 0 else "")
-    facts = _RECENT_FACTS[location] = _location_facts(key)
+    facts = RECENT_FACTS[location] = _location_facts(key)
     return facts
 
 
 # Exact-location memo in front of the host-less lru cache (a plain dict lookup is the cheapest).
-_RECENT_FACTS: dict[str, tuple[str | None, bool]] = {}
-_RECENT_FACTS_MAX = 16384
+RECENT_FACTS: dict[str, tuple[str | None, bool]] = {}
+RECENT_FACTS_MAX = 16384
 
 
 @lru_cache(maxsize=8192)

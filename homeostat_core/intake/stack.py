@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from homeostat_core.intake._construct import positional_constructor
-from homeostat_core.intake.paths import location_facts
+from homeostat_core.intake.paths import RECENT_FACTS, location_facts
 from homeostat_core.models import StackFrame
 
 MAX_FRAMES = 50
@@ -88,8 +88,11 @@ _SCHEME = re.compile(r"[a-z][\w+.-]*")
 _PYTHON_FILE = re.compile(r"(?:\.py|^<[^>]*>)$")
 # Fast path: the two commonest frame shapes in one C-level match; anything else takes the full
 # per-format parsers below (same results, checked by tests).
-_FAST_V8 = re.compile(r"at (?:async )?(?:([^()]*) \(([^()\s]*):(\d+):(\d+)\)|(\S*):(\d+):(\d+))$")
-_FAST_GECKO = re.compile(r"([\w$.]*)@(\S*):(\d+):(\d+)$")
+# Positions of up to 9 ASCII digits (longer ones take the full parsers, which drop them).
+_FAST_V8 = re.compile(
+    r"at (?:async )?(?:([^()]*) \(([^()\s]*):([0-9]{1,9}):([0-9]{1,9})\)|(\S*):([0-9]{1,9}):([0-9]{1,9}))$"
+)
+_FAST_GECKO = re.compile(r"([\w$.]*)@(\S*):([0-9]{1,9}):([0-9]{1,9})$")
 _CALL_ARGS = re.compile(r"\(.*\)$")
 # "TypeError: message" (a header line, or a message that happens to contain "@").
 _HEADER = re.compile(r"^[A-Za-z_$][\w$.]*: ")
@@ -123,7 +126,7 @@ def parse_stack(
                 messages.append(line)
             continue
         fast = _FAST_V8.match(line) if line.startswith("at ") else _FAST_GECKO.match(line)
-        frame = _fast_frame(fast.groups(), line) if fast is not None else _parse_line(line)
+        frame = _fast_frame(fast, line) if fast is not None else _parse_line(line)
         if frame is None:
             labelled = _LABEL.match(line) if ":" in line else None
             if labelled is None:
@@ -134,7 +137,7 @@ def parse_stack(
                 if len(named) < MAX_FRAMES:
                     named.append(labelled.group(1))
                 continue
-        if frame.file is not None and line[0] == "F" and line.startswith('File "'):
+        if line[0] == "F" and frame.file is not None and line.startswith('File "'):
             python_code = python_code or bool(_PYTHON_FILE.search(frame.file))
         frames.append(frame)
         if len(frames) >= MAX_FRAMES or (until is not None and until(frame)):
@@ -148,15 +151,19 @@ def parse_stack(
     return tuple(frames)
 
 
-def _fast_frame(groups: tuple[str | None, ...], line: str) -> StackFrame:
-    if len(groups) == 4:
-        function, file, lineno, column = groups
-    elif groups[1] is not None:
-        function, file, lineno, column = groups[:4]
-    else:
-        function, file, lineno, column = None, *groups[4:]
-    line_number, column_number = _position(_number(lineno), _number(column))
-    path, in_app = location_facts(file)
+def _fast_frame(match: re.Match[str], line: str) -> StackFrame:
+    """The frame of a _FAST_V8 or _FAST_GECKO match (the same as the full parsers give)."""
+    function, file, lineno, column = match.group(1, 2, 3, 4)
+    if file is None:  # V8's "at url:line:col"
+        file, lineno, column = match.group(5, 6, 7)
+    elif function:
+        function = function.strip()
+        if function in _NO_NAMES:
+            function = None
+    line_number, column_number = int(lineno), int(column)  # type: ignore[arg-type]
+    if line_number > MAX_LINE or column_number > MAX_COLUMN:
+        line_number = column_number = None  # type: ignore[assignment]
+    path, in_app = RECENT_FACTS.get(file) or location_facts(file)  # type: ignore[arg-type]
     return _new_frame(function or None, file, line_number, column_number, path, in_app, line[:_MAX_RAW_CHARS])
 
 

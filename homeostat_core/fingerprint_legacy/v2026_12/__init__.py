@@ -35,9 +35,13 @@ def _with_symbolicated(
 
     mapped: dict[str, StackFrame] = {}
     for frame in current:
-        if not frame.in_app or not frame.raw or frame.raw in mapped:
+        raw = frame.raw
+        if not frame.in_app or frame.line is None or not raw or raw in mapped:
             continue
-        parsed = parse_current(frame.raw)
+        printed = frame.file and frame.file in raw and (not frame.function or frame.function in raw)
+        if printed and f":{frame.line}" in raw:
+            continue  # file, function and line as printed: not symbolicated (the common case)
+        parsed = parse_current(raw)
         as_parsed = parsed[0] if len(parsed) == 1 else None
         if as_parsed is None or (as_parsed.function, as_parsed.file, as_parsed.line, as_parsed.column) != (
             frame.function,
@@ -45,7 +49,7 @@ def _with_symbolicated(
             frame.line,
             frame.column,
         ):
-            mapped[frame.raw] = frame
+            mapped[raw] = frame
     if not mapped:
         return frames
     return tuple(mapped.get(frame.raw, frame) if frame.in_app else frame for frame in frames)

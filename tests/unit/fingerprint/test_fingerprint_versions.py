@@ -12,6 +12,7 @@ from homeostat_core.adapters.source_maps import DirectorySourceMaps
 from homeostat_core.fingerprint import (
     FINGERPRINT_VERSION,
     PREVIOUS_VERSIONS,
+    KnownFingerprints,
     fingerprint,
     fingerprint_at_version,
     fingerprint_stack,
@@ -112,7 +113,7 @@ def test_dev_traces_keep_their_ids_where_no_new_rule_applies(shared_data):
             if not any(f.in_app for f in parse_stack(line)):
                 continue
             total += 1
-            error_type, message = trace.get("name") or "Error", trace.get("message") or "x"
+            error_type, message = trace.get("name") or "TestError", trace.get("message") or "x"
             same += (
                 fingerprint_stack(error_type, message, line).id
                 == v2026_12_fingerprint.fingerprint_stack(error_type, message, line).id
@@ -185,3 +186,25 @@ def test_older_ids_are_computed_only_when_needed(monkeypatch):
     assert computed == ["2026-12"]
     known_fingerprint(report, _Store().has)
     assert computed == ["2026-12", "2026-12", "2026-11"]
+
+
+def test_a_run_resolves_each_error_once():
+    # Given three reports of one error from three builds, which 2026-12 gave three ids, and an
+    # attempt recorded under the first build's id
+    builds = ("BbzLzrt2", "C2wS7XjU", "D3fL7kQx")
+    reports = [
+        _report(
+            f"    at Qe (chrome-extension://abc/assets/index-{build}.js:1:{18034 + i})\n    at main (chrome-extension://abc/src/m.js:{i + 1}:1)"
+        )
+        for i, build in enumerate(builds)
+    ]
+    assert len({fingerprint_at_version(r, "2026-12").id for r in reports}) == 3
+    assert len({fingerprint(r).id for r in reports}) == 1
+    old_id = fingerprint_at_version(reports[0], "2026-12").id
+    store = _Store({old_id: {"attempts": 1}})
+    # When a run looks them up
+    known = KnownFingerprints(store.has)
+    found = [known(r) for r in reports]
+    # Then all three are the recorded error, and the store was asked twice in all
+    assert {fp.id for fp in found} == {old_id}
+    assert store.asked == [fingerprint(reports[0]).id, old_id]

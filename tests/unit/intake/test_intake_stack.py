@@ -206,6 +206,25 @@ def test_bare_names_are_not_frames():
             "/Users/me/Library/Application Support/Google/Chrome/Default/Extensions/abcdefghijklmnopabcdefghijklmnop/1.2.0_0/src/a.js",
             "src/a.js",
         ),
+        # bundlers' content hashes: webpack, CRA's .chunk.js, esbuild, Vite; not words or names
+        ("chrome-extension://abc/js/main.3f2a1b9c.chunk.js", "js/main.chunk.js"),
+        ("chrome-extension://abc/chunk-ABCDEF12.js", "chunk.js"),
+        ("chrome-extension://abc/assets/index-BbzLzrt2.js", "assets/index.js"),
+        ("chrome-extension://abc/assets/background-settings.js", "assets/background-settings.js"),
+        ("chrome-extension://abc/assets/Settings-MyWidget.js", "assets/Settings-MyWidget.js"),
+        ("chrome-extension://abc/js/content-script12.js", "js/content-script12.js"),
+        # DevTools-shortened URLs: what follows the ellipsis, without the cut-off segment
+        ("…/api/chrome.ts", "api/chrome.ts"),
+        (".../api/chrome.ts", "api/chrome.ts"),
+        ("chrome-extension://abcdef…/js/file.js", "js/file.js"),
+        ("https://example.com/a/…ound/deep/x.js", "deep/x.js"),
+        # Hermes' bytecode address names the bundle
+        ("address at index.android.bundle", "index.android.bundle"),
+        # browser internals with no file of the repository
+        ("event_bindings", None),
+        ("miscellaneous_bindings", None),
+        ("binding.js", None),
+        ("VM123", None),
         ("<anonymous>", None),
         ("native", None),
         ("[native code]", None),
@@ -236,6 +255,20 @@ def test_normalize_path(location, path):
         ("/usr/lib/python3.11/site-packages/requests/api.py", False),
         ("resource://path/data/content/vendor.bundle.js", False),
         ("http://path/to/myvendor/file.js", True),
+        # browser internals (issue #23): Chrome's bindings before "extensions::", Firefox's own code
+        ("event_bindings", False),
+        ("schema_generated_bindings", False),
+        ("binding.js", False),
+        ("resource://gre/modules/ExtensionCommon.jsm", False),
+        ("resource:///modules/ExtensionParent.jsm", False),
+        ("resource://devtools/server/actors/webconsole.js", False),
+        ("chrome://global/content/elements/browser-custom-element.js", False),
+        # but an old add-on's own resource:// files, DevTools' VM scripts and Hermes bundles are
+        ("resource://path/data/content/bundle.js", True),
+        ("VM123", True),
+        ("address at index.android.bundle", True),
+        # an error reporter's own files are never the code to fix
+        ("http://127.0.0.1:8000/js/stacktrace.js", False),
     ],
 )
 def test_in_app(location, in_app):
@@ -262,7 +295,7 @@ def test_fast_path_matches_full_parsers(dev_traces):
             if fast:
                 # Then it gives exactly what the per-format parser gives
                 slow = stack_module._parse_line(line)
-                assert stack_module._fast_frame(fast.groups(), line) == slow
+                assert stack_module._fast_frame(fast, line) == slow
                 checked += 1
     assert checked > 50
 
