@@ -470,9 +470,8 @@ def fingerprint_issue(
 
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
     """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
-    (newest first, without repeats or the current id), all computed now. To look records up,
-    `known_fingerprint` computes them only when the current id has none.
-    """
+    (newest first, without repeats or the current id), all computed now (the CLI and tests; the
+    pipeline resolves ids with KnownFingerprints)."""
     current = fingerprint(report)
     return dataclasses.replace(current, previous_ids=tuple(previous_ids(report, current.id)))
 
@@ -508,25 +507,31 @@ def known_fingerprint(
     current: ErrorFingerprint | None = None,
     versions: Sequence[str] = PREVIOUS_VERSIONS,
 ) -> ErrorFingerprint:
-    """The fingerprint under the id the error's records are kept under — the pipeline's call.
+    """The fingerprint under the id the error's records are kept under.
 
-    `current` (or `fingerprint(report)`) when `has_record(its id)` is truthy or no older id has a
-    record; else the newest older id that has one, with the version that made it. Older ids are
-    computed only when the current id has no record, one version at a time, and only for
-    `versions` (see versions_to_try).
+    `current` (or `fingerprint(report)`) unless an older version gave the error another id that
+    has a record (`has_record(id)` truthy) while the current id has none: then that older id, with
+    the version that made it. Older ids are computed for `versions` only (see versions_to_try),
+    newest first, stopping at the first with a record; the store is asked only once an older id
+    differs from the current one, so an error whose id never changed costs no lookup.
     """
     unknown = [version for version in versions if version not in PREVIOUS_VERSIONS]
     if unknown:
         raise ValueError(f"unknown fingerprint version {unknown[0]!r}; older versions: {PREVIOUS_VERSIONS}")
     fp = current if current is not None else fingerprint(report)
-    if not versions or has_record(fp.id):
-        return fp
+    current_asked = False
     for version in versions:
         try:
             old = fingerprint_at_version(report, version)
         except (ValueError, OverflowError):  # a frozen version's bug on odd input: no id there
             continue
-        if old.id != fp.id and has_record(old.id):
+        if old.id == fp.id:
+            continue
+        if not current_asked:
+            if has_record(fp.id):
+                return fp
+            current_asked = True
+        if has_record(old.id):
             return dataclasses.replace(fp, id=old.id, version=old.version, previous_ids=())
     return fp
 
@@ -535,10 +540,11 @@ class KnownFingerprints:
     """One run's `known_fingerprint`, resolved once per current id — the pipeline's call:
 
         known = KnownFingerprints(has_record, versions=versions_to_try(row versions))
-        fp = known(report)  # per parsed (and symbolicated) issue
+        fp = known(report)  # per parsed (and symbolicated) issue, or known(report, fingerprint(report))
 
     The first report of an error in the run decides the id its records are kept under; the
-    error's other reports take it without computing an older id or asking `has_record` again.
+    error's other reports take it without computing an older id or asking `has_record` again, so
+    older ids cost one computation per error per run, not per report.
     """
 
     __slots__ = ("_has_record", "_resolved", "_versions")
@@ -548,8 +554,10 @@ class KnownFingerprints:
         self._versions = tuple(versions)
         self._resolved: dict[str, ErrorFingerprint] = {}
 
-    def __call__(self, report: ErrorReport) -> ErrorFingerprint:
-        current = fingerprint(report)
+    def __call__(self, report: ErrorReport, current: ErrorFingerprint | None = None) -> ErrorFingerprint:
+        """`report`'s known fingerprint; `current` is `fingerprint(report)` when the caller has it."""
+        if current is None:
+            current = fingerprint(report)
         known = self._resolved.get(current.id)
         if known is None:
             known = known_fingerprint(report, self._has_record, current=current, versions=self._versions)

@@ -188,6 +188,15 @@ def test_older_ids_are_computed_only_when_needed(monkeypatch):
     assert computed == ["2026-12", "2026-12", "2026-11"]
 
 
+def test_an_error_whose_id_never_changed_costs_no_lookup():
+    # Given an error every version gives the same id
+    report = _report("    at saveNote (chrome-extension://abc/src/lib/storage.js:12:18)")
+    store = _Store({fingerprint(report).id: 1})
+    # When it is resolved, the store is not asked (the caller reads its row anyway)
+    assert known_fingerprint(report, store.has) == fingerprint(report)
+    assert store.asked == []
+
+
 def test_a_run_resolves_each_error_once():
     # Given three reports of one error from three builds, which 2026-12 gave three ids, and an
     # attempt recorded under the first build's id
