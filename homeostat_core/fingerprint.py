@@ -570,11 +570,12 @@ def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprin
     if version == FINGERPRINT_VERSION:
         return fingerprint(report)
     if version == "2026-12":
+        # lazy: only an error whose id changed and has no record under it needs an older id
         from homeostat_core.fingerprint_legacy import v2026_12
 
         return v2026_12.fingerprint_report(report)
     if version == "2026-11":
-        # lazy: only rows kept under the old id need it
+        # lazy: only an error whose id changed and has no record under it needs an older id
         from homeostat_core.fingerprint_legacy import v2026_11
 
         return v2026_11.fingerprint_report(report)

@@ -22,7 +22,8 @@ from homeostat_core.models import StackFrame
 MAX_FRAMES = 50
 MAX_LINE_CHARS = 2000
 MAX_STACK_CHARS = 256 * 1024
-# Realistic bounds: the biggest real bundles have a few million lines, or one line of ~100 MB.
+# No real bundle or source file has ten million lines, nor a line of a hundred million characters
+# (a 50 MB bundle on one line is still under it); symbolication checks the same bounds.
 MAX_LINE = 10_000_000
 MAX_COLUMN = 100_000_000
 _MAX_RAW_CHARS = 500

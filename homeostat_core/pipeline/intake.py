@@ -35,6 +35,9 @@ def parse_and_group(
     stay in their group only as evidence that the error is still reported; they get no new work."""
     groups: dict[str, Group] = {}
     known = KnownFingerprints(lambda fingerprint_id: _has_history(ctx, fingerprint_id))
+    # Errors whose history could not be read (a store error): all their issues wait for the next
+    # run together, as one deferred fingerprint, rather than some joining a group under a guess.
+    unread: dict[str, tuple[list[int], PortError]] = {}
     for issue in sorted(issues, key=lambda i: i.number):
         labels = {label.lower() for label in issue.labels}
         if UNPARSEABLE_LABEL in labels:
@@ -50,11 +53,20 @@ def parse_and_group(
         try:
             report = _symbolicated(ctx, report, record)
             current = fingerprint(report)
+            if current.id in unread:
+                unread[current.id][0].append(issue.number)
+                continue
             fp = known(report, current)  # the current id, or the older one its history is kept under
         except RateLimitLow:
             raise  # stops the whole run: every later call would be refused too
+        except PortError as exc:
+            if current is not None:
+                unread[current.id] = ([issue.number], exc)
+            else:
+                outcomes.append(_intake_failed((issue.number,), exc, None))
+            continue
         except Exception as exc:  # no single issue stops its repository's run
-            outcomes.append(_intake_failed(issue, exc, current.id if current is not None else None))
+            outcomes.append(_intake_failed((issue.number,), exc, current.id if current is not None else None))
             continue
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         group.versions[issue.number] = report.extension_version
@@ -67,6 +79,7 @@ def parse_and_group(
             if not group.issues:
                 group.report = report
             group.issues.append(issue)
+    outcomes.extend(_intake_failed(tuple(numbers), exc, fp_id) for fp_id, (numbers, exc) in unread.items())
     return list(groups.values())
 
 
@@ -81,20 +94,22 @@ def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, reason: str) -> Fing
     return FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=reason)
 
 
-def _intake_failed(issue: ForgeIssue, exc: Exception, fingerprint_id: str | None) -> FingerprintOutcome:
+def _intake_failed(
+    numbers: tuple[int, ...], exc: Exception, fingerprint_id: str | None
+) -> FingerprintOutcome:
     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
     if isinstance(exc, PortError):  # the store failed after its retries: the next run reads it again
-        logger.warning("Issue deferred after a port error", extra={"issue": issue.number, "error": detail})
+        logger.warning("Issue deferred after a port error", extra={"issues": list(numbers), "error": detail})
         return FingerprintOutcome(
             Result.DEFERRED,
-            issues=(issue.number,),
+            issues=numbers,
             fingerprint=fingerprint_id,
             reason=f"error: {detail}",
             deferral=Deferral.PORT_ERROR,
         )
-    logger.exception("Issue could not be read", extra={"issue": issue.number})
+    logger.exception("Issue could not be read", extra={"issue": numbers[0]})
     return FingerprintOutcome(
-        Result.ERROR, issues=(issue.number,), fingerprint=fingerprint_id, reason="intake", detail=detail
+        Result.ERROR, issues=numbers, fingerprint=fingerprint_id, reason="intake", detail=detail
     )
 
 

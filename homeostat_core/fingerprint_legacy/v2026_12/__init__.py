@@ -9,6 +9,7 @@ import dataclasses
 from homeostat_core.fingerprint_legacy.v2026_12.fingerprint import fingerprint_parts
 from homeostat_core.fingerprint_legacy.v2026_12.paths import is_extension_url
 from homeostat_core.fingerprint_legacy.v2026_12.stack import make_frame, parse_stack, split_location
+from homeostat_core.intake.stack import parse_stack as parse_current
 from homeostat_core.models import ErrorFingerprint, ErrorReport, Source, StackFrame
 
 VERSION = "2026-12"
@@ -31,8 +32,6 @@ def _with_symbolicated(
 ) -> tuple[StackFrame, ...]:
     """`frames` with each frame that symbolication replaced in `current` (same printed line, but not
     what the parser reads from it) replaced the same way."""
-    from homeostat_core.intake.stack import parse_stack as parse_current
-
     mapped: dict[str, StackFrame] = {}
     for frame in current:
         raw = frame.raw
