@@ -5,10 +5,12 @@ the signature is built from
 
 - the error type (`Uncaught ` dropped; Firefox's InternalError for recursion is a RangeError),
 - the top in-app frame's normalized path (no scheme, extension id, origin, query, content hash),
-- up to three in-app function names (anonymous and minified names skipped, `Object.`/`Foo.prototype.`
-  receivers dropped, recursion collapsed) — never line or column numbers; no name from a frame
-  in minified code (a `.min.js`, a huge column, far along line 1): minifiers rename per build,
-  so there the bundle's path and the message are the identity,
+- the first named in-app function from the top (anonymous names skipped, `Object.`/`Foo.prototype.`
+  receivers dropped) — never line or column numbers, and never the frames further down, so a
+  trace pasted short groups with the full one; no name from a frame in minified or content-hashed
+  code (a `.min.js`, a huge column, far along line 1, `index-BbzLzrt2.js`): minifiers rename per
+  build, so there the bundle's path and the message are the identity; no name from eval'd code
+  (engines disagree on whether its frames have one),
 - a hash of the message after browser phrasings of one error are mapped to one wording and
   variable parts (numbers, ids, URLs, e-mails, IPs, times, quoted data) are replaced by tokens.
 
@@ -20,22 +22,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from homeostat_core.intake.issue import parse_issue
+from homeostat_core.intake.paths import has_build_hash
 from homeostat_core.intake.stack import parse_stack
 from homeostat_core.models import ErrorFingerprint, ErrorReport, StackFrame
 
 # The algorithm's version (dated like Sentry's grouping configs); bump it whenever an id can
 # change, and keep the old one callable in homeostat_core/fingerprint_legacy/. Changelog:
 # docs/FINGERPRINTING.md.
-FINGERPRINT_VERSION = "2026-12"
-PREVIOUS_VERSIONS = ("2026-11",)
+FINGERPRINT_VERSION = "2026-12-06"
+PREVIOUS_VERSIONS = ("2026-12", "2026-11")
 
-MAX_SIGNATURE_FUNCTIONS = 3
-T = TypeVar("T")
 # Minified-bundle evidence: hand-written code rarely throws past these columns.
 MINIFIED_COLUMN = 300
 MINIFIED_FIRST_LINE_COLUMN = 80
@@ -207,21 +208,56 @@ def _parameter_token(match: re.Match[str]) -> str:
 
 
 def normalize_error_type(error_type: str | None, message: str = "") -> str:
-    """`Uncaught TypeError` → `TypeError`; empty → `Error`; Firefox's recursion InternalError → RangeError."""
+    """`Uncaught TypeError` → `TypeError`; Firefox's recursion InternalError → RangeError; empty or
+    a generic `Error` → the type the message names or implies (`TypeError: …`, `x is not a
+    function`, `Can't find variable: x`), else `Error` — loggers that lose the type still group."""
     text = (error_type or "").strip()
     if text.lower().startswith("uncaught "):
         text = text[9:].strip()
     if text == "InternalError" and "recursion" in message:
         return "RangeError"
-    return text or "Error"
+    if text in ("", "Error"):
+        return _implied_type(message)
+    return text
+
+
+# Canonical wordings (below) that only one error type produces.
+_IMPLIED_TYPES = (
+    ("cannot access property ", "", "TypeError"),
+    ("", " is not a function", "TypeError"),
+    ("network request failed", "", "TypeError"),
+    ("", " is not defined", "ReferenceError"),
+    ("invalid JSON", "", "SyntaxError"),
+    ("maximum call stack size exceeded", "", "RangeError"),
+)
+_NAMED_TYPE = re.compile(r"^([A-Z][A-Za-z]*Error): ")
+
+
+@lru_cache(maxsize=8192)
+def _implied_type(message: str) -> str:
+    text = _message_text(message)
+    named = _NAMED_TYPE.match(text)
+    if named:
+        return named.group(1)
+    canonical = _canonical_wording("Error", text[7:] if text.startswith("Error: ") else text)
+    for start, end, kind in _IMPLIED_TYPES:
+        if canonical.startswith(start) and canonical.endswith(end):
+            return kind
+    return "Error"
+
+
+def _message_text(message: str) -> str:
+    """The message with whitespace collapsed and `Uncaught (in promise) ` dropped."""
+    text = _WHITESPACE.sub(" ", (message or "").strip())[:_MAX_MESSAGE_CHARS]
+    if text.lower().startswith("uncaught "):
+        text = text[9:]
+    return text[13:] if text.startswith("(in promise) ") else text
 
 
 @lru_cache(maxsize=8192)
 def normalize_message(error_type: str, message: str) -> str:
     """The message with one wording per cross-browser error and variable data replaced by tokens."""
-    text = _WHITESPACE.sub(" ", (message or "").strip())[:_MAX_MESSAGE_CHARS]
-    if text.lower().startswith("uncaught "):
-        text = text[9:]
+    text = _message_text(message)
     for prefix in (f"{error_type}: ", "Error: "):
         if text.startswith(prefix):
             text = text[len(prefix) :]
@@ -280,13 +316,14 @@ _MIN_NAME_CHARS = 3  # shorter names are almost always minifier output and chang
 def normalize_function(name: str | None) -> str | None:
     """The function's own name, or None when anonymous, engine glue or minified.
 
-    `async x`/`new X` → `x`/`X`; `Object.aha`, `Foo.prototype.aha`, `Foo->aha`, `Foo::aha` → `aha`;
-    `<anonymous function: run>` (Opera) → `run`; Firefox's `outer/<` and `I.e.(anonymous function)` → None.
+    `async x`/`new X`/`async*x` → `x`/`X`/`x`; `Object.aha`, `Foo.prototype.aha`, `Foo->aha`,
+    `Foo::aha` → `aha`; `<anonymous function: run>` (Opera) → `run`; Firefox's `outer/<` and
+    `I.e.(anonymous function)` → None.
     """
     if not name:
         return None
     text = name.strip()
-    for prefix in ("async ", "new "):
+    for prefix in ("async ", "new ", "async*"):
         if text.startswith(prefix):
             text = text[len(prefix) :].strip()
     if text.endswith("]") and "[as " in text:
@@ -310,30 +347,43 @@ def normalize_function(name: str | None) -> str | None:
 
 
 def is_minified_frame(frame: StackFrame) -> bool:
-    """A frame in minified code: a `.min.js`, a huge column, or far along line 1.
+    """A frame in minified code: a `.min.js`, a huge column, far along line 1, or a file name with
+    a bundler's content hash (a build's output, renamed with every build).
 
     Judged per frame, not per file: a hand-written page with one minified line in it keeps the
     names of its other frames (and a frame's verdict never depends on frames after it).
     """
     column = frame.column
-    if column is not None and (
-        column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1)
+    if (
+        column is not None
+        and (column >= MINIFIED_COLUMN or (column >= MINIFIED_FIRST_LINE_COLUMN and frame.line == 1))
+        and "(address at " not in frame.raw  # Hermes: a bytecode offset, names are the source's
     ):
         return True
     path = frame.path
-    return path is not None and path.endswith(".min.js")
+    return path is not None and (path.endswith(".min.js") or has_build_hash(frame.file))
+
+
+def is_eval_frame(frame: StackFrame) -> bool:
+    """A frame in eval'd code: V8's `(eval at f (url))`, Firefox's `url line 26 > eval`, Edge's
+    `eval code`. Safari prints no frame for it (its bare `eval code` lines are not frames), so
+    its names would set one browser apart."""
+    if frame.file == "eval code":
+        return True
+    raw = frame.raw
+    return "eval" in raw and ("(eval at " in raw or " > eval" in raw or " > Function" in raw)
 
 
 class SignatureFrames:
     """The signature's frames fed one at a time, innermost first: the top in-app frame's path and
-    up to three in-app function names. `add` returns True once nothing after can change them, so
-    a parser can stop there (fingerprint_issue)."""
+    the first named in-app function. `add` returns True once nothing after can change them, so a
+    parser can stop there (fingerprint_issue)."""
 
-    __slots__ = ("complete", "file_path", "functions")
+    __slots__ = ("complete", "file_path", "function")
 
     def __init__(self) -> None:
         self.file_path = ""
-        self.functions: list[str] = []
+        self.function: str | None = None
         self.complete = False
 
     def add(self, frame: StackFrame, in_app: bool | None = None) -> bool:
@@ -341,22 +391,19 @@ class SignatureFrames:
             return False
         if not self.file_path and frame.path:
             self.file_path = frame.path
-        functions = self.functions
-        if not is_minified_frame(frame):  # a minifier's name changes with every build
-            name = normalize_function(frame.function)
-            if name and len(functions) < MAX_SIGNATURE_FUNCTIONS and (not functions or functions[-1] != name):
-                functions.append(name)
-        self.complete = bool(self.file_path) and len(functions) >= MAX_SIGNATURE_FUNCTIONS
+        if self.function is None and not is_minified_frame(frame) and not is_eval_frame(frame):
+            self.function = normalize_function(frame.function)  # see the module docstring
+        self.complete = bool(self.file_path) and self.function is not None
         return self.complete
 
 
-def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, list[str]]:
-    """The top in-app frame's path and up to three in-app function names, innermost first."""
+def _signature_frames(frames: Iterable[StackFrame]) -> tuple[str, str | None]:
+    """The top in-app frame's path and the first named in-app function."""
     signature = SignatureFrames()
     for frame in frames:
         if signature.add(frame):
             break
-    return signature.file_path or UNKNOWN_FILE, signature.functions
+    return signature.file_path or UNKNOWN_FILE, signature.function
 
 
 # --- public API -----------------------------------------------------------------------------
@@ -375,23 +422,24 @@ def fingerprint_parts(
     error_type: str | None, message: str | None, frames: Iterable[StackFrame]
 ) -> ErrorFingerprint:
     """Fingerprint from an error type, a message and parsed frames (innermost first)."""
-    file_path, functions = _signature_frames(frames)
-    return _fingerprint_from(error_type, message, file_path, functions)
+    file_path, function = _signature_frames(frames)
+    return _fingerprint_from(error_type, message, file_path, function)
 
 
+@lru_cache(maxsize=8192)  # reports of one error repeat these four; the result is immutable
 def _fingerprint_from(
-    error_type: str | None, message: str | None, file_path: str, functions: list[str]
+    error_type: str | None, message: str | None, file_path: str, function: str | None
 ) -> ErrorFingerprint:
     kind = normalize_error_type(error_type, message or "")
     message_hash = _message_hash(kind, message or "")
     file_path = file_path or UNKNOWN_FILE
-    chain = ">".join(functions) or ANONYMOUS
-    signature = f"{kind}:{file_path}:{chain}:{message_hash}"
+    name = function or ANONYMOUS
+    signature = f"{kind}:{file_path}:{name}:{message_hash}"
     return ErrorFingerprint(
         id=_sha256_hex(signature)[:12],
         error_type=kind,
         file_path=file_path,
-        top_stack_frame=f"{functions[0] if functions else ANONYMOUS} ({file_path})",
+        top_stack_frame=f"{name} ({file_path})",
         message_hash=message_hash,
         full_signature=signature,
         version=FINGERPRINT_VERSION,
@@ -417,46 +465,117 @@ def fingerprint_issue(
     if not signature.complete:  # the stack ended first: the frames are all there is
         return fingerprint(report)
     # The parse stopped where the signature was complete: the same frames give the same result.
-    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.functions)
+    return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.function)
 
 
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
     """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
-    (newest first, without repeats or the current id), for finding records made under them.
-
-    Older versions re-parse `report.stack`, the text as filed, so they see what they saw then.
-    """
+    (newest first, without repeats or the current id), all computed now (the CLI and tests; the
+    pipeline resolves ids with KnownFingerprints)."""
     current = fingerprint(report)
-    previous: list[str] = []
-    for version in PREVIOUS_VERSIONS:
+    return dataclasses.replace(current, previous_ids=tuple(previous_ids(report, current.id)))
+
+
+def previous_ids(
+    report: ErrorReport, current_id: str, versions: Sequence[str] = PREVIOUS_VERSIONS
+) -> Iterator[str]:
+    """The ids `report` had under `versions` (newest first), each computed when the iteration
+    reaches it; without repeats or `current_id`. Older versions re-read `report.stack`, the text
+    as filed, so they see what they saw then."""
+    seen = {current_id}
+    for version in versions:
         old_id = fingerprint_at_version(report, version).id
-        if old_id != current.id and old_id not in previous:
-            previous.append(old_id)
-    return dataclasses.replace(current, previous_ids=tuple(previous))
+        if old_id not in seen:
+            seen.add(old_id)
+            yield old_id
 
 
-def find_by_fingerprint(
-    fp: ErrorFingerprint, lookup: Callable[[str], T | None]
-) -> tuple[T | None, str | None]:
-    """The record kept under `fp.id`, else under the newest of `fp.previous_ids` that has one, and
-    the id it was found under: `(record, id)`, or `(None, None)`. A caller that finds a record
-    under an old id migrates it to `fp.id` (attempts, PR branch, pattern) on this first sight.
+def versions_to_try(stored_versions: Iterable[str]) -> tuple[str, ...]:
+    """The older versions worth computing, given the versions a store's records were made under
+    (`AttemptState.fingerprint_version`, "" for records older than the field): none when every
+    record is the current version's, else all of them (a record kept under an old id may carry a
+    newer stamp)."""
+    if all(version == FINGERPRINT_VERSION for version in stored_versions):
+        return ()
+    return PREVIOUS_VERSIONS
 
-        state, found_under = find_by_fingerprint(fp, lambda i: ports.attempts.get(repo.slug, i))
+
+def known_fingerprint(
+    report: ErrorReport,
+    has_record: Callable[[str], object],
+    *,
+    current: ErrorFingerprint | None = None,
+    versions: Sequence[str] = PREVIOUS_VERSIONS,
+) -> ErrorFingerprint:
+    """The fingerprint under the id the error's records are kept under.
+
+    `current` (or `fingerprint(report)`) unless an older version gave the error another id that
+    has a record (`has_record(id)` truthy) while the current id has none: then that older id, with
+    the version that made it. Older ids are computed for `versions` only (see versions_to_try),
+    newest first, stopping at the first with a record; the store is asked only once an older id
+    differs from the current one, so an error whose id never changed costs no lookup.
     """
-    for candidate in (fp.id, *fp.previous_ids):
-        record = lookup(candidate)
-        if record is not None:
-            return record, candidate
-    return None, None
+    unknown = [version for version in versions if version not in PREVIOUS_VERSIONS]
+    if unknown:
+        raise ValueError(f"unknown fingerprint version {unknown[0]!r}; older versions: {PREVIOUS_VERSIONS}")
+    fp = current if current is not None else fingerprint(report)
+    current_asked = False
+    for version in versions:
+        try:
+            old = fingerprint_at_version(report, version)
+        except (ValueError, OverflowError):  # a frozen version's bug on odd input: no id there
+            continue
+        if old.id == fp.id:
+            continue
+        if not current_asked:
+            if has_record(fp.id):
+                return fp
+            current_asked = True
+        if has_record(old.id):
+            return dataclasses.replace(fp, id=old.id, version=old.version, previous_ids=())
+    return fp
+
+
+class KnownFingerprints:
+    """One run's `known_fingerprint`, resolved once per current id — the pipeline's call:
+
+        known = KnownFingerprints(has_record, versions=versions_to_try(row versions))
+        fp = known(report)  # per parsed (and symbolicated) issue, or known(report, fingerprint(report))
+
+    The first report of an error in the run decides the id its records are kept under; the
+    error's other reports take it without computing an older id or asking `has_record` again, so
+    older ids cost one computation per error per run, not per report.
+    """
+
+    __slots__ = ("_has_record", "_resolved", "_versions")
+
+    def __init__(self, has_record: Callable[[str], object], versions: Sequence[str] = PREVIOUS_VERSIONS):
+        self._has_record = has_record
+        self._versions = tuple(versions)
+        self._resolved: dict[str, ErrorFingerprint] = {}
+
+    def __call__(self, report: ErrorReport, current: ErrorFingerprint | None = None) -> ErrorFingerprint:
+        """`report`'s known fingerprint; `current` is `fingerprint(report)` when the caller has it."""
+        if current is None:
+            current = fingerprint(report)
+        known = self._resolved.get(current.id)
+        if known is None:
+            known = known_fingerprint(report, self._has_record, current=current, versions=self._versions)
+            self._resolved[current.id] = known
+        return known
 
 
 def fingerprint_at_version(report: ErrorReport, version: str) -> ErrorFingerprint:
     """The fingerprint `report` gets under one algorithm version (current or previous)."""
     if version == FINGERPRINT_VERSION:
         return fingerprint(report)
+    if version == "2026-12":
+        # lazy: only an error whose id changed and has no record under it needs an older id
+        from homeostat_core.fingerprint_legacy import v2026_12
+
+        return v2026_12.fingerprint_report(report)
     if version == "2026-11":
-        # lazy: only rows kept under the old id need it
+        # lazy: only an error whose id changed and has no record under it needs an older id
         from homeostat_core.fingerprint_legacy import v2026_11
 
         return v2026_11.fingerprint_report(report)
@@ -473,5 +592,5 @@ def fingerprint_stack(error_type: str | None, message: str | None, stack: str | 
 def error_type_and_file(report: ErrorReport) -> tuple[str, str]:
     """(error type, top in-app file path) — the pattern matcher's fuzzy key and the file to fix."""
     kind = normalize_error_type(report.error_type, report.message)
-    file_path, _functions = _signature_frames(report.frames)
+    file_path, _function = _signature_frames(report.frames)
     return kind, file_path

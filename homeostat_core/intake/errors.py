@@ -8,7 +8,7 @@ UNPARSEABLE_CODES = (
     "binary",
     "bad_title",
     "missing_error",
-    "missing_stack",
+    "no_frames",
     "missing_breadcrumbs",
 )
 

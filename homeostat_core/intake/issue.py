@@ -15,7 +15,6 @@ from typing import Any
 
 from homeostat_core.intake._construct import positional_constructor
 from homeostat_core.intake.errors import UnparseableIssue
-from homeostat_core.intake.paths import is_extension_url
 from homeostat_core.intake.stack import make_frame, parse_stack, split_location
 from homeostat_core.models import ErrorReport, Source, StackFrame
 
@@ -134,19 +133,18 @@ def parse_issue(
         )
 
     frames = parse_stack(stack, _until(enough, source, stack) if enough is not None else None)
+    if not frames:
+        frames = _frames_without_stack(fields, message)
     if source is Source.EXTENSION:
-        if not stack.strip():
-            raise UnparseableIssue(
-                "extension issues need a '## Stack Trace' section; none was found", "missing_stack"
-            )
         if not frames:
             raise UnparseableIssue(
-                "the '## Stack Trace' section has no frame in a known format (Chrome, Firefox, Safari, PHP, Python)",
-                "missing_stack",
+                "no location: the report has no stack frame in a known format (Chrome, Firefox, "
+                "Safari, a console, the extensions page's error panel) and names no file and line "
+                "(Location, File and Line, Context, or 'at file.js:12' in the message), so there "
+                "is no file to fix",
+                "no_frames",
             )
         frames = _prefer_extension_frames(stack, frames)
-    elif not frames:
-        frames = _frames_from_fields(fields)
 
     # A caller that only fingerprints needs to know that a breadcrumb exists, not to list them.
     breadcrumbs = (
@@ -404,30 +402,35 @@ def _until(
     verdict of a frame does not depend on the frames after it, so stopping early changes nothing."""
     if source is not Source.EXTENSION or "-extension://" not in stack:
         return lambda frame: enough(frame, frame.in_app)
-
-    def until(frame: StackFrame) -> bool:
-        in_app = frame.in_app and not (frame.file and frame.path and not is_extension_url(frame.file))
-        return enough(frame, in_app)
-
-    return until
+    return lambda frame: enough(frame, frame.in_app and not _is_page_script(frame))
 
 
 def _prefer_extension_frames(stack: str, frames: tuple[StackFrame, ...]) -> tuple[StackFrame, ...]:
-    """When some frames are the extension's own files, page scripts (http/https) are not in app."""
-    if "-extension://" not in stack or not any(
-        f.in_app and f.path and not is_extension_url(f.file) for f in frames
+    """When the stack has the extension's own URLs, page scripts (http/https) are not in app.
+
+    Frames already mapped to source (`webpack:///src/…`, `./components/Foo.js`, `….ts`, a
+    shortened `…/api/chrome.ts`) stay the extension's own code.
+    """
+    if (
+        "http" not in stack
+        or "-extension://" not in stack
+        or not any(f.in_app and _is_page_script(f) for f in frames)
     ):
         return frames
     return tuple(
-        dataclasses.replace(f, in_app=False)
-        if f.in_app and f.file and f.path and not is_extension_url(f.file)
-        else f
-        for f in frames
+        dataclasses.replace(f, in_app=False) if f.in_app and _is_page_script(f) else f for f in frames
     )
 
 
-def _frames_from_fields(fields: dict[str, str]) -> tuple[StackFrame, ...]:
-    """Server issues without a stack: `Location: api/x.js:78`, or PHP Environment's File + Line."""
+def _is_page_script(frame: StackFrame) -> bool:
+    file = frame.file
+    return file is not None and frame.path is not None and file.startswith(("http://", "https://"))
+
+
+def _frames_without_stack(fields: dict[str, str], message: str) -> tuple[StackFrame, ...]:
+    """A report without stack frames, located another way: server loggers' `Location: api/x.js:78`
+    or `File` + `Line`; the extensions page's error panel (`Stack Trace: background.js:12
+    (anonymous function)`, `Context: background.js`); a message ending `at file.js:12:5`."""
     location = fields.get("location")
     if location:
         file, line, column = split_location(location)
@@ -435,5 +438,15 @@ def _frames_from_fields(fields: dict[str, str]) -> tuple[StackFrame, ...]:
     file = fields.get("file")
     if file:
         line = fields.get("line", "")
-        return (make_frame(None, file, int(line) if line.isdigit() else None, None, f"File: {file}"),)
-    return ()
+        _file, number, _column = split_location(f"{file}:{line}")
+        return (make_frame(None, file, number, None, f"File: {file}"),)
+    for key in ("stack trace", "stack"):
+        frames = parse_stack(fields.get(key))
+        if frames:
+            return frames
+    context = fields.get("context")
+    if context:
+        frames = parse_stack(f"Context: {context}")
+        if frames:
+            return frames
+    return parse_stack(message) if " at " in message or "," in message else ()

@@ -46,15 +46,33 @@ _EXTENSION_PREFIXES = tuple(f"{scheme}://" for scheme in EXTENSION_SCHEMES)
 
 # Firefox appends how eval'd code was created: "file.js line 26 > eval line 2 > eval".
 _FIREFOX_EVAL_SUFFIX = re.compile(r" line \d+ > (?:eval|Function|injectedScript|setTimeout).*$")
-# A content hash a bundler put in a file name: main.3f2a1b9c.js, chunk-5f3a2b1c.js.
-_HASH_IN_NAME = re.compile(r"[.-]([0-9a-f]{6,32})(?=\.(?:m?js|cjs|jsx|tsx?|css|map)$)")
+# A content hash a bundler put in a file name: main.3f2a1b9c.js, main.3f2a1b9c.chunk.js,
+# chunk-5f3a2b1c.js, esbuild's chunk-ABCDEF12.js, Vite's index-BbzLzrt2.js (judged by _is_hash).
+_HASH_IN_NAME = re.compile(
+    r"[.-]([0-9a-f]{6,32}|[A-Za-z0-9_]{8})"
+    r"(?=(?:\.(?:chunk|bundle|min|module|esm|prod|production))*\.(?:m?js|cjs|jsx|tsx?|css|map)$)"
+)
+_HEX_HASH = re.compile(r"[0-9a-f]{6,32}")
+_WORDS = re.compile(r"[A-Za-z][a-z]*(?:[A-Z][a-z]+)*")  # camelCase and CamelCase words, "index"
 # A directory that only names a version: 1.2.0_0 (Chrome's unpacked extension dir), v2.3.1.
 _VERSION_SEGMENT = re.compile(r"^v?\d+(?:\.\d+){1,3}(?:[_-][0-9A-Za-z]+)?$")
 # A directory that only names a build: Safari's per-build "4a5b6c7d/" (8 hex, at least one digit).
 _BUILD_HASH_SEGMENT = re.compile(r"^(?=[a-fA-F]*\d)[0-9a-fA-F]{8}$")
-# Browser and engine internals that look like locations: Chrome's extension bindings
-# ("extensions::messaging"), Hermes' "address at index.android.bundle:1:2".
-_INTERNAL_PREFIXES = ("extensions::", "address at ")
+# Browser internals that look like locations: Chrome's extension bindings ("extensions::messaging"),
+# Firefox's own code (resource://gre/…, resource:///…, chrome://…), other browsers' pages.
+_INTERNAL_PREFIXES = ("extensions::", "chrome://", "chrome-untrusted://", "devtools://", "edge://", "jar:")
+_FIREFOX_RESOURCE = re.compile(
+    r"^resource://(?:gre|gre-resources|app|devtools|activity-stream|normandy[\w-]*|pdf\.js|"
+    r"formautofill|autofill|services-[\w-]+)?/"
+)
+# Chrome's extension bindings before the "extensions::" prefix (2014): module names without a
+# directory or extension ("event_bindings", "miscellaneous_bindings", "lastError"), "binding.js".
+_BARE_MODULE = re.compile(r"^[A-Za-z_$][\w$]*$")
+_BINDINGS_FILE = re.compile(r"^(?:\w+_)?bindings?\.js$")
+# DevTools' name for a script without a URL (eval'd or injected code): no file, like "eval code".
+_VM_SCRIPT = re.compile(r"^VM\d+$")
+# DevTools and trackers shorten long URLs with an ellipsis: "…/api/chrome.ts", ".../x.js".
+_ELLIPSES = ("\u2026", "...")
 _WINDOWS_DRIVE = re.compile(r"^/?[A-Za-z]:/")
 _WP_CONTENT = re.compile(r"/wp-content/(?:plugins|themes|mu-plugins)/[^/]+/")
 _CHROME_PROFILE_EXT = re.compile(r"/Extensions/[a-p]{32}/[^/]+/")
@@ -97,7 +115,7 @@ _NOT_APP_PARTS = (
 _LIBRARY_NAME = re.compile(
     r"(?:^|/)(?:jquery|react-dom|react|vue(?:\.runtime)?|angular|lodash|underscore|zone|core-js|"
     r"polyfills?|browser-polyfill|webextension-polyfill|vendors?|chunk-vendors|runtime~?|"
-    r"sentry|bugsnag|raven)(?:[.~-][^/]*)?\.js$"
+    r"sentry|bugsnag|raven|stacktrace|tracekit|error-stack-parser)(?:[.~-][^/]*)?\.js$"
 )
 # Node's own modules as old Node printed them (bare names) and as new Node prints them.
 _NODE_CORE = frozenset(
@@ -125,8 +143,13 @@ def normalize_path(location: str | None) -> str | None:
     if location is None:
         return None
     text = location.strip()
-    if text.lower() in _NOT_FILES or text.startswith(
-        ("blob:", "data:", "<frozen ", "node:", *_INTERNAL_PREFIXES)
+    if text.startswith("address at "):
+        text = text[11:]  # Hermes' bytecode address: the bundle is the file
+    if (
+        text.lower() in _NOT_FILES
+        or text.startswith(("blob:", "data:", "<frozen ", "node:", "extensions::"))
+        or _BARE_MODULE.match(text)
+        or _BINDINGS_FILE.match(text)
     ):
         return None
     if " > " in text:
@@ -153,7 +176,20 @@ def normalize_path(location: str | None) -> str | None:
         absolute_fs = text.startswith("/") or bool(_WINDOWS_DRIVE.match(text))
     if absolute_fs:
         text = _relative_from_absolute(text)
+    if "\u2026" in text or "..." in text:
+        text = _after_ellipsis(text)
     return _clean_segments(text)
+
+
+def _after_ellipsis(path: str) -> str:
+    """What follows the last ellipsis, without the cut-off segment it may end in."""
+    for mark in _ELLIPSES:
+        cut = path.rfind(mark)
+        if cut >= 0:
+            path = path[cut + len(mark) :]
+            if not path.startswith("/") and "/" in path:
+                path = path.partition("/")[2]
+    return path
 
 
 def _cut_query(text: str) -> str:
@@ -198,8 +234,29 @@ def _clean_segments(path: str) -> str | None:
         return None
     name = parts[-1]
     if "." in name:
-        parts[-1] = _HASH_IN_NAME.sub(lambda m: m.group(0) if m.group(1).isalpha() else "", name)
+        parts[-1] = _HASH_IN_NAME.sub(lambda m: "" if _is_hash(m.group(1)) else m.group(0), name)
     return "/".join(parts)
+
+
+def _is_hash(token: str) -> bool:
+    """A bundler's content hash, not a word: lower-case hex with a digit (`3f2a1b9c`), or 8
+    characters mixing cases or upper case and digits (`BbzLzrt2`, `ABCDEF12`) — not `settings`,
+    `MyWidget` or `script12`."""
+    if _HEX_HASH.fullmatch(token):
+        return not token.isalpha()
+    if len(token) != 8 or token.islower() or token.isalpha() and _WORDS.fullmatch(token):
+        return False
+    return not token.isupper() or any(c.isdigit() for c in token)
+
+
+def has_build_hash(location: str | None) -> bool:
+    """True when the location's file name carries a bundler's content hash (a build's output)."""
+    return bool(location) and _name_has_hash(_cut_query(location).rpartition("/")[2])  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=4096)  # by file name: the same bundle under every install's origin is one entry
+def _name_has_hash(name: str) -> bool:
+    return "." in name and any(_is_hash(m.group(1)) for m in _HASH_IN_NAME.finditer(name))
 
 
 @lru_cache(maxsize=4096)
@@ -212,10 +269,15 @@ def location_is_in_app(location: str | None, path: str | None) -> bool:
         ("node:", "internal/", "<frozen ", *_INTERNAL_PREFIXES)
     ):
         return False
-    if text in _NODE_CORE:
+    if text in _NODE_CORE or _FIREFOX_RESOURCE.match(text):
         return False
     if path is None:
-        return True
+        # a bare function name (Safari eval frames), eval code, a DevTools VM script: app code
+        # with no location; a bare module name is Chrome's own binding code
+        stripped = location.strip()
+        return not (_BARE_MODULE.match(stripped) or _BINDINGS_FILE.match(stripped)) or bool(
+            _VM_SCRIPT.match(stripped)
+        )
     lowered = path.lower()
     if lowered.startswith("internal/"):
         return False
@@ -238,27 +300,28 @@ def location_facts(location: str | None) -> tuple[str | None, bool]:
     """(normalize_path(location), location_is_in_app(...)) in one cached lookup.
 
     The cache key drops the URL host, so per-install extension UUIDs (Firefox, Safari) and
-    origins share one entry: the host never changes the result.
+    origins share one entry: the host never changes the result (except resource://, where it
+    tells Firefox's own code from an add-on's).
     """
     if location is None:
         return None, True
-    facts = _RECENT_FACTS.get(location)
+    facts = RECENT_FACTS.get(location)
     if facts is not None:
         return facts
-    if len(_RECENT_FACTS) >= _RECENT_FACTS_MAX:
-        _RECENT_FACTS.clear()
+    if len(RECENT_FACTS) >= RECENT_FACTS_MAX:
+        RECENT_FACTS.clear()
     key = location
     scheme_end = location.find("://")
-    if scheme_end > 0 and not location.startswith("file:"):
+    if scheme_end > 0 and not location.startswith(("file:", "resource:")):
         slash = location.find("/", scheme_end + 3)
         key = location[: scheme_end + 3] + "_" + (location[slash:] if slash >= 0 else "")
-    facts = _RECENT_FACTS[location] = _location_facts(key)
+    facts = RECENT_FACTS[location] = _location_facts(key)
     return facts
 
 
 # Exact-location memo in front of the host-less lru cache (a plain dict lookup is the cheapest).
-_RECENT_FACTS: dict[str, tuple[str | None, bool]] = {}
-_RECENT_FACTS_MAX = 16384
+RECENT_FACTS: dict[str, tuple[str | None, bool]] = {}
+RECENT_FACTS_MAX = 16384
 
 
 @lru_cache(maxsize=8192)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
-from homeostat_core.fingerprint import fingerprint_with_history, is_minified_frame
+from homeostat_core.fingerprint import KnownFingerprints, fingerprint, is_minified_frame
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import (
-    ErrorFingerprint,
     ErrorReport,
     ForgeIssue,
     RunRecord,
@@ -37,6 +34,10 @@ def parse_and_group(
     """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up)
     stay in their group only as evidence that the error is still reported; they get no new work."""
     groups: dict[str, Group] = {}
+    known = KnownFingerprints(lambda fingerprint_id: _has_history(ctx, fingerprint_id))
+    # Errors whose history could not be read (a store error): all their issues wait for the next
+    # run together, as one deferred fingerprint, rather than some joining a group under a guess.
+    unread: dict[str, tuple[list[int], PortError]] = {}
     for issue in sorted(issues, key=lambda i: i.number):
         labels = {label.lower() for label in issue.labels}
         if UNPARSEABLE_LABEL in labels:
@@ -48,13 +49,24 @@ def parse_and_group(
             if not answered:
                 outcomes.append(_answer_unparseable(ctx, issue, exc.reason))
             continue
+        current = None
         try:
             report = _symbolicated(ctx, report, record)
-            fp = _known_fingerprint(ctx, fingerprint_with_history(report))
+            current = fingerprint(report)
+            if current.id in unread:
+                unread[current.id][0].append(issue.number)
+                continue
+            fp = known(report, current)  # the current id, or the older one its history is kept under
         except RateLimitLow:
             raise  # stops the whole run: every later call would be refused too
+        except PortError as exc:
+            if current is not None:
+                unread[current.id] = ([issue.number], exc)
+            else:
+                outcomes.append(_intake_failed((issue.number,), exc, None))
+            continue
         except Exception as exc:  # no single issue stops its repository's run
-            outcomes.append(_intake_failed(issue, exc))
+            outcomes.append(_intake_failed((issue.number,), exc, current.id if current is not None else None))
             continue
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         group.versions[issue.number] = report.extension_version
@@ -67,6 +79,7 @@ def parse_and_group(
             if not group.issues:
                 group.report = report
             group.issues.append(issue)
+    outcomes.extend(_intake_failed(tuple(numbers), exc, fp_id) for fp_id, (numbers, exc) in unread.items())
     return list(groups.values())
 
 
@@ -81,15 +94,23 @@ def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, reason: str) -> Fing
     return FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=reason)
 
 
-def _intake_failed(issue: ForgeIssue, exc: Exception) -> FingerprintOutcome:
+def _intake_failed(
+    numbers: tuple[int, ...], exc: Exception, fingerprint_id: str | None
+) -> FingerprintOutcome:
     detail = f"{type(exc).__name__}: {str(exc)[:300]}"
     if isinstance(exc, PortError):  # the store failed after its retries: the next run reads it again
-        logger.warning("Issue deferred after a port error", extra={"issue": issue.number, "error": detail})
+        logger.warning("Issue deferred after a port error", extra={"issues": list(numbers), "error": detail})
         return FingerprintOutcome(
-            Result.DEFERRED, issues=(issue.number,), reason=f"error: {detail}", deferral=Deferral.PORT_ERROR
+            Result.DEFERRED,
+            issues=numbers,
+            fingerprint=fingerprint_id,
+            reason=f"error: {detail}",
+            deferral=Deferral.PORT_ERROR,
         )
-    logger.exception("Issue could not be read", extra={"issue": issue.number})
-    return FingerprintOutcome(Result.ERROR, issues=(issue.number,), reason="intake", detail=detail)
+    logger.exception("Issue could not be read", extra={"issue": numbers[0]})
+    return FingerprintOutcome(
+        Result.ERROR, issues=numbers, fingerprint=fingerprint_id, reason="intake", detail=detail
+    )
 
 
 def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> ErrorReport:
@@ -128,13 +149,10 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
     return mapped
 
 
-def _known_fingerprint(ctx: RunContext, fp: ErrorFingerprint) -> ErrorFingerprint:
-    """The fingerprint under the id its history is kept under: an error attempted, fixed or learned
-    under an older algorithm version keeps that id (no second PR, no lost cooldown, the pattern
-    still matches). New errors get the current id."""
-    if not fp.previous_ids or ctx.attempts.get(ctx.repo.slug, fp.id) is not None:
-        return fp
-    for old in fp.previous_ids:
-        if ctx.attempts.get(ctx.repo.slug, old) is not None or ctx.ports.patterns.active_for_fingerprint(old):
-            return dataclasses.replace(fp, id=old)
-    return fp
+def _has_history(ctx: RunContext, fingerprint_id: str) -> bool:
+    """An error attempted, fixed or learned under this id: under an older algorithm version it
+    keeps that id (no second PR, no lost cooldown, the pattern still matches)."""
+    return (
+        ctx.attempts.get(ctx.repo.slug, fingerprint_id) is not None
+        or ctx.ports.patterns.active_for_fingerprint(fingerprint_id) is not None
+    )

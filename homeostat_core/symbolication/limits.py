@@ -8,13 +8,12 @@ OverflowError beyond them.
 
 from __future__ import annotations
 
+from homeostat_core.intake.stack import MAX_COLUMN, MAX_LINE
 from homeostat_core.settings import get_settings
 
 MB = 1024 * 1024
-# No real bundle or source file has ten million lines, nor a line of a hundred million characters
-# (a 50 MB bundle on one line is still under it); both stay far below symbolic's 2**32.
-MAX_LINE = 10_000_000
-MAX_COLUMN = 100_000_000
+# MAX_LINE and MAX_COLUMN are intake's bounds (a stack position beyond them is dropped when the
+# trace is parsed); both stay far below symbolic's 2**32.
 # Reading a bundle's scopes (symbolic's SourceMapCache parses the JavaScript) peaks at about 55
 # times the bundle's size (bench/sourcemap_memory.py: +250 MB for a 3.8 MB bundle); the worker has
 # 1,024 MB. A larger bundle still checks positions, and names come from call sites instead.

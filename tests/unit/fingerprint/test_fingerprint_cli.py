@@ -73,7 +73,7 @@ def test_issue_files(tmp_path, monkeypatch, capsys):
     )
     assert code == 0
     assert lines[0]["filePath"] == "src/s.js"
-    assert lines[1] == {"issue": str(bad), "error": lines[1]["error"], "code": "missing_stack"}
+    assert lines[1] == {"issue": str(bad), "error": lines[1]["error"], "code": "no_frames"}
     assert "no title" in lines[2]["error"]
 
 

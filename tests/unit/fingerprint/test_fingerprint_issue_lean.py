@@ -69,7 +69,7 @@ def test_the_example_issues_give_the_full_parse_id():
         'File "chrome-extension://abc/src/c.js", line 3, in three\nFile "chrome-extension://abc/src/d.js", line 4, in four',
         'File "/app/a.py", line 1, in one\nFile "/app/b.py", line 2, in two\nFile "/app/c.py", line 3, in three\n'
         'File "/app/d.py", line 4, in four',
-        # JavaScriptCore bare names (dropped only when no Gecko frame follows)
+        # JavaScriptCore bare names (never frames, as Sentry reads them)
         "one\ntwo\nthree\nfour\nhttp://x.com/a.js:1:2",
         "one@http://x.com/a.js:1:2\ntwo@http://x.com/b.js:1:2\nthree@http://x.com/c.js:1:2\nfour\nfive@http://x.com/d.js:1:2",
         # nothing in app
@@ -111,6 +111,23 @@ _FRAME_LINES = [
     "    at (error: https://cdn.example.com/chunk.5.js)",
     "    at helper (chrome-extension://abc/lib/jquery.min.js:2:100)",
     "    at main (chrome-extension://abc/dist/app.min.js:4:20)",
+    # issue #23's shapes: eval'd code, content-hashed bundles, Hermes, legacy Safari, internals
+    "    at eval (eval at loadPlugin (chrome-extension://abc/js/plugins.js:40:5), <anonymous>:3:1)",
+    "@moz-extension://8c7d/js/plugins.js line 40 > eval:3:1",
+    "    at Wt (chrome-extension://abc/assets/background-C2wS7XjU.js:2:150)",
+    "    at onPosition (address at index.android.bundle:1:2347115)",
+    "    at captureSelection@safari-extension:(//com.x-8T4B2M7A3Q/2665fee0/content/clipper.js:118:40)",
+    "    at chrome.Event.dispatch_ (event_bindings:373:27)",
+    "runSafeSyncWithoutClone@resource://gre/modules/ExtensionCommon.jsm:73:14",
+    # consoles, the error panel, trackers, shortened and source-mapped paths, message lines
+    "<anonymous> moz-extension://8c7d/js/background.js:58",
+    "background.js:58 (anonymous function)",
+    "chrome-extension://abc/js/inbox.js:77:30 countUnread",
+    "    at countUnread (…/js/inbox.js:77:30)",
+    "    at getActiveTab (webpack:///src/api/chrome.ts:14:27)",
+    "Error in event handler: TypeError: x at chrome-extension://abc/js/background.js:58:17",
+    "    at Error: Loading chunk 512 failed. (chrome-extension://abc/js/512.77e0d2f3.js)",
+    "    at anything (https://page.example.com/x.js:4294967297:1)",
 ]
 
 

@@ -43,18 +43,18 @@ def test_the_message_and_the_bundle_still_separate_bugs():
 
 
 def test_minified_is_judged_per_frame():
-    # Given a page with one minified line (an inlined library) below two hand-written frames
+    # Given a page with one minified line (an inlined library) above two hand-written frames
     stack = (
+        "    at I.e.fn.Ka [as index] (http://localhost:8080/file.js:10:3651)\n"
         "    at dumpExceptionError (http://localhost:8080/file.js:41:27)\n"
-        "    at HTMLButtonElement.onclick (http://localhost:8080/file.js:107:146)\n"
-        "    at I.e.fn.Ka [as index] (http://localhost:8080/file.js:10:3651)"
+        "    at HTMLButtonElement.onclick (http://localhost:8080/file.js:107:146)"
     )
     frames = parse_stack(stack)
-    assert [is_minified_frame(f) for f in frames] == [False, False, True]
-    # Then the hand-written names count and the minified one does not
+    assert [is_minified_frame(f) for f in frames] == [True, False, False]
+    # Then the first hand-written name counts and the minified one does not
     assert (
         fingerprint_stack("Error", "Default error", stack).full_signature.split(":")[2]
-        == "dumpExceptionError>onclick"
+        == "dumpExceptionError"
     )
     # And `.min.js` is minified whatever the column
     assert is_minified_frame(parse_stack(f"    at save ({BASE}/dist/app.min.js:4:20)")[0])
@@ -68,4 +68,4 @@ def test_hand_written_source_keeps_its_names():
     assert not any(is_minified_frame(f) for f in parse_stack(stack))
     fp = fingerprint_stack("TypeError", MESSAGE, stack)
     assert fp.top_stack_frame == "saveNote (src/lib/storage.js)"
-    assert fp.full_signature.split(":")[2] == "saveNote>onClick"
+    assert fp.full_signature.split(":")[2] == "saveNote"

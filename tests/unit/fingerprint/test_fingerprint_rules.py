@@ -6,49 +6,48 @@ import pytest
 
 from homeostat_core.fingerprint import normalize_error_type, normalize_function, normalize_message
 
+PHRASINGS = [
+    (
+        "TypeError",
+        [
+            "Cannot read properties of undefined (reading 'title')",
+            "Cannot read properties of null (reading 'title')",
+            "Cannot read property 'title' of undefined",
+            'can\'t access property "title", note is undefined',
+            "undefined is not an object (evaluating 'note.title')",
+            "null is not an object (evaluating 'this.note.title')",
+            "Unable to get property 'title' of undefined or null reference",
+            "Uncaught TypeError: Cannot read properties of undefined (reading 'title')",
+        ],
+    ),
+    (
+        "TypeError",
+        [
+            "this.save is not a function",
+            "'this.save' is not a function",
+            "this.save is not a function. (In 'this.save()', 'this.save' is undefined)",
+            "Object #<Object> has no method 'save'",
+        ],
+    ),
+    ("ReferenceError", ["chrome is not defined", "Can't find variable: chrome", "'chrome' is undefined"]),
+    (
+        "SyntaxError",
+        [
+            "Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON",
+            "Unexpected token < in JSON at position 0",
+            "JSON.parse: unexpected character at line 1 column 1 of the JSON data",
+            "JSON Parse error: Unrecognized token '<'",
+        ],
+    ),
+    ("TypeError", ["Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed"]),
+    (
+        "RangeError",
+        ["Maximum call stack size exceeded", "Maximum call stack size exceeded.", "too much recursion"],
+    ),
+]
 
-@pytest.mark.parametrize(
-    ("error_type", "messages"),
-    [
-        (
-            "TypeError",
-            [
-                "Cannot read properties of undefined (reading 'title')",
-                "Cannot read properties of null (reading 'title')",
-                "Cannot read property 'title' of undefined",
-                'can\'t access property "title", note is undefined',
-                "undefined is not an object (evaluating 'note.title')",
-                "null is not an object (evaluating 'this.note.title')",
-                "Unable to get property 'title' of undefined or null reference",
-                "Uncaught TypeError: Cannot read properties of undefined (reading 'title')",
-            ],
-        ),
-        (
-            "TypeError",
-            [
-                "this.save is not a function",
-                "'this.save' is not a function",
-                "this.save is not a function. (In 'this.save()', 'this.save' is undefined)",
-                "Object #<Object> has no method 'save'",
-            ],
-        ),
-        ("ReferenceError", ["chrome is not defined", "Can't find variable: chrome", "'chrome' is undefined"]),
-        (
-            "SyntaxError",
-            [
-                "Unexpected token '<', \"<!DOCTYPE \"... is not valid JSON",
-                "Unexpected token < in JSON at position 0",
-                "JSON.parse: unexpected character at line 1 column 1 of the JSON data",
-                "JSON Parse error: Unrecognized token '<'",
-            ],
-        ),
-        ("TypeError", ["Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed"]),
-        (
-            "RangeError",
-            ["Maximum call stack size exceeded", "Maximum call stack size exceeded.", "too much recursion"],
-        ),
-    ],
-)
+
+@pytest.mark.parametrize(("error_type", "messages"), PHRASINGS)
 def test_browser_phrasings_of_one_error_normalize_alike(error_type, messages):
     assert len({normalize_message(error_type, m) for m in messages}) == 1
 
@@ -102,11 +101,40 @@ def test_firefox_recursion_internal_error_is_a_range_error():
     assert normalize_error_type("InternalError", "too much recursion") == "RangeError"
 
 
+@pytest.mark.parametrize(("error_type", "messages"), PHRASINGS)
+def test_a_lost_type_is_the_one_the_message_implies(error_type, messages):
+    # Loggers that report a generic Error (or none) for a browser's TypeError still group with it
+    # (IE's "'x' is undefined" is a ReferenceError or a TypeError: alone it implies neither)
+    for message in (m for m in messages if not m.endswith("' is undefined")):
+        for given in ("Error", "", None, "Uncaught Error"):
+            assert normalize_error_type(given, message) == error_type, (given, message)
+
+
+@pytest.mark.parametrize(
+    ("message", "implied"),
+    [
+        ("Uncaught (in promise) TypeError: x is undefined", "TypeError"),
+        ("DOMException: The operation was aborted.", "Error"),  # not a name ending in Error
+        ("QuotaExceededError: quota exceeded", "QuotaExceededError"),
+        ("Extension context invalidated.", "Error"),
+        ("Could not establish connection. Receiving end does not exist.", "Error"),
+    ],
+)
+def test_a_named_type_in_the_message(message, implied):
+    assert normalize_error_type("Error", message) == implied
+
+
+def test_a_specific_type_is_never_overridden():
+    assert normalize_error_type("DOMException", "x is not a function") == "DOMException"
+    assert normalize_error_type("TypeError", "ReferenceError: x") == "TypeError"
+
+
 @pytest.mark.parametrize(
     ("name", "normalized"),
     [
         ("renderNote", "renderNote"),
         ("async renderNote", "renderNote"),
+        ("async*renderNote", "renderNote"),  # Firefox's async frames
         ("new CustomError", "CustomError"),
         ("Object.aha", "aha"),
         ("Foo.prototype.testMethod", "testMethod"),

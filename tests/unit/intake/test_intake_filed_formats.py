@@ -143,7 +143,7 @@ def test_browser_internal_frames_are_never_in_app_nor_the_top_frame():
         "    at extensions::messaging:327:9\n"
         "    at Array.forEach (native code)\n"
         "    forEach@[native code]\n"
-        "    at anonymous (address at index.android.bundle:1:2347115)\n"
+        "    at chrome.Event.dispatch_ (event_bindings:373:27)\n"
         f"    at onMessage (chrome-extension://{CHROME_ID}/src/background/router.js:30:12)"
     )
     frames = parse_stack(stack)
@@ -163,8 +163,9 @@ def test_loader_error_frames_are_kept():
         "    at key (webpack/runtime/jsonp chunk loading:27:18)"
     )
     frames = parse_stack(stack)
-    # Then the loader's chunk is one frame (not two), with its path, then the runtime frame
+    # Then each loader line is a frame (as Sentry reads them), with its path, then the runtime frame
     assert [(f.path, f.line) for f in frames] == [
+        ("_static/dist/chunks/app_bootstrap.js", None),
         ("_static/dist/chunks/app_bootstrap.js", None),
         ("webpack/runtime/jsonp chunk loading", 27),
     ]

@@ -173,12 +173,12 @@ def test_server_issue_without_stack_uses_php_environment():
     [
         ("not a logger title", "## Error Details\n- Extension: X v1\n", [], "bad_title"),
         ("[X] TypeError:", "", ["source:vps"], "bad_title"),
-        ("[X] TypeError: boom", "## Breadcrumbs\n1. a\n", [], "missing_stack"),
+        ("[X] TypeError: boom", "## Breadcrumbs\n1. a\n", [], "no_frames"),
         (
             "[X] TypeError: boom",
             "## Stack Trace\n```\nTest stack trace\n```\n## Breadcrumbs\n1. a\n",
             [],
-            "missing_stack",
+            "no_frames",
         ),
         ("[X] TypeError: boom", _extension_body(crumbs=""), [], "missing_breadcrumbs"),
         ("[X] TypeError: boom", "x" * (MAX_BODY_BYTES + 1), [], "too_large"),
@@ -224,9 +224,9 @@ def test_caps_on_breadcrumbs_and_frames():
         ),
         ("\x00" * 10_000_000, "too_large"),
         ("\x00" * 1000, "binary"),
-        ("## Stack Trace\n" + "(" * 99_000 + "\n## Breadcrumbs\n1. a\n", "missing_stack"),
-        ("## Stack Trace\n" + "at " + "a:" * 40_000 + "\n## Breadcrumbs\n1. a\n", "missing_stack"),
-        ("## Error Details\n" + "- " + "a" * 99_000 + ":", "missing_stack"),
+        ("## Stack Trace\n" + "(" * 99_000 + "\n## Breadcrumbs\n1. a\n", "no_frames"),
+        ("## Stack Trace\n" + "at " + "a:" * 40_000 + "\n## Breadcrumbs\n1. a\n", "no_frames"),
+        ("## Error Details\n" + "- " + "a" * 99_000 + ":", "no_frames"),
         ("## Stack Trace\n```\n" + "f@h://x/a.js:1:2\n" * 5000 + "```\n## Breadcrumbs\n1. a\n", None),
     ],
 )

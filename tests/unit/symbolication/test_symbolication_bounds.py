@@ -69,7 +69,10 @@ def stores(tmp_path_factory):
 
 
 def _report_with(lines_and_columns):
-    frames = tuple(make_frame("c", BUNDLE_URL, line, column) for line, column in lines_and_columns)
+    """Frames carrying exactly these numbers: intake drops out-of-bounds positions itself
+    (tests/unit/intake/test_intake_bounds.py), so they are set past it, as any other caller could."""
+    frame = make_frame("c", BUNDLE_URL, 1, 1)
+    frames = tuple(dataclasses.replace(frame, line=line, column=column) for line, column in lines_and_columns)
     return dataclasses.replace(report_from("v1.0.0"), frames=frames)
 
 
@@ -85,11 +88,17 @@ def test_the_reported_attack_column_4294967297_with_the_map_stored_without_its_b
     # Given the real report with one frame's column set to 2**32 + 1
     stack = (FIXTURES / "v1.0.0" / "stack.txt").read_text().replace(":1:669", ":1:4294967297")
     report = report_from("v1.0.0", stack)
-    assert report.frames[0].column == 4294967297
-    # When it is symbolicated against the map alone
+    # Then intake already dropped that frame's position (it keeps its file and function)
+    assert (report.frames[0].line, report.frames[0].column) == (None, None)
+    # And symbolicated against the map alone, that frame stays as filed; the others are mapped
     mapped, stats = symbolicate(report, stores["map only"])
-    # Then that frame stays as filed and is counted; the others are still mapped
-    assert mapped.frames[0] == report.frames[0]
+    assert mapped.frames[0] == report.frames[0] and stats.symbolicated == 2
+    # And a frame that reaches symbolication with the column anyway stays as filed, counted
+    carried = dataclasses.replace(report.frames[0], line=1, column=4294967297)
+    mapped, stats = symbolicate(
+        dataclasses.replace(report, frames=(carried, *report.frames[1:])), stores["map only"]
+    )
+    assert mapped.frames[0] == carried
     assert stats.unusable_positions == 1 and stats.symbolicated == 2
     assert stats.to_json()["unusablePositions"] == 1
 
@@ -234,8 +243,9 @@ def test_the_cli_prints_the_unusable_position_and_exits_0(tmp_path, capsys):
     assert main(["symbolicate", "--maps", str(maps.parent), "--issue", str(issue)]) == 0
     [line] = capsys.readouterr().out.splitlines()
     printed = json.loads(line)
-    assert printed["stats"]["unusablePositions"] == 1
-    assert printed["frames"][0]["column"] == 4294967297 and "minified" not in printed["frames"][0]
+    # the position was dropped at intake: the frame is printed as filed, without it, and not mapped
+    assert printed["frames"][0]["column"] is None and printed["frames"][0]["line"] is None
+    assert "minified" not in printed["frames"][0] and printed["frames"][1]["path"] == "src/background.js"
 
 
 def test_an_inline_map_is_bounded_before_it_is_decoded():

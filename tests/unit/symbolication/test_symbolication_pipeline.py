@@ -41,11 +41,12 @@ def test_a_column_of_2_32_plus_1_with_the_map_stored_without_its_bundle_does_not
         model_settings=load_model_settings(environ={"HOMEOSTAT_LLM_BASE_URL": "http://127.0.0.1:9/v1"}),
         env="dev",
     )
-    # Then the run finishes: the issue is worked on, its other frames are mapped, the bad one counted
+    # Then the run finishes: the issue is worked on, its other frames are mapped; the bad one lost
+    # its position at intake (it is neither looked up nor counted as minified)
     assert record.error is None
     (outcome,) = [o for o in record.outcomes if number in o.get("issues", ())]
     assert outcome["result"] != "error"
-    assert record.frames_symbolicated == 2 and record.frames_minified == 1
+    assert record.frames_symbolicated == 2 and record.frames_minified == 0
 
 
 def test_the_committed_map_is_parsed_once_for_every_version_of_a_run_and_the_next_run(tmp_path):

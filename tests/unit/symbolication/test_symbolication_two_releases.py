@@ -28,7 +28,8 @@ def test_with_maps_one_id_naming_the_original_file_and_function():
     assert fingerprints[0].id == fingerprints[1].id
     assert fingerprints[0].file_path == "src/lib/storage.js"
     assert fingerprints[0].top_stack_frame == "saveNote (src/lib/storage.js)"
-    assert fingerprints[0].full_signature.split(":")[2] == "saveNote>handleMessage>onMessage"
+    assert fingerprints[0].full_signature.split(":")[2] == "saveNote"
+    assert [f.function for f in results[0][0].frames] == ["saveNote", "handleMessage", "onMessage"]
     # And each top frame has the original line, which moved between releases
     for release, (report, stats) in zip(RELEASES, results, strict=True):
         top = report.frames[0]
