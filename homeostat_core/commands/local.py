@@ -627,8 +627,9 @@ def demo_command(args) -> int:
     say()
     say(
         f"Demo finished in {time.monotonic() - started:.1f} s ({time.process_time():.1f} s of CPU, "
-        f"peak memory {peak_memory_mb():.0f} MB). State: {state}"
+        f"peak memory {peak_memory_mb():.0f} MB)."
     )
+    say(f"State: {state}")
     say(f"(continue with: homeostat local run --state {state})")
     return 0
 
