@@ -339,5 +339,6 @@ class RunRecord:
     reports_without_version: int = 0
     deferred_issues: list[int] = field(default_factory=list)
     deferrals: dict[str, int] = field(default_factory=dict)  # deferred fingerprints by cause
+    unparseable_by_code: dict[str, int] = field(default_factory=dict)  # e.g. no_frames: 2
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None

@@ -130,4 +130,5 @@ def tally(record: RunRecord, outcomes: list[FingerprintOutcome]) -> RunRecord:
     record.tokens = sum(o.tokens for o in outcomes)
     record.deferred_issues = [n for o in outcomes if o.result is Result.DEFERRED for n in o.issues]
     record.deferrals = dict(Counter(o.deferral.value for o in outcomes if o.deferral is not None))
+    record.unparseable_by_code = dict(Counter(o.reason for o in outcomes if o.result is Result.UNPARSEABLE))
     return record

@@ -47,7 +47,7 @@ def parse_and_group(
             report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
         except UnparseableIssue as exc:
             if not answered:
-                outcomes.append(_answer_unparseable(ctx, issue, exc.reason))
+                outcomes.append(_answer_unparseable(ctx, issue, exc))
             continue
         current = None
         try:
@@ -83,15 +83,17 @@ def parse_and_group(
     return list(groups.values())
 
 
-def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, reason: str) -> FingerprintOutcome:
+def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, exc: UnparseableIssue) -> FingerprintOutcome:
     """Label and comment once; past the deadline nothing is written (the next run answers it)."""
     if ctx.deadline.near():
         return FingerprintOutcome(
             Result.DEFERRED, issues=(issue.number,), reason="deadline", deferral=Deferral.DEADLINE
         )
     ctx.forge.add_labels(ctx.repo, issue.number, [UNPARSEABLE_LABEL])
-    ctx.forge.comment_on_issue(ctx.repo, issue.number, render_unparseable_comment(reason), UNPARSEABLE_MARKER)
-    return FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=reason)
+    comment = render_unparseable_comment(exc.reason)
+    ctx.forge.comment_on_issue(ctx.repo, issue.number, comment, UNPARSEABLE_MARKER)
+    # the code (e.g. no_frames) is counted on the run record; the sentence is what people read
+    return FingerprintOutcome(Result.UNPARSEABLE, issues=(issue.number,), reason=exc.code, detail=exc.reason)
 
 
 def _intake_failed(

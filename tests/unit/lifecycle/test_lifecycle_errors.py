@@ -223,3 +223,17 @@ def test_past_the_deadline_unparseable_issues_get_no_forge_writes(tmp_path):
     # and with time left, each is answered once
     record = w.run()
     assert record.unparseable == len(numbers) and writes.count("add_labels") == len(numbers)
+
+
+def test_a_report_with_no_location_is_counted_as_no_frames_and_answered_once(tmp_path):
+    # Given a logger issue whose "stack" names no file or line at all
+    w = make_world(tmp_path, max_prs_per_run=5)
+    number = w.file_issue(error_type="TypeError", message="x is undefined", stack="TypeError: x is undefined")
+    # When the run reads it
+    record = w.run()
+    # Then it is unparseable by the code no_frames (never a guessed file), with one comment
+    (outcome,) = record.outcomes
+    assert outcome["result"] == "unparseable" and outcome["reason"] == "no_frames"
+    assert record.unparseable_by_code == {"no_frames": 1}
+    assert len(w.forge.issue_comments(w.repo, number)) == 1
+    assert w.model.calls == []
