@@ -371,6 +371,9 @@ class RunRecord:
     maps_skipped: list[str] = field(default_factory=list)
     # reports of an already merged fix that name no (parseable) extension version
     reports_without_version: int = 0
+    # model attempts by the rule that found the top frame's file (path_map, manifest_root, suffix,
+    # symbol…; none = no_source)
+    resolved_by: dict[str, int] = field(default_factory=dict)
     deferred_issues: list[int] = field(default_factory=list)
     deferrals: dict[str, int] = field(default_factory=dict)  # deferred fingerprints by cause
     outcomes: list[dict[str, Any]] = field(default_factory=list)
