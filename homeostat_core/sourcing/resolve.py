@@ -16,6 +16,7 @@ is a per-browser twin of the match.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -31,6 +32,7 @@ from homeostat_core.sourcing.tree import SCRIPT_SUFFIXES, RepoTree, stem_key
 from homeostat_core.sourcing.vendored import VENDOR_SEGMENTS
 
 SERVED_SCRIPT_SUFFIXES = (".js", ".mjs", ".cjs")
+_INNER_SOURCE = re.compile(r"^(.+\.(?:ts|tsx|mts|jsx|vue|svelte))\.m?js$", re.IGNORECASE)
 SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".jsx")
 
 
@@ -115,12 +117,16 @@ class PathResolver:
 
     def _by_suffix(self, served: str, tried: list[str]) -> PathMatch | Unresolved:
         parts = served.split("/")
+        inner = _INNER_SOURCE.match(parts[-1])  # vite's `background.ts.js` (its hash already cut)
+        if inner:
+            parts[-1] = inner.group(1)
         name = parts[-1]
         stem = stem_key(name) if name.lower().endswith(SERVED_SCRIPT_SUFFIXES) else None
         pool = set(self.tree.named(name)) | (set(self.tree.with_stem(stem)) if stem else set())
         pool = {p for p in pool if _stem_matches(p, name)}
         if stem and not pool:  # a bundler entry: `background.js` built from `background/index.ts`
-            pool = {p for p in self.tree.with_stem("index") if p.split("/")[-2:-1] == [stem]}
+            entries = self.tree.with_stem("index") + self.tree.with_stem("main")
+            pool = {p for p in entries if p.split("/")[-2:-1] == [stem]}
         if not pool:
             return Unresolved(tuple(tried), reason="no file of that name in the repository")
         scored = [(_shared_tail(parts, p.split("/")), p) for p in pool]
@@ -168,7 +174,7 @@ def _shared_tail(served: list[str], candidate: list[str]) -> float:
     name holding an index file 0.8)."""
     if served[-1].lower() == candidate[-1].lower():
         score = 1.0
-    elif stem_key(candidate[-1]) == "index" and stem_key(served[-1]) != "index":
+    elif stem_key(candidate[-1]) in ("index", "main") and stem_key(served[-1]) != stem_key(candidate[-1]):
         score, candidate = 0.8, candidate[:-1]
     else:
         score = 0.9
@@ -186,4 +192,5 @@ def _set_aside(path: str) -> bool:
 
 
 def _tail_note(served: str, path: str) -> str:
-    return f"the only file ending in {served.split('/')[-1]}" if served.count("/") == 0 else ""
+    name = served.split("/")[-1]
+    return f"the only file named {name}" if "/" not in served and path.endswith("/" + name) else ""

@@ -144,3 +144,9 @@ def test_a_served_path_never_leaves_the_repository(served):
     files = {"manifest.json": MANIFEST, "etc/passwd": "inside, but never reached by climbing"}
     match = resolve(files, served)
     assert not isinstance(match, PathMatch) or ".." not in match.path
+
+
+def test_bundler_names_find_their_source():
+    files = {"public/manifest.json": MANIFEST, "src/background/main.ts": "x", "src/content.ts": "y"}
+    assert resolve(files, "background.js").path == "src/background/main.ts"  # a folder's main file
+    assert resolve(files, "assets/content.ts.js").path == "src/content.ts"  # vite keeps the .ts
