@@ -2,7 +2,8 @@
 
 A git checkout (the folder is its top) is read at its HEAD commit — what GitHub would serve, so
 uncommitted changes are not seen — through `git ls-tree` and one `git cat-file --batch` process.
-Any other folder is read as it is on disk. Either way symlinks are listed (mode 120000) and never
+Any other folder is read as it is on disk (without `.git/` and `node_modules/`, which a
+repository does not serve). Either way symlinks are listed (mode 120000) and never
 followed, only regular files listed in the tree are read, and nothing outside the folder is.
 No network, no credentials.
 """
@@ -19,6 +20,8 @@ from homeostat_core.ports import ForgeError, TreeEntry, TreeListing
 from homeostat_core.sourcing.tree import safe_path
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a larger file is not source worth reading
+# Folders of a plain folder that no repository serves: git's own, and installed packages.
+_NOT_WALKED = frozenset({".git", "node_modules"})
 
 
 class CheckoutForge:
@@ -72,7 +75,7 @@ class CheckoutForge:
         for folder, dirs, files in os.walk(self.root, followlinks=False):
             base = Path(folder).relative_to(self.root).as_posix()
             prefix = "" if base == "." else f"{base}/"
-            dirs[:] = [d for d in dirs if d != ".git"]
+            dirs[:] = [d for d in dirs if d not in _NOT_WALKED]
             for name in sorted(dirs):
                 kind = "120000" if (Path(folder) / name).is_symlink() else "040000"
                 yield TreeEntry(prefix + name, "blob" if kind == "120000" else "tree", kind, "")
