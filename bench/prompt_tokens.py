@@ -26,6 +26,8 @@ from homeostat_core.fixing.prompts import (  # noqa: E402
     whole_file_messages,
 )
 from homeostat_core.models import ErrorFingerprint, ErrorReport, Source, StackFrame  # noqa: E402
+from homeostat_core.sourcing.sources import RepoSources  # noqa: E402
+from tests.unit.fixing.fakes import MemoryForge  # noqa: E402
 
 TARGET_RATIO = 0.5
 NOUNS = ["tab", "note", "palette", "file", "setting", "badge", "history", "token", "color", "entry", "queue"]
@@ -228,7 +230,7 @@ def main() -> int:
     rows = []
     for files, cases in (generated_cases(), example_cases()):
         for name, error in cases:
-            ctx = load_context(error, fingerprint, repo, files.get)
+            ctx = load_context(error, fingerprint, repo, RepoSources(MemoryForge(files), repo))
             windowed = build_fix_messages(ctx, settings, nonce="0" * 12).estimated_tokens
             whole = estimate_messages_tokens(whole_file_messages(ctx))
             file_lines = sum(len(files[p].splitlines()) for p in ctx.sources)

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "fingerprint",
     "symbolicate",
     "sourcemaps",
+    "context",
     "attempts",
     "patterns",
     "report",

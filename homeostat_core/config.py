@@ -209,6 +209,13 @@ class RepoConfig:
     verify_after_days: int = 14
     fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
     installation_id: int | None = None
+    # Where a trace's paths are in the repository (docs/FIX-ENGINE.md, "Finding the code"):
+    # (browser, folder) pairs served as the extension's root ("all": any browser; "" = the
+    # repository root), (served prefix, source prefix) pairs for files a build copies (longest
+    # served prefix first), and paths of vendored code that is never the top frame.
+    source_roots: tuple[tuple[str, str], ...] = ()
+    path_map: tuple[tuple[str, str], ...] = ()
+    vendor_paths: tuple[str, ...] = ()
 
     @property
     def owner(self) -> str:
@@ -226,7 +233,8 @@ class RepoConfig:
 
     def to_json(self) -> dict[str, Any]:
         """The repos.yml mapping of this repository (every key spelled out), as JSON values."""
-        return _as_json(asdict(self))
+        values = asdict(self)
+        return {spec.name: spec.to_json(values[spec.name]) for spec in REPO_KEYS}
 
 
 def _as_json(value: Any) -> Any:
@@ -413,6 +421,11 @@ class RepoKey:
     name: str
     read: Reader
     doc: str
+    # the value as repos.yml writes it, when that is not its JSON form (pairs kept as a mapping)
+    write: Callable[[Any], Any] | None = None
+
+    def to_json(self, value: Any) -> Any:
+        return self.write(value) if self.write is not None else _as_json(value)
 
     @property
     def required(self) -> bool:
@@ -424,6 +437,77 @@ class RepoKey:
 
 
 SHARE_PATTERNS = ("owner", "all", "none")
+# Browsers a `source_roots` mapping may name (`all`: every browser).
+SOURCE_ROOT_BROWSERS = ("chrome", "firefox", "safari", "edge", "all")
+
+
+def _folder(value: Any, key: str, problems: _Problems) -> str | None:
+    """A folder inside the repository as `a/b` ("" for the repository root)."""
+    if not isinstance(value, str):
+        problems.add(key, f"must be a folder path, got {type(value).__name__}")
+        return None
+    if not _valid_prefix(value) or "\\" in value:
+        problems.add(key, f"must be a folder inside the repository (no '..', not absolute), got {value!r}")
+        return None
+    folder = posixpath.normpath(value.strip("/") or ".")
+    return "" if folder == "." else folder
+
+
+def _source_roots(value: Any, key: str, problems: _Problems) -> tuple[tuple[str, str], ...]:
+    """A list of folders (any browser) or a mapping browser → folder or list of folders."""
+    if isinstance(value, list):
+        pairs = [("all", item, f"{key}[{i}]") for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        pairs = []
+        for browser, folders in value.items():
+            if browser not in SOURCE_ROOT_BROWSERS:
+                problems.add(f"{key}.{browser}", f"must be one of {', '.join(SOURCE_ROOT_BROWSERS)}")
+                continue
+            items = folders if isinstance(folders, list) else [folders]
+            pairs += [(browser, item, f"{key}.{browser}[{i}]") for i, item in enumerate(items)]
+    else:
+        problems.add(
+            key, f"must be a list of folders or a mapping browser: folders, got {type(value).__name__}"
+        )
+        return ()
+    roots = [(browser, _folder(item, where, problems)) for browser, item, where in pairs]
+    return tuple((browser, folder) for browser, folder in roots if folder is not None)
+
+
+def _roots_json(roots: tuple[tuple[str, str], ...]) -> dict[str, list[str]]:
+    mapping: dict[str, list[str]] = {}
+    for browser, folder in roots:
+        mapping.setdefault(browser, []).append(folder)
+    return mapping
+
+
+def _path_map(value: Any, key: str, problems: _Problems) -> tuple[tuple[str, str], ...]:
+    """Served prefix → source prefix, both inside the repository; the longest served prefix first.
+    (An empty list, as YAML may spell "none", is no mapping.)"""
+    if value == []:
+        return ()
+    if not isinstance(value, dict):
+        problems.add(key, f"must be a mapping 'served/prefix/': 'source/prefix/', got {type(value).__name__}")
+        return ()
+    pairs = []
+    for served, source in value.items():
+        where = f"{key}.{served}"
+        if not isinstance(served, str):
+            problems.add(where, "the served prefix must be a string")
+            continue
+        served_folder, source_folder = _folder(served, where, problems), _folder(source, where, problems)
+        if served_folder is not None and source_folder is not None:
+            pairs.append((served_folder, source_folder))
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+def _vendor_paths(value: Any, key: str, problems: _Problems) -> tuple[str, ...] | None:
+    paths = _str_list(value, key, problems)
+    for i, entry in enumerate(paths or ()):
+        if not _valid_prefix(entry.replace("*", "x")):
+            problems.add(f"{key}[{i}]", f"must be a path inside the repository, got {entry!r}")
+    return paths
+
 
 # Every key of a repository entry, in the order `homeostat config check` reports problems.
 REPO_KEYS: tuple[RepoKey, ...] = (
@@ -450,6 +534,9 @@ REPO_KEYS: tuple[RepoKey, ...] = (
     RepoKey("verify_after_days", _positive_int, "report-free days before a merged fix counts as verified"),
     RepoKey("fix_file_types", _fix_file_types, "extensions and globs of the files a fix may edit"),
     RepoKey("installation_id", _or_null(_positive_int), "the App installation that pays (null: the token)"),
+    RepoKey("source_roots", _source_roots, "folders served as the extension's root", _roots_json),
+    RepoKey("path_map", _path_map, "served prefix → source prefix, for files a build copies", dict),
+    RepoKey("vendor_paths", _vendor_paths, "vendored code: never the file a fix edits"),
 )
 REPO_KEY_NAMES = frozenset(spec.name for spec in REPO_KEYS)
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).

@@ -197,6 +197,38 @@ class ChatResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceResolution:
+    """How the fix engine found the file of the error's top frame (docs/FIX-ENGINE.md).
+
+    `rule`: path_map | source_roots | manifest_root | repository_root | suffix | symbol, or none
+    (then `tried` holds the paths tried and `roots` the extension roots searched). `confidence`
+    below 1 is a guess (a suffix or a name), never to be presented as certain.
+    """
+
+    served: str  # the path as the trace gives it
+    path: str | None  # the repository file
+    rule: str
+    root: str | None = None  # the extension root ("" = the repository root) or path_map prefix
+    confidence: float = 1.0
+    twins: tuple[str, ...] = ()  # the same file under other extension roots (per-browser copies)
+    note: str = ""
+    tried: tuple[str, ...] = ()
+    roots: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"served": self.served, "filePath": self.path, "resolvedBy": self.rule}
+        if self.root is not None:
+            data["root"] = self.root
+        data["confidence"] = self.confidence
+        for key, value in (("twins", self.twins), ("tried", self.tried), ("rootsSearched", self.roots)):
+            if value:
+                data[key] = list(value)
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class ProposedFix:
     """Validated edits ready for a PR, with where they came from and what they cost."""
 
@@ -213,6 +245,7 @@ class ProposedFix:
     pattern_strategy: Literal["exact", "fuzzy"] | None = None
     diff: str = ""
     lines_changed: int = 0
+    resolution: SourceResolution | None = None  # how the top frame's file was found (model fixes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +257,7 @@ class FixFailure:
     cost_usd: float = 0.0
     usage: TokenUsage = TokenUsage()
     tier: int = 0
+    resolution: SourceResolution | None = None
 
 
 # --- state ----------------------------------------------------------------------------------
@@ -337,6 +371,9 @@ class RunRecord:
     maps_skipped: list[str] = field(default_factory=list)
     # reports of an already merged fix that name no (parseable) extension version
     reports_without_version: int = 0
+    # model attempts by the rule that found the top frame's file (path_map, manifest_root, suffix,
+    # symbol…; none = no_source)
+    resolved_by: dict[str, int] = field(default_factory=dict)
     deferred_issues: list[int] = field(default_factory=list)
     deferrals: dict[str, int] = field(default_factory=dict)  # deferred fingerprints by cause
     unparseable_by_code: dict[str, int] = field(default_factory=dict)  # e.g. no_frames: 2

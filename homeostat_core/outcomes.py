@@ -81,6 +81,7 @@ class FingerprintOutcome:
     deferral: Deferral | None = None  # why, when the result is DEFERRED
     cost_usd: float = 0.0
     tokens: int = 0
+    resolved_by: str | None = None  # the rule that found the top frame's file (docs/FIX-ENGINE.md)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -97,6 +98,7 @@ class FingerprintOutcome:
             ("model", self.model),
             ("patternId", self.pattern_id),
             ("deferral", self.deferral.value if self.deferral else None),
+            ("resolvedBy", self.resolved_by),
         ):
             if value is not None:
                 data[key] = value
@@ -131,4 +133,5 @@ def tally(record: RunRecord, outcomes: list[FingerprintOutcome]) -> RunRecord:
     record.deferred_issues = [n for o in outcomes if o.result is Result.DEFERRED for n in o.issues]
     record.deferrals = dict(Counter(o.deferral.value for o in outcomes if o.deferral is not None))
     record.unparseable_by_code = dict(Counter(o.reason for o in outcomes if o.result is Result.UNPARSEABLE))
+    record.resolved_by = dict(Counter(o.resolved_by for o in outcomes if o.resolved_by))
     return record

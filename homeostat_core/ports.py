@@ -171,6 +171,29 @@ def ensure_changes_allowed(repo: RepoConfig, changes: Sequence[FileChange]) -> N
         raise PathNotAllowed(f"outside the path filters of {repo.slug}: {', '.join(refused)}")
 
 
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """One entry of a repository tree listing (GitHub's git/trees shape)."""
+
+    path: str  # repository-relative, "/"-separated
+    type: str  # blob | tree | commit (a submodule)
+    mode: str  # 100644, 100755, 120000 (symlink), 040000 (tree), 160000 (submodule)
+    sha: str
+    size: int | None = None  # blobs only
+
+    @property
+    def is_file(self) -> bool:
+        """A regular file: symlinks and submodules are not files Homeostat reads."""
+        return self.type == "blob" and self.mode in ("100644", "100755")
+
+
+@dataclass(frozen=True, slots=True)
+class TreeListing:
+    sha: str  # the listed tree's own sha (list its folders with TreeEntry(path, "tree", ..., sha))
+    entries: tuple[TreeEntry, ...]
+    truncated: bool = False  # GitHub stopped listing early (over 100,000 entries or 7 MB)
+
+
 @runtime_checkable
 class Forge(Protocol):
     """Where code and issues live: GitHub in Lambda, git folders locally. Both behave the same.
@@ -200,6 +223,13 @@ class Forge(Protocol):
 
     def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
         """File text at `ref` (default: the repo's branch); None when it does not exist."""
+        ...
+
+    def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
+        """The base branch head's tree: every entry at every depth in one call (`folder` None),
+        or the direct children of `folder`, a tree entry of an earlier listing. Paths are
+        repository-relative; symlinks come as mode 120000 entries and are never followed.
+        GitHub may cut a recursive listing short (`truncated`): list folders one by one then."""
         ...
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
@@ -449,6 +479,8 @@ __all__ = [
     "Ports",
     "Deadline",
     "SystemClock",
+    "TreeEntry",
+    "TreeListing",
     "PathNotAllowed",
     "PatternStore",
     "PortError",

@@ -95,6 +95,7 @@ def jsonl(records: Iterable[RunRecord]) -> str:
                     "framesMinified": record.frames_minified,
                     "mapsSkipped": record.maps_skipped,
                     "reportsWithoutVersion": record.reports_without_version,
+                    "resolvedBy": record.resolved_by,
                     "error": data["error"],
                     "outcomes": record.outcomes,
                 },

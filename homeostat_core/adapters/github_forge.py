@@ -29,6 +29,7 @@ from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import github
 from github import (
@@ -51,6 +52,8 @@ from homeostat_core.ports import (
     ForgeError,
     NotOwnPullRequest,
     RateLimitLow,
+    TreeEntry,
+    TreeListing,
     branch_candidates,
     check_verdict,
     ensure_changes_allowed,
@@ -431,6 +434,20 @@ class GitHubForge:
             blob = self._call("read blob", self._repo(repo).get_git_blob, content.sha)
             return base64.b64decode(blob.content).decode("utf-8", errors="replace")
         return content.decoded_content.decode("utf-8", errors="replace")
+
+    def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
+        """One Git Trees call: recursive from the base branch (by name: no branch read first),
+        or one folder's children."""
+        base = self._bases.get(repo.slug)
+        sha = folder.sha if folder else base.tree_sha if base else quote(repo.branch, safe="")
+        url = f"/repos/{repo.slug}/git/trees/{sha}"
+        params = None if folder is not None else {"recursive": "1"}
+        _, data = self._call("list tree", self._requester.requestJsonAndCheck, "GET", url, parameters=params)
+        prefix = f"{folder.path}/" if folder is not None and folder.path else ""
+        entries = tuple(
+            TreeEntry(prefix + e["path"], e["type"], e["mode"], e["sha"], e.get("size")) for e in data["tree"]
+        )
+        return TreeListing(data["sha"], entries, bool(data.get("truncated")))
 
     # --- pull requests -----------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ from homeostat_core.ports import (
     ForeignCommits,
     ForgeError,
     NotOwnPullRequest,
+    TreeEntry,
+    TreeListing,
     branch_candidates,
     check_verdict,
     ensure_changes_allowed,
@@ -109,6 +111,15 @@ class LocalForge:
         self.api_calls += 1
         result = self._git(repo, "show", f"{ref or repo.branch}:{path}", check=False)
         return result.stdout if result.returncode == 0 else None
+
+    def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
+        self.api_calls += 1
+        if folder is None:
+            sha = self._git(repo, "rev-parse", f"refs/heads/{repo.branch}^{{tree}}").stdout.strip()
+            args, prefix = ["-r", "-t", sha], ""
+        else:
+            sha, args, prefix = folder.sha, [folder.sha], f"{folder.path}/" if folder.path else ""
+        return TreeListing(sha, ls_tree_entries(self._git(repo, "ls-tree", "-l", "-z", *args).stdout, prefix))
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
         self.api_calls += 1
@@ -681,6 +692,18 @@ class LocalForge:
     @staticmethod
     def _write_json(path: Path, data: Any) -> None:
         _atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def ls_tree_entries(output: str, prefix: str = "") -> tuple[TreeEntry, ...]:
+    """`git ls-tree -l -z` output as tree entries: `<mode> <type> <sha> <size>\t<path>` each."""
+    entries = []
+    for record in output.split("\0"):
+        head, tab, path = record.partition("\t")
+        if not tab:
+            continue
+        mode, kind, sha, size = head.split()
+        entries.append(TreeEntry(prefix + path, kind, mode, sha, int(size) if size.isdigit() else None))
+    return tuple(entries)
 
 
 def _split_front_matter(text: str) -> tuple[dict[str, Any], str]:

@@ -40,8 +40,11 @@ from homeostat_core.models import (
 )
 from homeostat_core.observability import logger
 from homeostat_core.ports import ChatModel, Forge, LlmError, PortError
+from homeostat_core.sourcing.locate import no_source_detail
+from homeostat_core.sourcing.sources import RepoSources
 
 # Engine-level reason codes (validation codes are in validation.REASON_CODES).
+NO_FRAMES = "no_frames"  # the report has no location at all: nothing to look at, never a guess
 NO_SOURCE = "no_source"
 PROMPT_TOO_LARGE = "prompt_too_large"
 MODEL_DECLINED = "model_declined"
@@ -116,12 +119,13 @@ class _Run:
 
 
 class _CachedReader:
-    """forge.read_file with a per-attempt cache (files do not change within one attempt)."""
+    """forge.read_file with a per-attempt cache (files do not change within one attempt); `cache`
+    starts from the files the context already read."""
 
-    def __init__(self, forge: Forge, repo_config: RepoConfig):
+    def __init__(self, forge: Forge, repo_config: RepoConfig, cache: dict[str, str | None] | None = None):
         self._forge = forge
         self._repo = repo_config
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, str | None] = cache if cache is not None else {}
 
     def __call__(self, path: str) -> str | None:
         if path not in self._cache:
@@ -185,7 +189,7 @@ def _evaluate(run: _Run, content: str, from_cheap: bool) -> tuple[ModelReply, Va
         # privacy routing: sensitive files are for the strong model only, from now on
         run.cheap_allowed = False
         return _TryFailure(SENSITIVE_PATH, f"edits touch sensitive files {', '.join(sensitive)}")
-    checked = validate_edits(reply.edits, run.repo_config, run.read)
+    checked = validate_edits(reply.edits, run.repo_config, run.read, twin_sets=run.ctx.twin_sets)
     if isinstance(checked, Rejection):
         return _TryFailure(checked.reason_code, checked.detail)
     return reply, checked
@@ -203,6 +207,7 @@ def _proposed(reply: ModelReply, change: ValidatedChange, run: _Run, tier: int, 
         usage=run.ledger.usage,
         diff=change.diff,
         lines_changed=change.lines_changed,
+        resolution=run.ctx.resolution,
     )
 
 
@@ -273,15 +278,22 @@ def attempt_fix(
     model_settings: ModelSettings | None = None,
     pattern_hint: PatternMatch | None = None,
     ci_failure: str | None = None,
+    sources: RepoSources | None = None,
 ) -> ProposedFix | FixFailure:
-    """Validated edits for `error`, or a FixFailure with the last reason and the total cost."""
+    """Validated edits for `error`, or a FixFailure with the last reason and the total cost.
+
+    `sources`: the repository as this run sees it (one tree listing per run); one is made when
+    the caller has none."""
     settings = model_settings or load_model_settings()
-    reader = _CachedReader(forge, repo_config)
+    if not any(frame.path for frame in error.frames):
+        return FixFailure(NO_FRAMES, "the report names no file and line, so there is no code to look at")
+    sources = sources or RepoSources(forge, repo_config)
+    reader = _CachedReader(forge, repo_config, sources.texts)
     ctx = load_context(
-        error, fingerprint, repo_config, reader, pattern_hint=pattern_hint, ci_failure=ci_failure
+        error, fingerprint, repo_config, sources, pattern_hint=pattern_hint, ci_failure=ci_failure
     )
     if not ctx.has_source:
-        return FixFailure(NO_SOURCE, "no in-app frame points at a readable file inside the path filters")
+        return FixFailure(NO_SOURCE, no_source_detail(ctx.resolution), resolution=ctx.resolution)
     hint_paths = [e.path for e in pattern_hint.pattern.edits] if pattern_hint else []
     plan = plan_route(error, repo_config, settings, hint_paths)
     logger.info(
@@ -328,7 +340,12 @@ def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure
 def _failure(last: _TryFailure, failures: list[str], run: _Run, tier: int) -> FixFailure:
     detail = f"{last.detail} (tries: {'; '.join(failures)})" if failures else last.detail
     return FixFailure(
-        reason=last.reason, detail=detail, cost_usd=run.ledger.cost_usd, usage=run.ledger.usage, tier=tier
+        reason=last.reason,
+        detail=detail,
+        cost_usd=run.ledger.cost_usd,
+        usage=run.ledger.usage,
+        tier=tier,
+        resolution=run.ctx.resolution,
     )
 
 
@@ -359,7 +376,7 @@ _MODEL_QUALITY = frozenset(
     {"edit_not_found", "edit_ambiguous", "file_not_found", "no_edits", "no_change", PARSE_ERROR}
 )
 # A policy refused the fix: the issues get `homeostat-rejected` and one comment naming the reason.
-REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_SOURCE, SENSITIVE_PATH}
+REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_FRAMES, NO_SOURCE, SENSITIVE_PATH}
 
 
 __all__ = [
@@ -367,6 +384,7 @@ __all__ = [
     "REJECTION_REASONS",
     "LLM_ERROR_PREFIX",
     "MODEL_DECLINED",
+    "NO_FRAMES",
     "NO_SOURCE",
     "PROMPT_TOO_LARGE",
     "SENSITIVE_PATH",

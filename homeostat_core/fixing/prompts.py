@@ -15,41 +15,28 @@ shrink step by step (function → ±N → ±N/2 … → top frame only → fewer
 from __future__ import annotations
 
 import math
-import posixpath
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from homeostat_core.config import RepoConfig
 from homeostat_core.fixing.edits import render_reply
 from homeostat_core.fixing.model_settings import ModelSettings
 from homeostat_core.fixing.scrub import scrub
-from homeostat_core.fixing.tiers import located_frames
-from homeostat_core.fixing.validation import parser_for
-from homeostat_core.models import ErrorFingerprint, ErrorReport, PatternMatch, StackFrame
+from homeostat_core.fixing.windows import FunctionFinder, Target, Window, build_windows
+from homeostat_core.models import ErrorFingerprint, ErrorReport, PatternMatch, SourceResolution, StackFrame
+from homeostat_core.sourcing.locate import locate
+from homeostat_core.sourcing.needs import needed_spans
+from homeostat_core.sourcing.sources import RepoSources
 
 Messages = list[dict[str, str]]
-ReadFile = Callable[[str], str | None]
 
 MAX_WINDOW_FRAMES = 4  # distinct (path, line) frames that get a source window
 MAX_STACK_FRAMES = 12  # in-app frames listed in the stack block
-MIN_FUNCTION_LINES = 6  # a smaller enclosing function is widened to its parent
 MAX_MESSAGE_CHARS = 2000
 MAX_CI_FAILURE_CHARS = 2000  # CI output is written by whoever controls the tests: keep it short
 MAX_DRAFT_CHARS = 12000
-FUNCTION_NODE_TYPES = frozenset(
-    {
-        "function_declaration",
-        "function_expression",
-        "function",
-        "arrow_function",
-        "method_definition",
-        "generator_function_declaration",
-        "generator_function",
-    }
-)
 
 SYSTEM_PROMPT = """\
 You fix bugs in the source code of a browser extension, from a production error report.
@@ -90,125 +77,24 @@ def estimate_messages_tokens(messages: Messages) -> int:
     return sum(estimate_tokens(m["content"]) + 4 for m in messages)
 
 
-# --- source windows ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Focus:
-    line: int
-    column: int | None
-    function: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Lines start..end (1-based, inclusive) of `path`, around one or more frames."""
-
-    path: str
-    start: int
-    end: int
-    focuses: tuple[Focus, ...]
-    enclosing: str | None = None  # "function" when the window is a whole function
-
-
-class _FunctionFinder:
-    """Enclosing-function ranges through tree-sitter, one parse per file."""
-
-    def __init__(self) -> None:
-        self._trees: dict[str, Any] = {}
-
-    def range_for(self, path: str, text: str, line: int, max_lines: int) -> tuple[int, int] | None:
-        parser = parser_for(posixpath.splitext(path)[1].lower())
-        if parser is None or max_lines <= 0:
-            return None
-        if path not in self._trees:
-            self._trees[path] = parser.parse(text.encode("utf-8"))
-        root = self._trees[path].root_node
-        lines = text.splitlines()
-        if not 1 <= line <= len(lines):
-            return None
-        row = line - 1
-        indent = len(lines[row]) - len(lines[row].lstrip())
-        node = root.descendant_for_point_range((row, indent), (row, max(indent, len(lines[row]) - 1)))
-        functions = []
-        while node is not None:
-            if node.type in FUNCTION_NODE_TYPES:
-                functions.append((node.start_point[0] + 1, node.end_point[0] + 1))
-            node = node.parent
-        chosen = None
-        for start, end in functions:  # innermost first
-            if end - start + 1 > max_lines:
-                break
-            chosen = (start, end)
-            if end - start + 1 >= MIN_FUNCTION_LINES:
-                break
-        return chosen
-
-
-def _merge(windows: list[Window]) -> list[Window]:
-    merged: list[Window] = []
-    for w in sorted(windows, key=lambda w: (w.path, w.start)):
-        last = merged[-1] if merged else None
-        if last and last.path == w.path and w.start <= last.end + 1:
-            merged[-1] = Window(
-                path=w.path,
-                start=last.start,
-                end=max(last.end, w.end),
-                focuses=last.focuses + w.focuses,
-                enclosing=last.enclosing if last.enclosing == w.enclosing else None,
-            )
-        else:
-            merged.append(w)
-    return merged
-
-
-def build_windows(
-    frames: list[StackFrame],
-    sources: dict[str, str],
-    *,
-    context_lines: int,
-    max_function_lines: int,
-    finder: _FunctionFinder | None = None,
-) -> list[Window]:
-    """One window per frame (function or ±context_lines), merged where they overlap.
-
-    Ordered as the frames are (top frame's file first).
-    """
-    finder = finder or _FunctionFinder()
-    windows: list[Window] = []
-    for frame in frames:
-        text = sources.get(frame.path or "")
-        if text is None or not frame.line:
-            continue
-        total = len(text.splitlines()) or 1
-        line = min(frame.line, total)
-        focus = Focus(line=frame.line, column=frame.column, function=frame.function)
-        found = finder.range_for(frame.path, text, line, max_function_lines)
-        if found:
-            start, end = found
-            # a little context above a function shows its signature's surroundings
-            windows.append(Window(frame.path, max(1, start - 2), min(total, end + 1), (focus,), "function"))
-        else:
-            windows.append(
-                Window(frame.path, max(1, line - context_lines), min(total, line + context_lines), (focus,))
-            )
-    order = {f.path: i for i, f in reversed(list(enumerate(frames)))}
-    return sorted(_merge(windows), key=lambda w: (order.get(w.path, 0), w.start))
-
-
 # --- prompt context ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class PromptContext:
-    """What every try of one fix attempt shares: the error, the frames and the files read."""
+    """What every try of one fix attempt shares: the error, where its frames are in the
+    repository, what else the fix needs to see, and the files read."""
 
     error: ErrorReport
     fingerprint: ErrorFingerprint
-    frames: tuple[StackFrame, ...]  # located in-app frames that have source
+    frames: tuple[StackFrame, ...]  # located frames with source, as repository paths (top first)
     sources: dict[str, str]  # path → full text (only read, never sent whole)
     pattern_hint: PatternMatch | None = None
     ci_failure: str | None = None
+    targets: tuple[Target, ...] = ()  # what the windows show, in order
+    resolution: SourceResolution | None = None  # how the top frame's file was found
+    located: tuple[str, ...] = ()  # "served:line → path:line (how)" per located frame
+    twin_sets: tuple[frozenset[str], ...] = ()  # per-browser copies: one change for the caps
 
     @property
     def has_source(self) -> bool:
@@ -219,35 +105,67 @@ def load_context(
     error: ErrorReport,
     fingerprint: ErrorFingerprint,
     repo_config: RepoConfig,
-    read_file: ReadFile,
+    sources: RepoSources,
     *,
     pattern_hint: PatternMatch | None = None,
     ci_failure: str | None = None,
 ) -> PromptContext:
-    """Read the files of the located in-app frames that the path filters allow."""
-    sources: dict[str, str] = {}
+    """Locate the error's frames in the repository (homeostat_core/sourcing) and read what the
+    windows show: files the path filters allow only."""
+    location = locate(error, sources, allows=repo_config.path_filters.allows)
+    texts: dict[str, str] = {}
+    targets: list[Target] = []
     frames: list[StackFrame] = []
-    seen: set[tuple[str, int]] = set()
-    for frame in located_frames(error):
-        key = (frame.path, frame.line)
-        if key in seen or len(seen) >= MAX_WINDOW_FRAMES:
+    located: list[str] = []
+    for index, found in enumerate(location.frames[:MAX_WINDOW_FRAMES]):
+        text = sources.read(found.path)
+        if text is None:
             continue
-        if not repo_config.path_filters.allows(frame.path):
+        texts[found.path] = text
+        frames.append(found.as_frame())
+        located.append(found.describe())
+        why = "the top frame" if not targets else f"frame {index + 1}"
+        if found.rule == "symbol":
+            why += f", found by its function name (confidence {found.confidence:.0%})"
+        elif found.span is not None:
+            why += ", its function found by name (the trace's line is elsewhere)"
+        targets.append(
+            Target(
+                found.path,
+                found.line,
+                found.column,
+                found.function,
+                found.span,
+                why,
+                top=not targets,
+                guessed=found.guessed,
+            )
+        )
+    twins_shown = 0
+    for span in needed_spans(location, sources) if targets else ():
+        text = sources.read(span.path)
+        if text is None or not repo_config.path_filters.allows(span.path):
             continue
-        if frame.path not in sources:
-            text = read_file(frame.path)
-            if text is None or "\x00" in text:
-                continue
-            sources[frame.path] = text
-        seen.add(key)
-        frames.append(frame)
+        texts[span.path] = text
+        target = Target(span.path, span.start, span=(span.start, span.end), why=span.why, top=span.essential)
+        if span.essential:  # a per-browser copy of the top file: right after it, kept like it
+            twins_shown += 1
+            targets.insert(twins_shown, target)
+        else:
+            targets.append(replace(target, focus=False))
+    top = location.frames[0] if location.frames and frames else None
+    twins = (frozenset({top.path, *top.twins}),) if top is not None and top.twins else ()
     return PromptContext(
         error=error,
         fingerprint=fingerprint,
         frames=tuple(frames),
-        sources=sources,
+        sources=texts,
         pattern_hint=pattern_hint,
         ci_failure=ci_failure,
+        targets=tuple(targets),
+        resolution=location.resolution,
+        located=tuple(located),
+        twin_sets=twins,
     )
 
 
@@ -259,6 +177,7 @@ class _Shape:
     max_function_lines: int
     window_frames: int
     breadcrumbs: int
+    extras: bool = True  # what the fix needs beyond the frames (definitions, loaders)
 
 
 def _shapes(settings: ModelSettings, frames: int, breadcrumbs: int) -> list[_Shape]:
@@ -268,7 +187,7 @@ def _shapes(settings: ModelSettings, frames: int, breadcrumbs: int) -> list[_Sha
     while n > 3:
         n = max(3, n // 2)
         shapes.append(replace(shapes[-1], context_lines=n))
-    shapes.append(replace(shapes[-1], window_frames=1))
+    shapes.append(replace(shapes[-1], window_frames=1, extras=False))
     shapes.append(replace(shapes[-1], breadcrumbs=min(breadcrumbs, 5)))
     shapes.append(replace(shapes[-1], breadcrumbs=0, context_lines=1))
     return shapes
@@ -310,16 +229,22 @@ def _window_section(blocks: _Blocks, window: Window, text: str) -> str:
     lines = text.splitlines()
     code = "\n".join(lines[window.start - 1 : window.end])
     spots = "; ".join(
-        f"error at line {f.line}" + (f", column {f.column}" if f.column else "") for f in window.focuses
+        (f"error probably at line {f.line}" if f.guessed else f"error at line {f.line}")
+        + (f", column {f.column}" if f.column and not f.guessed else "")
+        for f in window.focuses
     )
-    what = "the enclosing function" if window.enclosing == "function" else "surrounding lines"
+    what = {"function": "the enclosing function", "statement": "the top-level statement"}.get(
+        window.enclosing or "", "surrounding lines" if window.focuses else "context"
+    )
+    about = "; ".join(part for part in (what, spots, *window.whys) if part)
     parts = [
-        f"File {window.path}, lines {window.start}-{window.end} ({what}; {spots}):",
+        f"File {window.path}, lines {window.start}-{window.end} ({about}):",
         blocks.block("source", code),
     ]
     for focus in window.focuses:
         if 1 <= focus.line <= len(lines):
-            parts.append(f"The failing line {focus.line} of {window.path}:")
+            which = "The line the error is most likely at:" if focus.guessed else "The failing line"
+            parts.append(f"{which} {focus.line} of {window.path}:")
             parts.append(blocks.block("failing_line", lines[focus.line - 1]))
     return "\n".join(parts)
 
@@ -329,8 +254,8 @@ def _user_message(
     shape: _Shape,
     blocks: _Blocks,
     previous_failure: str | None,
-    finder: _FunctionFinder,
-) -> str:
+    finder: FunctionFinder,
+) -> tuple[str, list[Window]]:
     error = ctx.error
     in_app = [f for f in error.frames if f.in_app][:MAX_STACK_FRAMES]
     sections = [
@@ -351,8 +276,22 @@ def _user_message(
             "Breadcrumbs (oldest first, the last before the error):",
             blocks.block("breadcrumbs", "\n".join(crumbs)),
         ]
+    if ctx.located:
+        sections += [
+            "Where the frames are in the repository (trace path → repository file):",
+            blocks.block("located", "\n".join(ctx.located)),
+        ]
+    frames_left = shape.window_frames
+    targets = []
+    for target in ctx.targets:
+        if target.focus and not target.top:
+            if frames_left <= 1:
+                continue
+            frames_left -= 1
+        if target.top or target.focus or shape.extras:
+            targets.append(target)
     windows = build_windows(
-        list(ctx.frames[: shape.window_frames]),
+        targets,
         ctx.sources,
         context_lines=shape.context_lines,
         max_function_lines=shape.max_function_lines,
@@ -382,7 +321,7 @@ def _user_message(
             "Correct the problem in this answer.",
         ]
     sections.append("Write the fix now, as one JSON object in the required format.")
-    return "\n\n".join(sections)
+    return "\n\n".join(sections), windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +329,7 @@ class BuiltPrompt:
     messages: Messages
     estimated_tokens: int
     fits: bool
+    windows: tuple[Window, ...] = ()  # the source windows the prompt shows
 
 
 def _fit(
@@ -401,18 +341,19 @@ def _fit(
     nonce: str | None,
 ) -> BuiltPrompt:
     blocks = _Blocks(nonce or secrets.token_hex(6))
-    finder = _FunctionFinder()
+    finder = FunctionFinder()
     messages: Messages = []
     tokens = 0
+    windows: list[Window] = []
     for shape in _shapes(settings, len(ctx.frames), len(ctx.error.breadcrumbs)):
-        user = _user_message(ctx, shape, blocks, previous_failure, finder)
+        user, windows = _user_message(ctx, shape, blocks, previous_failure, finder)
         if extra is not None:
             user += "\n\n" + extra(blocks)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         tokens = estimate_messages_tokens(messages)
         if tokens <= settings.max_prompt_tokens:
-            return BuiltPrompt(messages, tokens, True)
-    return BuiltPrompt(messages, tokens, False)
+            return BuiltPrompt(messages, tokens, True, tuple(windows))
+    return BuiltPrompt(messages, tokens, False, tuple(windows))
 
 
 def build_fix_messages(

@@ -939,11 +939,16 @@ def unified_diff(path: str, old: str, new: str) -> tuple[str, int]:
 
 
 def validate_edits(
-    edits: Sequence[FileEdit], repo_config: RepoConfig, read_file: ReadFile
+    edits: Sequence[FileEdit],
+    repo_config: RepoConfig,
+    read_file: ReadFile,
+    *,
+    twin_sets: Sequence[frozenset[str]] = (),
 ) -> ValidatedChange | Rejection:
     """Apply `edits` in order to the current files and run every check.
 
     `read_file(path)` returns the file's current text (None when it does not exist).
+    `twin_sets`: per-browser copies of one file; each set counts as one file for the file cap.
     """
     if not edits:
         return Rejection(NO_EDITS, "no edits were proposed")
@@ -978,10 +983,11 @@ def validate_edits(
     changed_paths = [p for p in current if current[p] != originals[p]]
     if not changed_paths:
         return Rejection(NO_CHANGE, "the edits leave every file unchanged")
-    if len(changed_paths) > repo_config.max_files_changed:
+    files = len({next((min(t) for t in twin_sets if p in t), p) for p in changed_paths})
+    if files > repo_config.max_files_changed:
         return Rejection(
             TOO_MANY_FILES,
-            f"{len(changed_paths)} files changed; at most {repo_config.max_files_changed} allowed",
+            f"{files} files changed; at most {repo_config.max_files_changed} allowed",
         )
     diffs: list[str] = []
     total_lines = 0

@@ -188,6 +188,7 @@ def _ask_model(
             model_settings=ctx.model_settings,
             pattern_hint=hint,
             ci_failure=claimed.ci_summary or claimed.failure_summary,
+            sources=ctx.sources,
         )
     except Exception as exc:
         # Model calls made before the error were still paid for: settle to that, not to zero.
@@ -224,6 +225,7 @@ def _fix_failed(
         Result.REJECTED if rejected else Result.FAILED,
         reason=fix.reason,
         detail=fix.detail[:500],
+        resolved_by=fix.resolution.rule if fix.resolution else None,
         **cost,
     )
 

@@ -21,6 +21,7 @@ from homeostat_core.outcomes import (
     Result,
 )
 from homeostat_core.ports import AttemptStore, Deadline, Forge, Ports
+from homeostat_core.sourcing.sources import RepoSources
 
 
 @dataclass
@@ -57,10 +58,18 @@ class RunContext:
     committed_maps: object = None  # the repository's committed source maps, one store per run
     newest_version: tuple | None = None  # the newest extension version any report names
     reports_without_version: int = 0
+    _sources: RepoSources | None = None
 
     @property
     def attempts(self) -> AttemptStore:
         return self.ports.attempts
+
+    @property
+    def sources(self) -> RepoSources:
+        """The repository at its base branch for this run: one tree listing, files read once."""
+        if self._sources is None:
+            self._sources = RepoSources(self.ports.forge, self.repo)
+        return self._sources
 
     @property
     def forge(self) -> Forge:

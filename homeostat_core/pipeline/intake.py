@@ -25,6 +25,7 @@ from homeostat_core.pipeline.context import (
 from homeostat_core.ports import PortError, RateLimitLow
 from homeostat_core.report.comments import render_unparseable_comment
 from homeostat_core.report.markers import UNPARSEABLE_MARKER
+from homeostat_core.sourcing.context import bundle_locator
 from homeostat_core.versions import parse_version
 
 
@@ -131,7 +132,9 @@ def _symbolicated(ctx: RunContext, report: ErrorReport, record: RunRecord) -> Er
         # maps uploaded for this version first, then the ones committed in the repository (one
         # store per run, so a committed map is fetched once whatever the number of versions)
         if ctx.committed_maps is None:
-            ctx.committed_maps = ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch)
+            # the bundle is found in the repository tree by the trace's path, like any frame
+            locate = bundle_locator(ctx.sources)
+            ctx.committed_maps = ForgeSourceMaps(ctx.forge, ctx.repo, ctx.repo.branch, locate)
         uploaded = ctx.ports.source_maps(ctx.repo, version) if ctx.ports.source_maps else None
         ctx.symbolicators[version] = Symbolicator(ChainedSourceMaps(uploaded, ctx.committed_maps))
     symbolicator = ctx.symbolicators[version]

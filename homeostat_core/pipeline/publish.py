@@ -101,6 +101,7 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
         pattern_id=fix.pattern_id,
         cost_usd=fix.cost_usd,
         tokens=fix.usage.total,
+        resolved_by=fix.resolution.rule if fix.resolution else None,
         extra={"draft": pr.draft, "attempt": published.attempts},
     )
 

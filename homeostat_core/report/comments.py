@@ -48,8 +48,16 @@ def render_rejected_comment(reason_code: str, detail: str, *, scrub: Scrub = scr
     code = code_span(reason_code)
     if reason_code == "no_source":
         what = (
-            "🤖 Homeostat did not try to fix this error: it could not read the source files the "
-            f"error points at (they are missing or outside this repository's path filters; {code})."
+            "🤖 Homeostat did not try to fix this error: it could not find the source files the "
+            f"error points at in this repository ({code}). The detail lists the paths it tried and "
+            "the extension roots it searched. If the extension lives in a folder or a build copies "
+            f"or bundles its files, set {code_span('source_roots')} or {code_span('path_map')} in "
+            f"repos.yml; {code_span('homeostat context ISSUE --checkout DIR')} shows each step."
+        )
+    elif reason_code == "no_frames":
+        what = (
+            "🤖 Homeostat did not try to fix this error: the report names no file and line "
+            f"({code}), so there is no code to look at, and it does not guess."
         )
     else:
         what = (

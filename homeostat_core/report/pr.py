@@ -16,6 +16,7 @@ from homeostat_core.models import (
     ErrorFingerprint,
     ErrorReport,
     ProposedFix,
+    SourceResolution,
 )
 from homeostat_core.report.inert import (
     BREADCRUMB_LIMIT,
@@ -90,6 +91,11 @@ def render_pr_body(
                 f"**File**: {code_span(fingerprint.file_path or 'unknown')}",
                 f"**Attempt**: {number}/{MAX_ATTEMPTS}",
                 f"**Fix source**: {fix_source(fix)}",
+                *(
+                    [f"**Found**: {found_line(fix.resolution)}"]
+                    if fix.resolution and fix.resolution.path
+                    else []
+                ),
             ]
         ),
         "### What Changed\n" + _what_changed(fix, scrub),
@@ -137,6 +143,33 @@ def fix_source(fix: ProposedFix) -> str:
         )
     model = f" ({code_span(fix.model)})" if fix.model else ""
     return f"AI, tier {int(fix.tier)}{model}"
+
+
+def found_line(found: SourceResolution) -> str:
+    """How the file was found, honestly: `background.js` → `src/background.js` (extension root
+    `src/`); a suffix or a name is said to be a guess."""
+    served, path = code_span(found.served), code_span(found.path)
+    if found.rule in ("source_roots", "manifest_root"):
+        where = f"extension root {code_span(found.root + '/')}" if found.root else "the repository root"
+        text = f"{served} → {path} ({where}, from {'source_roots' if found.rule == 'source_roots' else 'its manifest.json'})"
+    elif found.rule == "path_map":
+        text = f"{served} → {path} (path_map {code_span(found.root)})"
+    elif found.rule == "suffix":
+        text = (
+            f"{served} → {path}, the only file with that name and folders "
+            f"(confidence {percent(found.confidence)}: a guess, check that it is the right file)"
+        )
+    elif found.rule == "symbol":
+        text = (
+            f"{served} is not in this repository (a bundle without a source map); {path} defines the "
+            f"function the trace names (confidence {percent(found.confidence)}: a guess, check that it "
+            "is the right file)"
+        )
+    else:
+        text = f"{path} (the path in the trace)"
+    if found.twins:
+        text += ". Per-browser copies, fixed alike: " + ", ".join(code_span(t) for t in found.twins)
+    return text
 
 
 def _what_changed(fix: ProposedFix, scrub: Scrub) -> str:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import posixpath
 import re
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from homeostat_core.config import RepoConfig
@@ -25,14 +26,25 @@ class ForgeSourceMaps:
     No comment, no map. A URL that leaves the repository is rejected with the reason.
 
     Each bundle is read once per instance: share one instance for every extension version of a
-    run (they all fall back to the same committed map), and make a new one for the next run."""
+    run (they all fall back to the same committed map), and make a new one for the next run.
+
+    `locate` turns the bundle's path inside the extension into its repository path (an extension
+    kept in `extension/` serves `dist/bg.js` from `extension/dist/bg.js`; homeostat_core/sourcing),
+    so the map and its `sources` resolve from where the bundle really is."""
 
     def __init__(
-        self, forge: Forge, repo: RepoConfig, ref: str | None = None, *, max_bytes: int | None = None
+        self,
+        forge: Forge,
+        repo: RepoConfig,
+        ref: str | None = None,
+        locate: Callable[[str], str] | None = None,
+        *,
+        max_bytes: int | None = None,
     ):
         self._forge = forge
         self._repo = repo
         self._ref = ref
+        self._locate = locate
         self._max_bytes = max_bytes if max_bytes is not None else max_map_bytes()
         self._found: dict[str, SourceMapFile | SourceMapRejected | None] = {}
 
@@ -56,6 +68,8 @@ class ForgeSourceMaps:
             raise SourceMapRejected(where, f"cannot be read ({type(exc).__name__}: {exc})") from None
 
     def _read(self, bundle_path: str) -> SourceMapFile | None:
+        if self._locate is not None:
+            bundle_path = self._locate(bundle_path)
         where = f"{bundle_path} (sourceMappingURL)"
         bundle = self._read_file(bundle_path, where)
         if bundle is None:

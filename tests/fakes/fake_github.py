@@ -19,7 +19,9 @@ Like GitHub it pages with `Link` headers (30 per page by default, at most 100), 
 empty bodies, refuses commits without a message and tree entries without mode/type (422), serves
 files over 1 MB from the contents API with `encoding: "none"` (the blob API has them), refuses
 ref writes that match a ruleset (`add_ruleset`, 422 "Repository rule violations found"),
-refuses drafts where the plan has none (`add_repo(..., drafts=False)`), and answers the GraphQL
+refuses drafts where the plan has none (`add_repo(..., drafts=False)`), lists trees one level or
+recursively with folders as `tree` entries, symlinks (`add_symlink`) as mode 120000 and
+`truncated: true` past `tree_entry_limit` entries, and answers the GraphQL
 mutation `markPullRequestReadyForReview`. People act through `push_commit(author=...)`,
 `add_pull(...)` (a PR by anyone, from a fork with `head_repo`) and `merge_pr` (which closes the
 issues the PR body says it fixes, on the default branch).
@@ -100,6 +102,7 @@ class _Repo:
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     rulesets: list[tuple[str, str]] = field(default_factory=list)  # (ref glob, refusal)
     drafts: bool = True
+    modes: dict[str, str] = field(default_factory=dict)  # blob sha -> mode, for symlinks
     parent: str | None = None  # set on forks
     next_number: int = 1
 
@@ -147,6 +150,7 @@ class FakeGitHub:
     ):
         self.login = login
         self.latency_s = latency_s
+        self.tree_entry_limit: int | None = None  # GitHub cuts recursive listings at 100,000
         self._app: _App | None = None
         self._limits: _RateLimits | None = None
         self.calls: list[Call] = []
@@ -583,7 +587,7 @@ class FakeGitHub:
             ("DELETE", repo + r"/git/refs/(?P<ref>heads/.+)", self._delete_ref),
             ("GET", repo + r"/git/commits/(?P<sha>[0-9a-f]{40})", self._get_commit),
             ("POST", repo + r"/git/commits", self._create_commit),
-            ("GET", repo + r"/git/trees/(?P<sha>[0-9a-f]{40})", self._get_tree),
+            ("GET", repo + r"/git/trees/(?P<sha>[^?]+)", self._get_tree),  # a sha or a ref name
             ("POST", repo + r"/git/trees", self._create_tree),
             ("GET", repo + r"/git/blobs/(?P<sha>[0-9a-f]{40})", self._get_blob),
             ("POST", repo + r"/git/blobs", self._create_blob),
@@ -965,7 +969,7 @@ class FakeGitHub:
     ) -> dict[str, Any]:
         api = self._api(f"/repos/{repo.slug}/contents/{path}?ref={ref}")
         data = {
-            "type": "file",
+            "type": "symlink" if repo.modes.get(blob) == "120000" else "file",
             "size": len(repo.blobs[blob]),
             "name": path.rsplit("/", 1)[-1],
             "path": path,
@@ -1233,9 +1237,46 @@ class FakeGitHub:
         return 201, self._git_commit_json(repo, sha), {}
 
     def _get_tree(self, repo, m, q, body, headers):
-        if m["sha"] not in repo.trees:
-            raise _HttpError(404, "Not Found")
-        return 200, self._tree_json(repo, m["sha"]), {}
+        """GitHub's listing: one level (folders as `tree` entries), or every level with
+        `recursive`, cut at `tree_entry_limit` entries with `truncated: true`."""
+        sha = unquote(m["sha"])
+        if sha not in repo.trees:
+            commit = self._resolve(repo, sha)
+            if commit is None:
+                raise _HttpError(404, "Not Found")
+            sha = repo.commits[commit]["tree"]
+        recursive = bool(q.get("recursive"))
+        entries: dict[str, dict[str, Any]] = {}
+        folders: dict[str, dict[str, str]] = {}  # folder -> its own flat tree, stored as a subtree
+        for path, blob in repo.trees[sha].items():
+            parts = path.split("/")
+            for i in range(1, len(parts) if recursive else min(2, len(parts))):
+                folders.setdefault("/".join(parts[:i]), {})["/".join(parts[i:])] = blob
+            if recursive or len(parts) == 1:
+                size = len(repo.blobs[blob])
+                mode = repo.modes.get(blob, "100644")
+                entries[path] = {"path": path, "mode": mode, "type": "blob", "sha": blob, "size": size}
+        for folder, below in folders.items():
+            sub = self._store_tree(repo, below)
+            entries[folder] = {"path": folder, "mode": "040000", "type": "tree", "sha": sub}
+        listed = [entries[path] for path in sorted(entries)]
+        for entry in listed:
+            entry["url"] = self._api(f"/repos/{repo.slug}/git/{entry['type']}s/{entry['sha']}")
+        limit = self.tree_entry_limit
+        truncated = recursive and limit is not None and len(listed) > limit
+        tree = listed[:limit] if truncated else listed
+        url = self._api(f"/repos/{repo.slug}/git/trees/{sha}")
+        return 200, {"sha": sha, "url": url, "tree": tree, "truncated": truncated}, {}
+
+    def add_symlink(self, slug: str, path: str, target: str) -> None:
+        """Commit a symlink (mode 120000, its blob holds the target path) on the default branch."""
+        with self._lock:
+            repo = self._repos[slug]
+            blob = _sha("symlink", target.encode())  # its own sha: never shared with a file's blob
+            repo.blobs[blob], repo.modes[blob] = target.encode(), "120000"
+            ref = f"refs/heads/{repo.default_branch}"
+            tree = {**repo.trees[repo.commits[repo.refs[ref]]["tree"]], path: blob}
+            repo.refs[ref] = self._store_commit(repo, self._store_tree(repo, tree), [repo.refs[ref]], "link")
 
     def _create_tree(self, repo, m, q, body, headers):
         base = body.get("base_tree")

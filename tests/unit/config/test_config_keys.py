@@ -85,6 +85,9 @@ def test_every_key_set_to_a_non_default_value_survives_the_queue_message():
             "verify_after_days": 30,
             "fix_file_types": [".js", "manifest.json"],
             "installation_id": 51234567,
+            "source_roots": {"chrome": ["platform/chromium"], "all": ["src"]},
+            "path_map": {"js/": "src/scripts/"},
+            "vendor_paths": ["src/lib/openpgp.js"],
         }
     )
     changed = {

@@ -14,7 +14,7 @@ from homeostat_core.models import (
     StackFrame,
     TokenUsage,
 )
-from homeostat_core.ports import LlmError
+from homeostat_core.ports import LlmError, TreeEntry, TreeListing
 
 
 class MemoryForge:
@@ -29,6 +29,15 @@ class MemoryForge:
         self.api_calls += 1
         self.reads.append(path)
         return self.files.get(path)
+
+    def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
+        self.api_calls += 1
+        entries = [
+            TreeEntry(p, "blob", "100644", f"sha-{hash(c)}", len(c.encode())) for p, c in self.files.items()
+        ]
+        folders = {"/".join(p.split("/")[:i]) for p in self.files for i in range(1, p.count("/") + 1)}
+        entries += [TreeEntry(f, "tree", "040000", f"tree-{f}") for f in sorted(folders)]
+        return TreeListing("root", tuple(entries))
 
 
 @dataclass

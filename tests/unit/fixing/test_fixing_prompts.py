@@ -15,6 +15,7 @@ from homeostat_core.fixing.prompts import (
     whole_file_messages,
 )
 from homeostat_core.models import FileEdit, Pattern, PatternMatch
+from homeostat_core.sourcing.sources import RepoSources
 from tests.unit.fixing.fakes import POPUP_JS, MemoryForge, error_report, fingerprint, frame, repo_config
 
 SETTINGS = ModelSettings()
@@ -31,7 +32,7 @@ def _big_file(functions: int = 40) -> str:
 def _context(files: dict[str, str], frames, **kwargs):
     forge = MemoryForge(files)
     error = kwargs.pop("error", None) or error_report(tuple(frames), **kwargs)
-    ctx = load_context(error, fingerprint(), repo_config(), lambda p: forge.read_file(repo_config(), p))
+    ctx = load_context(error, fingerprint(), repo_config(), RepoSources(forge, repo_config()))
     return ctx, forge
 
 
@@ -60,14 +61,14 @@ def test_window_falls_back_to_context_lines_when_function_is_large():
     body = "\n".join(f"  let a{j} = {j};" for j in range(200))
     source = f"function huge() {{\n{body}\n}}\n"
     ctx, _ = _context({"src/huge.js": source}, [frame("src/huge.js", 100)])
-    (window,) = build_windows(list(ctx.frames), ctx.sources, context_lines=15, max_function_lines=60)
+    (window,) = build_windows(list(ctx.targets), ctx.sources, context_lines=15, max_function_lines=60)
     assert (window.start, window.end) == (85, 115)
     assert window.enclosing is None
 
 
 def test_overlapping_windows_merge_and_the_failing_line_is_quoted():
     ctx, _ = _context({"src/popup.js": POPUP_JS}, [frame("src/popup.js", 5), frame("src/popup.js", 13)])
-    windows = build_windows(list(ctx.frames), ctx.sources, context_lines=15, max_function_lines=0)
+    windows = build_windows(list(ctx.targets), ctx.sources, context_lines=15, max_function_lines=0)
     assert len(windows) == 1 and len(windows[0].focuses) == 2
     text = _user(build_fix_messages(ctx, SETTINGS))
     assert "for (const item of list.items) {" in text
@@ -82,7 +83,8 @@ def test_only_allowed_readable_in_app_files_are_read():
         frame("src/gone.js", 2),
     ]
     ctx, forge = _context({"src/popup.js": POPUP_JS, "src/vendor/lib.js": "x"}, frames)
-    assert forge.reads == ["src/popup.js", "src/gone.js"]
+    # a file outside the path filters is never read; one the tree does not list costs no read
+    assert forge.reads == ["src/popup.js"]
     assert [f.path for f in ctx.frames] == ["src/popup.js"]
 
 
@@ -135,7 +137,7 @@ def test_pattern_hint_ci_failure_and_previous_failure_are_shown_as_data():
         error,
         fingerprint(),
         repo_config(),
-        lambda p: forge.read_file(repo_config(), p),
+        RepoSources(forge, repo_config()),
         pattern_hint=PatternMatch(pattern, 0.6, "fuzzy"),
         ci_failure="FAIL test/popup.test.js: expected 3 got NaN",
     )

@@ -11,6 +11,7 @@ from homeostat_core.fixing.prompts import (
     ci_failure_text,
     load_context,
 )
+from homeostat_core.sourcing.sources import RepoSources
 from tests.unit.fixing.fakes import POPUP_JS, MemoryForge, error_report, fingerprint, frame, repo_config
 
 TOKEN = "ghp_" + "Q7w" * 12
@@ -31,7 +32,7 @@ def _prompt(ci_failure: str) -> str:
         error_report((frame("src/popup.js", 5),)),
         fingerprint(),
         repo_config(),
-        lambda p: forge.read_file(repo_config(), p),
+        RepoSources(forge, repo_config()),
         ci_failure=ci_failure,
     )
     return build_fix_messages(ctx, ModelSettings(), nonce="0123456789ab").messages[1]["content"]

@@ -84,16 +84,17 @@ def test_a_low_rate_limit_stops_the_run_cleanly_and_defers_the_rest(tmp_path):
     w = make_world(tmp_path, max_prs_per_run=5)
     first = w.file_issue()
     second = w.file_issue(error_type="TypeError", message="Cannot read properties of null (reading 'push')")
-    real_read = w.forge.read_file
+    # (both errors are in one file, read once per run: the limit is met when the second PR is written)
+    real_upsert = w.forge.upsert_pr
     calls = {"n": 0}
 
-    def read_file(repo, path, ref=None):
+    def upsert_pr(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] > 1:
             raise RateLimitLow("GitHub rate limit of token is low", reset_at=None)
-        return real_read(repo, path, ref)
+        return real_upsert(*args, **kwargs)
 
-    w.forge.read_file = read_file
+    w.forge.upsert_pr = upsert_pr
     record = w.run()
     # Then the first fingerprint got its PR, the second waits for the continuation; no run error
     assert record.stopped_early and record.error is None
