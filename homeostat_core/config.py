@@ -209,6 +209,9 @@ class RepoConfig:
     verify_after_days: int = 14
     fix_file_types: tuple[str, ...] = DEFAULT_FIX_FILE_TYPES
     installation_id: int | None = None
+    # The CI verdict (docs/FORGES.md)
+    ci_ignore: tuple[str, ...] = ()
+    ci_start_grace_minutes: float = 15.0
 
     @property
     def owner(self) -> str:
@@ -450,6 +453,12 @@ REPO_KEYS: tuple[RepoKey, ...] = (
     RepoKey("verify_after_days", _positive_int, "report-free days before a merged fix counts as verified"),
     RepoKey("fix_file_types", _fix_file_types, "extensions and globs of the files a fix may edit"),
     RepoKey("installation_id", _or_null(_positive_int), "the App installation that pays (null: the token)"),
+    RepoKey("ci_ignore", _strings(), "names or globs of optional checks that never decide the CI verdict"),
+    RepoKey(
+        "ci_start_grace_minutes",
+        _number(zero_allowed=True),
+        "minutes after a push during which CI that has not started counts as pending",
+    ),
 )
 REPO_KEY_NAMES = frozenset(spec.name for spec in REPO_KEYS)
 # Keys the seed's file carries that Homeostat accepts and ignores (tests run in the repo's CI).

@@ -105,6 +105,16 @@ def test_seed_keys_are_accepted_and_ignored(tmp_path):
         ({"daily_budget_usd": "cheap"}, "repositories[0].daily_budget_usd", "must be a number, got str"),
         ({"trigger_label": ""}, "repositories[0].trigger_label", "must be a non-empty string"),
         ({"allowed_authors": "me"}, "repositories[0].allowed_authors", "must be a list of strings"),
+        ({"ci_ignore": "lint"}, "repositories[0].ci_ignore", "must be a list of strings, got str"),
+        ({"ci_ignore": ["lint", ""]}, "repositories[0].ci_ignore[1]", "must be a non-empty string"),
+        ({"ci_start_grace_minutes": "soon"}, "repositories[0].ci_start_grace_minutes", "must be a number"),
+        ({"ci_start_grace_minutes": True}, "repositories[0].ci_start_grace_minutes", "must be a number"),
+        ({"ci_start_grace_minutes": -1}, "repositories[0].ci_start_grace_minutes", "must be 0 or more"),
+        (
+            {"ci_start_grace_minutes": float("inf")},
+            "repositories[0].ci_start_grace_minutes",
+            "must be a number",
+        ),
     ],
 )
 def test_wrong_types(tmp_path, overrides, key, reason):
@@ -245,6 +255,16 @@ def test_every_problem_is_reported_at_once(tmp_path):
         assert_problem(path, problems, key, reason)
     assert len(problems) == len(expected)
     assert str(ConfigError(problems)) == "\n".join(problems)
+
+
+def test_ci_keys_default_and_load(tmp_path):
+    default = load_config(_write(tmp_path, _config())).repositories[0]
+    assert (default.ci_ignore, default.ci_start_grace_minutes) == ((), 15.0)
+    repo = load_config(
+        _write(tmp_path, _config(ci_ignore=["codecov/*", "Lint"], ci_start_grace_minutes=0))
+    ).repositories[0]
+    assert (repo.ci_ignore, repo.ci_start_grace_minutes) == (("codecov/*", "Lint"), 0.0)
+    assert repo_from_json(repo.to_json()) == repo  # survives the queue message
 
 
 def test_repo_from_json_round_trip():
