@@ -143,7 +143,8 @@ class NotOwnPullRequest(ForgeError):
 
 
 class LlmError(PortError):
-    """A model call failed; `kind` is timeout | rate_limit | server | bad_request | auth."""
+    """A model call failed; `kind` is timeout | rate_limit | server | bad_request | auth, or
+    deadline (not made, or cut short, because the invocation's time is nearly up)."""
 
     def __init__(self, kind: str, detail: str):
         self.kind = kind
@@ -415,6 +416,10 @@ class Deadline:
 
     def near(self) -> bool:
         return self.remaining_s() < self.margin_s
+
+    def time_left(self) -> float:
+        """Seconds a wait or a call may still take before the margin (adapters' time budgets)."""
+        return self.remaining_s() - self.margin_s
 
     @staticmethod
     def unlimited() -> Deadline:

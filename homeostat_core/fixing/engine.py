@@ -49,6 +49,9 @@ SENSITIVE_PATH = "sensitive_path"
 # A fix that failed only because no model answered (and so cost nothing) is not the
 # fingerprint's fault: the attempt is given back and the issues wait for the next run.
 MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
+# The invocation's time ran out between tries (or cut a model call short): the fix stopped cleanly;
+# the caller defers it to the run's continuation rather than counting an attempt.
+STOPPED_BY_DEADLINE = "deadline"
 LLM_ERROR_PREFIX = (
     "llm_"  # + LlmError.kind: llm_timeout, llm_rate_limit, llm_server, llm_bad_request, llm_auth
 )
@@ -113,6 +116,7 @@ class _Run:
     cheap_allowed: bool = True
     strong_allowed: bool = True
     tried_tiers: list[int] = field(default_factory=list)
+    out_of_time: bool = False  # a model call was refused or cut short by the deadline
 
 
 class _CachedReader:
@@ -143,6 +147,8 @@ def _call(run: _Run, cheap: bool, messages: Messages, tier: int, role: str) -> C
         logger.warning(
             "fix model call failed", extra={"tier": tier, "role": role, "model": spec.model, "kind": exc.kind}
         )
+        if exc.kind == "deadline":
+            run.out_of_time = True
         if exc.kind == "auth":
             # a missing or refused key will not work on the next try either
             if cheap:
@@ -273,8 +279,12 @@ def attempt_fix(
     model_settings: ModelSettings | None = None,
     pattern_hint: PatternMatch | None = None,
     ci_failure: str | None = None,
+    deadline=None,
 ) -> ProposedFix | FixFailure:
-    """Validated edits for `error`, or a FixFailure with the last reason and the total cost."""
+    """Validated edits for `error`, or a FixFailure with the last reason and the total cost.
+
+    `deadline` (ports.Deadline): checked before every try; when it is near, or a model call was
+    refused or cut short for lack of time, the fix stops with reason STOPPED_BY_DEADLINE."""
     settings = model_settings or load_model_settings()
     reader = _CachedReader(forge, repo_config)
     ctx = load_context(
@@ -296,7 +306,7 @@ def attempt_fix(
     run = _Run(ctx=ctx, repo_config=repo_config, settings=settings, llm=llm, read=reader)
     run.cheap_allowed = not plan.sensitive
     try:
-        return _climb(run, plan, settings)
+        return _climb(run, plan, settings, deadline)
     except PortError as exc:
         # A forge error while validating (after model calls): tag it with what the calls cost,
         # so the caller can settle the budget to the real spend instead of refunding it all.
@@ -304,7 +314,7 @@ def attempt_fix(
         raise
 
 
-def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure:
+def _climb(run: _Run, plan, settings: ModelSettings, deadline=None) -> ProposedFix | FixFailure:
     failures: list[str] = []
     last = _TryFailure("no_tier", "no tier could be tried")
     last_tier = 0
@@ -312,6 +322,11 @@ def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure
         for attempt in range(1, settings.tries_per_tier + 1):
             if not _tier_usable(run, tier):
                 break
+            if run.out_of_time or (deadline is not None and deadline.near()):
+                stop = _TryFailure(
+                    STOPPED_BY_DEADLINE, "the run's time is nearly up; the fix continues later"
+                )
+                return _failure(stop, failures, run, tier)
             outcome = _run_try(run, tier, last.feedback() if failures else None)
             if isinstance(outcome, ProposedFix):
                 return outcome
@@ -370,6 +385,7 @@ __all__ = [
     "NO_SOURCE",
     "PROMPT_TOO_LARGE",
     "SENSITIVE_PATH",
+    "STOPPED_BY_DEADLINE",
     "apply_pattern",
     "attempt_fix",
     "cost_of",

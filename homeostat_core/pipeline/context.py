@@ -57,6 +57,7 @@ class RunContext:
     committed_maps: object = None  # the repository's committed source maps, one store per run
     newest_version: tuple | None = None  # the newest extension version any report names
     reports_without_version: int = 0
+    out_of_time: bool = False  # a fix stopped for the deadline: no new work, the run continues later
 
     @property
     def attempts(self) -> AttemptStore:
