@@ -25,6 +25,7 @@ from homeostat_core.fixing.tiers import STRONG_ONLY_TIER, plan_route, sensitive_
 from homeostat_core.fixing.validation import (
     PARSE_ERROR,
     REASON_CODES,
+    SYNTAX_ERROR,
     Rejection,
     ValidatedChange,
     validate_edits,
@@ -238,6 +239,10 @@ def _try_reviewed(run: _Run, previous: str | None) -> ProposedFix | _TryFailure:
         draft_problem = checked.feedback() if isinstance(checked, _TryFailure) else None
         if isinstance(checked, _TryFailure) and checked.reason == SENSITIVE_PATH:
             draft_text, draft_problem = None, None  # a sensitive draft is dropped, the reviewer writes
+        elif isinstance(checked, _TryFailure) and checked.reason in _FREE_REJECTIONS:
+            # Free checks (paths, file types, sizes, content policy) refused the draft: the try
+            # fails with that reason, and no paid reviewer is asked to review a refused fix.
+            return checked
     review = build_review_messages(
         run.ctx, run.settings, draft=draft_text, draft_problem=draft_problem, previous_failure=previous
     )
@@ -375,6 +380,8 @@ _MODEL_QUALITY = frozenset(
 )
 # A policy refused the fix: the issues get `homeostat-rejected` and one comment naming the reason.
 REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_SOURCE, SENSITIVE_PATH}
+# What validation refuses for free, by policy (not a flaw a reviewer could correct).
+_FREE_REJECTIONS = frozenset(REASON_CODES) - _MODEL_QUALITY - {SYNTAX_ERROR}
 
 
 __all__ = [
