@@ -348,10 +348,22 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    body: dict
+    group_id: str
+    dedup_id: str
+
+
 class JobQueue(Protocol):
     """The FIFO queue between scheduler/webhook and worker."""
 
     def send(self, body: dict, *, group_id: str, dedup_id: str) -> None: ...
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        """Every message, in order, in as few requests as the queue allows (SQS: batches of 10);
+        raises naming the messages that could not be sent."""
+        ...
 
 
 MAX_SOURCE_MAP_BYTES = 50 * 1024 * 1024
@@ -457,6 +469,7 @@ __all__ = [
     "PathNotAllowed",
     "PatternStore",
     "PortError",
+    "QueueMessage",
     "RunStore",
     "SourceMapFile",
     "SourceMapRejected",
