@@ -277,3 +277,15 @@ def test_parse_config_without_file_uses_source_name():
     with pytest.raises(ConfigError) as caught:
         parse_config({"version": 1}, source="<message>")
     assert caught.value.problems == ["<message>: repositories: required key is missing"]
+
+
+def test_a_python_tag_in_repos_yml_is_refused_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    path = _write(
+        tmp_path,
+        f"version: 1\nrepositories: !!python/object/apply:os.system ['touch {marker}']\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "invalid YAML" in caught.value.problems[0] and "python/object" in caught.value.problems[0]
+    assert not marker.exists()
