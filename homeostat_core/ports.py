@@ -361,8 +361,8 @@ class JobQueue(Protocol):
     def send(self, body: dict, *, group_id: str, dedup_id: str) -> None: ...
 
     def send_many(self, messages: Sequence[QueueMessage]) -> None:
-        """Every message, in order, in as few requests as the queue allows (SQS: batches of 10);
-        raises naming the messages that could not be sent."""
+        """Every message, in order within its group, in as few requests as the queue allows (SQS:
+        batches of 10); raises naming the messages that could not be sent."""
         ...
 
 
