@@ -283,6 +283,8 @@ class Budgets:
         self.credential = credential
         self.floor = floor
         self.by_resource: dict[str, Budget] = {}
+        # A secondary limit asked this credential to send nothing before this time.
+        self.paused_until: datetime | None = None
 
     def record(self, headers: Mapping[str, Any] | None) -> None:
         remaining, limit = header(headers, "x-ratelimit-remaining"), header(headers, "x-ratelimit-limit")
@@ -301,8 +303,14 @@ class Budgets:
         if refusal.reset_at is not None:
             self.by_resource[refusal.resource] = Budget(0, known.limit if known else 1, refusal.reset_at)
 
+    def pause(self, until: datetime | None) -> None:
+        """GitHub's secondary limit asked to wait until then: nothing is sent before."""
+        if until is not None and (self.paused_until is None or until > self.paused_until):
+            self.paused_until = until
+
     def low(self, resource: str | None = None) -> datetime | None:
-        """The latest reset among the resources below the floor (one resource, or any)."""
+        """When requests may go again: the latest reset among the resources below the floor (one
+        resource, or any), or the end of a secondary limit's pause; None when they may now."""
         now = datetime.now(UTC)
         resets = [
             budget.reset_at
@@ -311,16 +319,30 @@ class Budgets:
             and budget.reset_at > now
             and budget.remaining < budget.limit * self.floor
         ]
+        if self.paused_until is not None and self.paused_until > now:
+            resets.append(self.paused_until)
         return max(resets) if resets else None
 
-    def check(self, resource: str, what: str) -> None:
-        reset = self.low(resource)
-        if reset is None:
-            return
-        budget = self.by_resource[resource]
-        raise RateLimitLow(
-            f"{what}: GitHub {resource} rate limit of {self.credential} is low "
-            f"({budget.remaining} of {budget.limit} left, floor {self.floor:.0%}); "
-            f"continuing after the reset at {reset:%H:%M:%S} UTC",
-            reset_at=reset,
-        )
+    def check(self, resource: str, what: str, time_left: Callable[[], float] = lambda: 0.0) -> None:
+        """RateLimitLow, before anything is sent, when `resource` is below the floor, or when a
+        secondary limit's pause has not ended and does not end within `time_left()` (a pause that
+        does is waited out)."""
+        now = datetime.now(UTC)
+        budget = self.by_resource.get(resource)
+        if budget is not None and budget.reset_at > now and budget.remaining < budget.limit * self.floor:
+            raise RateLimitLow(
+                f"{what}: GitHub {resource} rate limit of {self.credential} is low "
+                f"({budget.remaining} of {budget.limit} left, floor {self.floor:.0%}); "
+                f"continuing after the reset at {budget.reset_at:%H:%M:%S} UTC",
+                reset_at=budget.reset_at,
+            )
+        if self.paused_until is not None and self.paused_until > now:
+            wait = (self.paused_until - now).total_seconds()
+            if wait <= time_left():
+                time.sleep(wait)
+                return
+            raise RateLimitLow(
+                f"{what}: GitHub's secondary rate limit asked {self.credential} to wait; "
+                f"continuing at {self.paused_until:%H:%M:%S} UTC",
+                reset_at=self.paused_until,
+            )

@@ -45,7 +45,7 @@ RULES_REFUSAL = "Repository rule violations found"
 Shape = Callable[[Any], Any]
 
 
-def watch(requester: Requester, budgets: Budgets) -> Requester:
+def watch(requester: Requester, budgets: Budgets, meter: Meter) -> Requester:
     """Every request of `requester` checks its resource's budget first and records the answer's;
     PyGithub's objects share the requester, so no request path escapes (requestJsonAndCheck and
     the GraphQL calls go through requestJson)."""
@@ -55,11 +55,14 @@ def watch(requester: Requester, budgets: Budgets) -> Requester:
         def call(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
             path = url.split("?")[0]
             resource = "graphql" if path == graphql or path.endswith("/graphql") else "core"
-            budgets.check(resource, f"{verb} {_short_path(path)}")
+            budgets.check(resource, f"{verb} {_short_path(path)}", meter.time_left)
             try:
                 answer = request(verb, url, *args, **kwargs)
             except RateLimited as refused:
-                budgets.spent(refused.refusal) if refused.refusal.kind == "primary" else None
+                if refused.refusal.kind == "primary":
+                    budgets.spent(refused.refusal)
+                else:
+                    budgets.pause(refused.reset_at)
                 raise RateLimited(
                     f"{verb} {_short_path(path)} as {budgets.credential}: {refused}",
                     refused.refusal,
@@ -126,14 +129,14 @@ class Transport:
             lazy=True,
         )
         budgets = Budgets(credential, rate_limit_floor)
-        return cls(github, watch(github.requester, budgets), budgets, meter, cache)
+        return cls(github, watch(github.requester, budgets, meter), budgets, meter, cache)
 
     def as_app(self, app_auth: Auth.AppAuth) -> Transport:
         """This transport (version pin, retries, counting, time left) signed with the App's JWT,
         with the App's own budget: GET /app and the installation lookups go through it."""
         if self._app is None:
             budgets = Budgets("the App (JWT)", self.budgets.floor)
-            requester = watch(self.requester.withAuth(pin_media_type(app_auth)), budgets)
+            requester = watch(self.requester.withAuth(pin_media_type(app_auth)), budgets, self.meter)
             self._app = Transport(self.github, requester, budgets, self.meter, {})
         return self._app
 

@@ -277,6 +277,22 @@ def test_no_secondary_wait_runs_past_the_time_the_run_has_left(fake, headers):
     wait = 30 if headers else 60
     assert wait - 5 < (stopped.value.reset_at - datetime.now(UTC)).total_seconds() <= wait
     assert len(fake.calls) == 1
+    # And nothing more is sent before that time; the continuation is scheduled for it
+    with pytest.raises(RateLimitLow, match="secondary rate limit asked token to wait"):
+        forge.list_trigger_issues(WEB)
+    assert len(fake.calls) == 1
+    assert forge.rate_limit_low() == stopped.value.reset_at
+
+
+def test_a_pause_that_ends_within_the_time_left_is_waited_out(fake):
+    fake.inject(403, 1, {"Retry-After": "1"}, message=SECONDARY_RATE_LIMIT_MESSAGE)
+    forge = _forge(fake)
+    forge.set_time_budget(lambda: 0.5)
+    with pytest.raises(RateLimitLow):  # 1 s asked, 0.5 s left: this invocation stops
+        forge.read_file(WEB, "src/app.js")
+    forge.set_time_budget(lambda: 60.0)  # the next invocation has the time: it waits, then sends
+    assert forge.read_file(WEB, "src/app.js") == "x\n"
+    assert [c.status for c in fake.calls] == [403, 200]
 
 
 # --- transient errors ------------------------------------------------------------------------
