@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-from homeostat_core.adapters.github_forge import GitHubForge, default_retry
 from homeostat_core.adapters.memory_state import MemoryState
 from homeostat_core.adapters.openai_llm import OpenAIChatModel, static_key_provider
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
@@ -23,7 +22,8 @@ from homeostat_core.models import AttemptState
 from homeostat_core.ports import Deadline, Ports
 from homeostat_core.worker import AFTER_RESET, CONTINUE_AFTER_DEADLINE, run_message
 from tests.fakes.fake_github import FakeGitHub
-from tests.reliability.harness import EXAMPLES, ManualClock
+from tests.reliability.harness import ManualClock
+from tests.support.github_world import add_notebridge, fast_forge
 from tests.unit.lifecycle.world import make_world, storage_fix
 
 SLUG = "littlebearapps/notebridge"
@@ -133,17 +133,8 @@ def test_the_fix_loop_checks_the_deadline_between_tries(slow_world):
 @pytest.fixture
 def github_world():
     with FakeGitHub(tokens=[TOKEN]) as fake:
-        root = EXAMPLES / "repos" / "notebridge"
-        fake.add_repo(
-            SLUG, "main", {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
-        )
-        forge = GitHubForge.from_token(
-            TOKEN,
-            fake.base_url,
-            retry=default_retry(backoff_factor=0.001, secondary_rate_wait=0.05),
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-        )
+        add_notebridge(fake)
+        forge = fast_forge(fake, TOKEN, total=5, secondary_rate_wait=0.05)
         repo = load_config(default_config_path()).repo(SLUG)
         state = MemoryState()
         ports = Ports(forge, None, state.attempts, state.patterns, state.budgets, state.runs, ManualClock())

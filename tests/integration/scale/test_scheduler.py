@@ -10,9 +10,10 @@ import pytest
 from moto import mock_aws
 
 from homeostat_core.adapters.sqs import BATCH_BYTES, BATCH_SIZE, SqsJobQueue
-from homeostat_core.config import parse_config
+from homeostat_core.config import HomeostatConfig
 from homeostat_core.jobs import parse_message, schedule_runs
 from homeostat_core.ports import QueueMessage
+from tests.integration.scale.conftest import repo
 
 
 @pytest.fixture
@@ -75,22 +76,12 @@ def test_large_messages_are_batched_under_the_size_limit(queue):
 
 def test_schedule_runs_queues_one_run_per_repository_in_its_credentials_lane(queue):
     jobs, sqs, url, batches = queue
-    repos = [
-        {
-            "slug": f"acme/ext-{i}",
-            "branch": "main",
-            "max_prs_per_run": 1,
-            "labels": ["fix"],
-            "path_filters": {"include": ["src/"]},
-            **({"installation_id": 1 + i % 3} if i % 4 else {}),
-        }
-        for i in range(57)
-    ]
-    config = parse_config({"version": 1, "repositories": repos})
+    repos = [repo(f"acme/ext-{i}", 1 + i % 3 if i % 4 else None) for i in range(57)]
+    config = HomeostatConfig(version=1, repositories=tuple(repos))
     assert schedule_runs(config, "run-9", jobs) == 57
     # A second delivery of the same schedule (EventBridge retried the scheduler) is deduplicated
     schedule_runs(config, "run-9", jobs)
     runs = [parse_message(m) for m in _drain(sqs, url)]
-    assert sorted(r.repo.slug for r in runs) == sorted(r["slug"] for r in repos)
+    assert sorted((r.repo for r in runs), key=str) == sorted(repos, key=str)
     assert {r.run_id for r in runs} == {"run-9"}
     assert len(batches) < 2 * 57 / 5
