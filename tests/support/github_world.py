@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from homeostat_core.adapters.github_forge import GitHubForge, default_retry
+from homeostat_core.adapters.memory_state import MemoryState
+from homeostat_core.config import RepoConfig, default_config_path, load_config
+from homeostat_core.ports import Ports
 from tests.fakes.fake_github import FakeGitHub
-from tests.reliability.harness import EXAMPLES
+from tests.reliability.harness import EXAMPLES, ManualClock
+from tests.unit.fixing.fakes import FakeChatModel
+from tests.unit.lifecycle.world import storage_fix
 
 NOTEBRIDGE = "littlebearapps/notebridge"
 
@@ -25,3 +32,18 @@ def fast_forge(fake: FakeGitHub, token: str, **retry) -> GitHubForge:
         seconds_between_requests=None,
         seconds_between_writes=None,
     )
+
+
+def notebridge_ports(
+    fake: FakeGitHub, token: str, **repo_overrides
+) -> tuple[RepoConfig, Ports, MemoryState, FakeChatModel]:
+    """notebridge's config (a budget large enough for any test), in-memory state, a manual clock
+    and a model double answering the storage fix, over the fake GitHub."""
+    repo = dataclasses.replace(
+        load_config(default_config_path()).repo(NOTEBRIDGE), daily_budget_usd=50.0, **repo_overrides
+    )
+    state = MemoryState()
+    model = FakeChatModel(lambda model, messages: storage_fix(1))
+    forge = fast_forge(fake, token)
+    ports = Ports(forge, model, state.attempts, state.patterns, state.budgets, state.runs, ManualClock())
+    return repo, ports, state, model

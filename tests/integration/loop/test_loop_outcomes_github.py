@@ -4,23 +4,17 @@ version is answered "awaiting release", one from a newer version is a regression
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
 
-from homeostat_core.adapters.memory_state import MemoryState
-from homeostat_core.config import default_config_path, load_config
 from homeostat_core.fixing.model_settings import load_model_settings
 from homeostat_core.learning import LearningJob, handle_job
 from homeostat_core.pipeline import run_repo
-from homeostat_core.ports import Ports
 from tests.fakes.fake_github import FakeGitHub
-from tests.reliability.harness import ManualClock, logger_issue
-from tests.support.github_world import add_notebridge, fast_forge
-from tests.unit.fixing.fakes import FakeChatModel
-from tests.unit.lifecycle.world import storage_fix
+from tests.reliability.harness import logger_issue
+from tests.support.github_world import add_notebridge, notebridge_ports
 
 TOKEN = "ghp_outcomes"
 SLUG = "littlebearapps/notebridge"
@@ -30,11 +24,7 @@ SLUG = "littlebearapps/notebridge"
 def world():
     with FakeGitHub(tokens=[TOKEN]) as fake:
         add_notebridge(fake)
-        forge = fast_forge(fake, TOKEN)
-        repo = dataclasses.replace(load_config(default_config_path()).repo(SLUG), daily_budget_usd=50.0)
-        state = MemoryState()
-        model = FakeChatModel(lambda model, messages: storage_fix(1))
-        ports = Ports(forge, model, state.attempts, state.patterns, state.budgets, state.runs, ManualClock())
+        repo, ports, state, model = notebridge_ports(fake, TOKEN)
         yield fake, repo, ports, state, model
 
 

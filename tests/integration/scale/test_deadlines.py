@@ -102,12 +102,14 @@ def test_no_model_call_starts_without_the_time_for_it(slow_world):
         repo_run_message(world.repo, "run-2"),
         ports=ports,
         env="test",
-        deadline=countdown(1.2, margin_s=1.0),  # 0.2 s left: less than the least call
+        deadline=Deadline(remaining_s=lambda: 1.2, margin_s=1.0),  # 0.2 s left: less than a call needs
         continuations=Continuations(),
     )
     assert server.requests == [] and result["deferred"]
     (row,) = world.state.attempts.list(world.repo.slug)
     assert row.attempts == 0
+    (record,) = world.state.runs.list(world.repo.slug)
+    assert record.stopped_early and record.outcomes[0]["reason"].startswith("deadline")
 
 
 def test_the_fix_loop_checks_the_deadline_between_tries(slow_world):
