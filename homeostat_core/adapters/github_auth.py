@@ -214,7 +214,7 @@ def app_transport(app: AppCredentials, base_url: str, options: dict[str, Any] | 
     # Imported here: PyGithub loads with the first GitHub call, not with the composition root.
     from github import Auth
 
-    from homeostat_core.adapters.github_transport import Transport
+    from homeostat_core.adapters.github_transport import Transport  # imports PyGithub: as above
 
     wanted = ("retry", "per_page", "timeout", "seconds_between_requests", "seconds_between_writes")
     kwargs = {k: v for k, v in (options or {}).items() if k in wanted}

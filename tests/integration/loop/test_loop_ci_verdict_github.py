@@ -77,6 +77,6 @@ def test_only_a_required_failure_spends_an_attempt(world):
     # kept for the next attempt
     fake.add_check_run(SLUG, sha, "tests", "completed", "failure", "storage.test.js: expected [] got null")
     job = LearningJob(kind="ci_completed", repo=SLUG, head_sha=sha)
-    assert handle_job(job, ports=ports, repo=repo, env="test")["result"] == "failed"
+    assert handle_job(job, ports=ports, repo=repo, env="test").result.value == "failed"
     (row,) = state.attempts.list(SLUG)
     assert row.stage == "ci_failed" and "expected [] got null" in row.ci_summary

@@ -85,6 +85,8 @@ def test_every_key_set_to_a_non_default_value_survives_the_queue_message():
             "verify_after_days": 30,
             "fix_file_types": [".js", "manifest.json"],
             "installation_id": 51234567,
+            "ci_ignore": ["codecov/*"],
+            "ci_start_grace_minutes": 30,
         }
     )
     changed = {

@@ -113,7 +113,7 @@ def test_seed_keys_are_accepted_and_ignored(tmp_path):
         (
             {"ci_start_grace_minutes": float("inf")},
             "repositories[0].ci_start_grace_minutes",
-            "must be a number",
+            "must be a finite number",
         ),
     ],
 )
