@@ -1,8 +1,10 @@
 """GitHub API calls per repo run: the real pipeline against the fake GitHub server.
 
 `run_repo` runs with the PyGithub adapter pointed at tests/fakes/fake_github.py, the scripted
-model server, and DynamoDB state in moto. Prints the calls an idle repo costs (no eligible issue;
-target <= 2) and the calls per processed issue that yields a PR (target <= 8), by endpoint.
+model server, and DynamoDB state in moto. Prints, per run, the requests sent and the ones GitHub
+charges against the rate limit (a conditional request answered 304 is free), and the targets:
+an idle repo (no eligible issue) <= 2 requests; per issue that yields a new PR <= 8 requests,
+run overhead included; per open PR per run, once its state is known, <= 1.2 charged requests.
 
     .venv/bin/python bench/github_calls.py
 """
@@ -120,33 +122,56 @@ def main() -> None:
         )
         models = load_model_settings(environ={"HOMEOSTAT_LLM_BASE_URL": llm_server.base_url})
 
-        def run(label: str) -> tuple[int, Counter]:
+        def run(label: str) -> tuple[int, int, Counter]:
             fake.reset_calls()
             record = run_repo(REPO, ports, model_settings=models)
             assert record.api_calls == len(fake.calls), "adapter count and server count disagree"
-            endpoints = Counter(f"{c.method} {_route(c.path)}" for c in fake.calls)
-            print(f"{label}: {record.api_calls} API calls, {record.prs_created} PRs created")
-            return record.api_calls, endpoints
+            charged = sum(1 for c in fake.calls if c.status != 304)
+            endpoints = Counter(
+                f"{c.method} {_route(c.path)}{' (304)' if c.status == 304 else ''}" for c in fake.calls
+            )
+            print(
+                f"{label}: {record.api_calls} requests, {charged} charged, {record.prs_created} PRs created"
+            )
+            return record.api_calls, charged, endpoints
 
         run("first listing, empty repo")
-        idle, _ = run("idle repo (no eligible issue)")
+        idle, _, _ = run("idle repo (no eligible issue)")
         for i in range(ISSUES):
             title, body = issue(i)
             fake.add_issue(SLUG, title, body, ["robot"], "logger-bot")
         fake.add_issue(SLUG, "not for us", "x", ["bug"], "someone")
-        new_total, endpoints = run(f"{ISSUES} new issues → {ISSUES} new PRs")
-        cooldown, _ = run("same issues again (all in cooldown)")
+        new_total, _, new_endpoints = run(f"{ISSUES} new issues → {ISSUES} new PRs")
+        first_look, first_charged, _ = run(f"{ISSUES} open PRs, first look at their CI (none reported yet)")
+        steady, steady_charged, steady_endpoints = run(
+            f"{ISSUES} open PRs, nothing changed since the last run"
+        )
+        for pr in fake.prs(SLUG):
+            fake.add_check_run(SLUG, pr["head"]["sha"], "tests", "in_progress", None)
+        moving, moving_charged, _ = run(f"{ISSUES} open PRs, CI started on each since the last run")
 
     per_new = new_total / ISSUES
+    per_open = steady_charged / ISSUES
     print()
-    print(f"idle repo:              {idle} calls (target <= 2)  [{'ok' if idle <= 2 else 'OVER'}]")
-    print(f"all issues in cooldown: {cooldown} calls")
+    print(f"idle repo:                      {idle} requests (target <= 2)  [{'ok' if idle <= 2 else 'OVER'}]")
     print(
-        f"per issue, new PR:      {per_new:.1f} calls, run overhead included (target <= 8)  [{'ok' if per_new <= 8 else 'OVER'}]"
+        f"per issue, new PR:              {per_new:.1f} requests, run overhead included (target <= 8)"
+        f"  [{'ok' if per_new <= 8 else 'OVER'}]"
     )
-    print("\nnew-PR run by endpoint:")
-    for endpoint, count in sorted(endpoints.items()):
-        print(f"  {count:3d}  {endpoint}")
+    print(
+        f"per open PR per run, unchanged: {per_open:.2f} charged ({steady / ISSUES:.1f} requests, the rest free 304s)"
+        f" (target <= 1.2)  [{'ok' if per_open <= 1.2 else 'OVER'}]"
+    )
+    print(
+        f"per open PR, first look at CI:  {first_charged / ISSUES:.1f} charged ({first_look / ISSUES:.1f} requests)"
+    )
+    print(
+        f"per open PR, CI moved:          {moving_charged / ISSUES:.1f} charged ({moving / ISSUES:.1f} requests)"
+    )
+    for title, endpoints in (("new-PR run", new_endpoints), ("unchanged open-PR run", steady_endpoints)):
+        print(f"\n{title} by endpoint:")
+        for endpoint, count in sorted(endpoints.items()):
+            print(f"  {count:3d}  {endpoint}")
 
 
 if __name__ == "__main__":

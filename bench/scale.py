@@ -10,7 +10,9 @@ the worker handler with the event Lambda would send, and deletes the message on 
 Prints the cycle's makespan, the ideal makespan for that concurrency (the larger of the busiest
 lane's work and the total work divided by the concurrency) and their ratio (target <= 1.2), the
 GitHub calls per idle repository (target <= 2, token minting included), and the rate-limit errors
-GitHub answered (target 0). A message's work is the time it held its worker and its lane, from
+GitHub answered (target 0). First, the scheduler alone at `--scheduler-repos` (10,000): the real
+handler in a fresh process reads a repos.yml of that size and queues every repository on moto's
+SQS FIFO; its time as a share of its Lambda timeout (target <= 0.5), its cold start apart. A message's work is the time it held its worker and its lane, from
 the receive that took it to its delete: on two shared cores the moto server, serialized like
 DynamoDB's atomic writes, is the busiest component, and its queue calls are part of every run's
 cost here as SQS's are in Lambda; the ratio then measures what the lanes and the cap decide —
@@ -117,6 +119,7 @@ def main() -> int:
     )
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--rate-limit", type=int, default=5000, help="requests per hour per installation")
+    parser.add_argument("--scheduler-repos", type=int, default=10_000)
     args = parser.parse_args()
     started = time.monotonic()
 
@@ -140,6 +143,7 @@ def main() -> int:
     moto = context.Process(target=moto_process, args=(moto_url_queue, moto_stop), daemon=True)
     moto.start()
     moto_url = moto_url_queue.get(timeout=60)
+    scheduler = _scheduler_at_scale(context, moto_url, args.scheduler_repos, args.installations)
     with (
         tempfile.TemporaryDirectory() as folder,
         FakeGitHub(tokens=[], latency_s=args.latency_ms / 1000) as fake,
@@ -223,6 +227,11 @@ def main() -> int:
     print(f"makespan ratio {makespan / ideal:.2f}")
     print(f"api calls per idle repo {calls / args.repos:.2f} ({calls} calls, installation tokens included)")
     print(f"rate-limit errors received {refused}")
+    handler_s, cold_s, queued, timeout_s = scheduler
+    print(
+        f"scheduler at {args.scheduler_repos} repositories: {handler_s:.1f} s of its {timeout_s:.0f} s timeout "
+        f"= {handler_s / timeout_s:.2f} (target <= 0.5), {queued} messages queued, cold start {cold_s:.1f} s"
+    )
     print(f"setup {setup_s:.0f} s, wall {time.monotonic() - started:.0f} s")
     return 0 if len(ok) == args.repos else 1
 
@@ -237,15 +246,122 @@ def moto_process(url_queue, stop) -> None:
         stop.wait()
 
 
+def _scheduler_at_scale(
+    context, moto_url: str, repos: int, installations: int
+) -> tuple[float, float, int, float]:
+    """(handler seconds, cold start seconds, messages queued, timeout) of the real scheduler
+    queuing `repos` repositories, in a fresh process like a Lambda's first invocation."""
+    from infra.scheduler import TIMEOUT
+
+    with tempfile.TemporaryDirectory() as folder:
+        results = context.Queue()
+        process = context.Process(
+            target=scheduler_process, args=(moto_url, Path(folder), repos, installations, results)
+        )
+        process.start()
+        measured = results.get(timeout=600)
+        process.join(timeout=30)
+    return (*measured, float(TIMEOUT.to_seconds()))
+
+
+def scheduler_process(moto_url: str, tmp: Path, repos: int, installations: int, results) -> None:
+    import boto3
+    import yaml
+
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": moto_url,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_SERVICE_NAME": "homeostat",
+            "HOMEOSTAT_REPOS_FILE": str(tmp / "repos.yml"),
+        }
+    )
+    sizes = lane_sizes(repos, installations)
+    repositories = [
+        {
+            "slug": f"org{installation}/extension-{i}",
+            "branch": "main",
+            "max_prs_per_run": 1,
+            "labels": ["homeostat-fix"],
+            "path_filters": {"include": ["src/"]},
+            "installation_id": installation,
+        }
+        for installation, size in enumerate(sizes, start=1)
+        for i in range(size)
+    ]
+    (tmp / "repos.yml").write_text(yaml.safe_dump({"version": 1, "repositories": repositories}))
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(
+        QueueName="scheduler-bench.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    os.environ["HOMEOSTAT_QUEUE_URL"] = queue_url
+    from homeostat_core.local.runner import FakeLambdaContext  # noqa: F401  (the bench's, not timed)
+
+    began = time.monotonic()
+    import functions.scheduler.handler  # noqa: F401  (the cold start, measured apart)
+
+    cold = time.monotonic() - began
+    began = time.monotonic()
+    scheduled = _schedule()
+    handler_s = time.monotonic() - began
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    queued = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    assert scheduled == repos == queued, (scheduled, repos, queued)
+    sqs.delete_queue(QueueUrl=queue_url)
+    results.put((handler_s, cold, queued))
+
+
 def _quiet_and_fast_moto() -> None:
     """moto's SQS recomputes every message's visibility through datetime arithmetic on each call
     (O(queue length) per send and receive); the same epoch milliseconds from time.time() keep its
-    FIFO semantics and let 1,000 queued messages cost milliseconds, not the whole benchmark."""
+    FIFO semantics and let 1,000 queued messages cost milliseconds, not the whole benchmark. And
+    each message sent to a FIFO queue reads the queue's ContentBasedDeduplication through all of
+    its attributes, message counts included (O(queue length) per message: 10,000 messages would
+    take moto minutes, SQS milliseconds): that one attribute is read directly. And werkzeug writes
+    a response's headers and body apart: without TCP_NODELAY each answer waits ~40 ms for the
+    client's delayed ACK, a stall of the local server that SQS does not have."""
     import logging
+    from collections.abc import Mapping
 
     import moto.sqs.models
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.disable_nagle_algorithm = True
 
     moto.sqs.models.unix_time_millis = lambda dt=None: time.time() * 1000  # type: ignore[assignment]
+    every_attribute = moto.sqs.models.Queue.attributes.fget
+
+    class Attributes(Mapping):
+        def __init__(self, queue):
+            self._queue, self._all = queue, None
+
+        def get(self, key, default=None):
+            if key == "ContentBasedDeduplication" and self._all is None:
+                value = getattr(self._queue, "content_based_deduplication", None)
+                return default if value is None else str(value).lower()
+            return super().get(key, default)
+
+        def _every(self):
+            if self._all is None:
+                self._all = every_attribute(self._queue)
+            return self._all
+
+        def __getitem__(self, key):
+            return self._every()[key]
+
+        def __iter__(self):
+            return iter(self._every())
+
+        def __len__(self):
+            return len(self._every())
+
+    moto.sqs.models.Queue.attributes = property(Attributes)  # type: ignore[assignment]
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 

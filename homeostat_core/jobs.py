@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeostat_core.config import ConfigError, HomeostatConfig, RepoConfig, repo_from_json
+from homeostat_core.ports import QueueMessage
 
 if TYPE_CHECKING:
     from homeostat_core.ports import JobQueue
@@ -116,14 +117,13 @@ def busiest_lanes_first(repos: tuple[RepoConfig, ...]) -> list[RepoConfig]:
 
 
 def schedule_runs(config: HomeostatConfig, run_id: str, queue: JobQueue) -> int:
-    """One message per repository, in its credential's lane; returns how many were sent."""
-    for repo in busiest_lanes_first(config.repositories):
-        queue.send(
-            repo_run_message(repo, run_id),
-            group_id=repo_lane(repo),
-            dedup_id=_dedup_id(run_id, repo.slug),
-        )
-    return len(config.repositories)
+    """One message per repository, in its credential's lane, sent in batches; returns how many."""
+    messages = [
+        QueueMessage(repo_run_message(repo, run_id), repo_lane(repo), _dedup_id(run_id, repo.slug))
+        for repo in busiest_lanes_first(config.repositories)
+    ]
+    queue.send_many(messages)
+    return len(messages)
 
 
 def enqueue_learning(job: LearningJob, delivery_id: str, queue: JobQueue) -> None:

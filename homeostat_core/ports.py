@@ -143,7 +143,8 @@ class NotOwnPullRequest(ForgeError):
 
 
 class LlmError(PortError):
-    """A model call failed; `kind` is timeout | rate_limit | server | bad_request | auth."""
+    """A model call failed; `kind` is timeout | rate_limit | server | bad_request | auth, or
+    deadline (not made, or cut short, because the invocation's time is nearly up)."""
 
     def __init__(self, kind: str, detail: str):
         self.kind = kind
@@ -377,10 +378,22 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    body: dict
+    group_id: str
+    dedup_id: str
+
+
 class JobQueue(Protocol):
     """The FIFO queue between scheduler/webhook and worker."""
 
     def send(self, body: dict, *, group_id: str, dedup_id: str) -> None: ...
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        """Every message, in order within its group, in as few requests as the queue allows (SQS:
+        batches of 10); raises naming the messages that could not be sent."""
+        ...
 
 
 MAX_SOURCE_MAP_BYTES = 50 * 1024 * 1024
@@ -446,6 +459,10 @@ class Deadline:
     def near(self) -> bool:
         return self.remaining_s() < self.margin_s
 
+    def time_left(self) -> float:
+        """Seconds a wait or a call may still take before the margin (adapters' time budgets)."""
+        return self.remaining_s() - self.margin_s
+
     @staticmethod
     def unlimited() -> Deadline:
         return Deadline(remaining_s=lambda: float("inf"), margin_s=0.0)
@@ -484,6 +501,7 @@ __all__ = [
     "PathNotAllowed",
     "PatternStore",
     "PortError",
+    "QueueMessage",
     "RunStore",
     "SourceMapFile",
     "SourceMapRejected",

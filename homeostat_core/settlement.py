@@ -32,7 +32,8 @@ from homeostat_core.versions import version_from_manifest
 def apply_ci_verdict(
     ports, repo: RepoConfig, state: AttemptState, verdict, now: datetime, policy: Policy = POLICY
 ):
-    """A CI verdict on Homeostat's own head commit → ready / CI failed; None when undecided.
+    """A CI verdict on Homeostat's own head commit → ready / CI failed; None when undecided
+    (pending never marks ready; only a failure of what decides the verdict spends an attempt).
 
     Called by the run (polling) and by the learning job (check events), so both agree.
     """
@@ -42,8 +43,11 @@ def apply_ci_verdict(
         ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=True, ci_summary=None))
         return Result.READY
     if verdict.state == "none" and stage is Stage.DRAFT:
+        # No check at all: CI may not have started yet (pending until ci_start_grace_minutes after
+        # the push); after that, and ready_after_hours, the repository is taken to have no CI.
         opened = state.last_attempt_at or state.pr_opened_at or now  # the push being waited on
-        if as_utc(now) - as_utc(opened) >= timedelta(hours=repo.ready_after_hours):
+        wait = max(timedelta(hours=repo.ready_after_hours), timedelta(minutes=repo.ci_start_grace_minutes))
+        if as_utc(now) - as_utc(opened) >= wait:
             _mark_ready(ports, repo, state, note=no_ci_note())
             ports.attempts.save(lifecycle.moved(state, Stage.READY, tests_passed=None))
             return Result.READY

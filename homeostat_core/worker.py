@@ -1,20 +1,39 @@
 """What the worker does with one queue message: a repo run (continued later in its lane when it
 stops early) or a learning job. functions/worker/handler.py parses the SQS record and calls
-`run_message`; local mode calls it the same way."""
+`run_message`; local mode calls it the same way.
+
+Every message runs against its own invocation's deadline: the forge's retry waits and the model's
+call timeouts are bounded by the time that invocation has left, set when the message starts and
+cleared when it ends, so nothing carries over into the next invocation of a reused container.
+A learning job draws on the same per-installation rate limit as the repo runs: below the floor
+it stops and continues after the reset, in its own lane."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
-from homeostat_core.config import RepoConfig, default_config_path, load_config
-from homeostat_core.jobs import RepoRunJob, parse_message, repo_lane, repo_run_message
+from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
+from homeostat_core.jobs import (
+    LearningJob,
+    RepoRunJob,
+    learning_lane,
+    parse_message,
+    repo_lane,
+    repo_run_message,
+)
 from homeostat_core.learning import JobOutcome, handle_job
 from homeostat_core.observability import logger, run_summary
 from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
+from homeostat_core.ports import Deadline, RateLimitLow
 from homeostat_core.settings import get_settings
 
 # A run stopped by its deadline continues this soon; one stopped by the rate limit, just after the
@@ -35,22 +54,38 @@ def run_message(
 ) -> dict[str, Any]:
     """Run one queue message; returns a JSON-able summary (stored by the worker's idempotency)."""
     job = parse_message(body)
-    if isinstance(job, RepoRunJob):
-        set_time_budget = getattr(ports.forge, "set_time_budget", None)
-        if deadline is not None and set_time_budget is not None:
-            # No GitHub retry wait may run into the deadline's safety margin.
-            set_time_budget(lambda: deadline.remaining_s() - deadline.margin_s)
-        record = run_repo(job.repo, ports, deadline=deadline, run_id=job.run_id, env=env)
-        continued = _continue_if_stopped(job, record, ports, continuations)
-        return {
-            "kind": "repo_run",
-            "repo": record.repo,
-            "runId": record.run_id,
-            "summary": run_summary(record),
-            "deferred": record.deferred_issues,
-            "error": record.error,
-            "continuesAt": continued.isoformat() if continued else None,
-        }
+    deadline = deadline or Deadline.unlimited()
+    with _time_budget(ports, deadline):
+        if isinstance(job, RepoRunJob):
+            record = run_repo(job.repo, ports, deadline=deadline, run_id=job.run_id, env=env)
+            continued = _continue_if_stopped(job, record, ports, continuations)
+            return {
+                "kind": "repo_run",
+                "repo": record.repo,
+                "runId": record.run_id,
+                "summary": run_summary(record),
+                "deferred": record.deferred_issues,
+                "error": record.error,
+                "continuesAt": continued.isoformat() if continued else None,
+            }
+        return _learn(job, body, ports, env, continuations)
+
+
+@contextmanager
+def _time_budget(ports, deadline: Deadline) -> Iterator[None]:
+    """The forge's retry waits and the model's calls fit in this invocation's time, and only in
+    this invocation (a reused container starts the next one without a stale deadline)."""
+    budgeted = [port for port in (ports.forge, ports.llm) if hasattr(port, "set_time_budget")]
+    for port in budgeted:
+        port.set_time_budget(deadline.time_left)
+    try:
+        yield
+    finally:
+        for port in budgeted:
+            port.set_time_budget(Deadline.unlimited().time_left)
+
+
+def _learn(job: LearningJob, body: dict[str, Any], ports, env: str, continuations) -> dict[str, Any]:
     repo = _configured_repo(job.repo)
     if repo is None:
         return {
@@ -58,17 +93,58 @@ def run_message(
             "repo": job.repo,
             "outcome": JobOutcome(Result.IGNORED, why="repo not configured").to_json(),
         }
-    outcome = handle_job(job, ports=ports, repo=repo, env=env)
-    return {"kind": "learning", "repo": job.repo, "outcome": outcome.to_json()}
+    try:
+        outcome = handle_job(job, ports=ports, repo=repo, env=env).to_json()
+    except RateLimitLow as low:
+        at = _continue_learning_later(job, body, low, ports, continuations)
+        if at is None:
+            raise  # no continuations here: the queue delivers the message again
+        outcome = JobOutcome(Result.DEFERRED, why=str(low)[:300]).to_json() | {"continuesAt": at.isoformat()}
+    return {"kind": "learning", "repo": job.repo, "outcome": outcome}
+
+
+def _continue_learning_later(
+    job: LearningJob, body: dict[str, Any], low: RateLimitLow, ports, continuations
+) -> datetime | None:
+    count = body.get("continuation", 0) if isinstance(body.get("continuation"), int) else 0
+    if continuations is None or count >= MAX_CONTINUATIONS:
+        return None
+    now = ports.clock.now()
+    at = max(low.reset_at + AFTER_RESET, now + AFTER_RESET) if low.reset_at else now + CONTINUE_AFTER_DEADLINE
+    digest = hashlib.sha256(json.dumps(job.to_json(), sort_keys=True).encode()).hexdigest()[:24]
+    continuations.continue_later(
+        {**body, "continuation": count + 1},
+        group_id=learning_lane(job),
+        at=at,
+        name=f"learn-{digest}-{count + 1}",
+    )
+    logger.info(
+        "Learning job continues after the rate-limit reset", extra={"repo": job.repo, "at": at.isoformat()}
+    )
+    return at
 
 
 def _configured_repo(slug: str) -> RepoConfig | None:
     """The repository's config from the bundled repos.yml: learning acts only on configured repos."""
-    config = load_config(get_settings().repos_file or default_config_path())
-    for repo in config.repositories:
+    for repo in _bundled_config(get_settings().repos_file or str(default_config_path())).repositories:
         if repo.slug.lower() == slug.lower():
             return repo
     return None
+
+
+def _bundled_config(path: str) -> HomeostatConfig:
+    """repos.yml, parsed once per container (again only when the file changed): at 10,000
+    repositories parsing it takes seconds, too long for every webhook's learning job."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return load_config(path)  # names the file and why it cannot be read
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=2)
+def _parsed(path: str, mtime_ns: int, size: int) -> HomeostatConfig:
+    return load_config(path)
 
 
 def _rate_limit_reset(forge, repo: RepoConfig) -> datetime | None:

@@ -35,7 +35,6 @@ idempotency_config = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=get_settings().idempotency_expiry_s,
 )
-_context: dict = {}
 
 
 @cache
@@ -44,32 +43,36 @@ def _idempotent_runner():
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_session=aws_session())
 
     @idempotent_function(data_keyword_argument="message", config=idempotency_config, persistence_store=store)
-    def run_once(message: dict) -> dict:
+    def run_once(message: dict, deadline: Deadline) -> dict:
         settings = get_settings()
-        context = _context.get("lambda")
-        remaining = (
-            (lambda: context.get_remaining_time_in_millis() / 1000) if context else (lambda: float("inf"))
-        )
         return run_message(
             json.loads(message["body"]),
             ports=build_ports(settings),
             env=settings.env,
-            deadline=Deadline(remaining_s=remaining, margin_s=settings.safety_margin_s),
+            deadline=deadline,
             continuations=continuations(settings),
         )
 
     return run_once
 
 
+def invocation_deadline(context: LambdaContext | None) -> Deadline:
+    """This invocation's deadline, from its own context (never an earlier invocation's)."""
+    margin = get_settings().safety_margin_s
+    if context is None:
+        return Deadline(remaining_s=lambda: float("inf"), margin_s=margin)
+    return Deadline(remaining_s=lambda: context.get_remaining_time_in_millis() / 1000, margin_s=margin)
+
+
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> dict:
-    return _idempotent_runner()(message=record.raw_event)
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> dict:
+    # The batch processor passes this invocation's context to a handler that names it.
+    return _idempotent_runner()(message=record.raw_event, deadline=invocation_deadline(lambda_context))
 
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
-    _context["lambda"] = context
     idempotency_config.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

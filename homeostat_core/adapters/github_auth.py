@@ -205,21 +205,35 @@ class ForgeRouter:
             app = parse_app_secret(self._read_app(), self._app_source)
         except CredentialError as exc:
             return f"{repo.slug}: {exc}"
-        return diagnose_app_access(app, repo, self._base_url, refusal)
+        return diagnose_app_access(app, repo, app_transport(app, self._base_url, self._options), refusal)
 
 
-def diagnose_app_access(app: AppCredentials, repo: RepoConfig, base_url: str, refusal: str = "") -> str:
-    """Ask GitHub, as the App (JWT), about the installation and the repository; '' when all is well
-    and nothing was refused. Used by the router after a refusal and by `homeostat doctor`."""
-    from github import Auth, GithubException, GithubIntegration
-    from requests.exceptions import RequestException
+def app_transport(app: AppCredentials, base_url: str, options: dict[str, Any] | None = None):
+    """Requests signed with the App's JWT, through the same transport as every other GitHub
+    request (API version pin, retries, rate-limit budget, request count)."""
+    # Imported here: PyGithub loads with the first GitHub call, not with the composition root.
+    from github import Auth
+
+    from homeostat_core.adapters.github_transport import Transport  # imports PyGithub: as above
+
+    wanted = ("retry", "per_page", "timeout", "seconds_between_requests", "seconds_between_writes")
+    kwargs = {k: v for k, v in (options or {}).items() if k in wanted}
+    return Transport.create(
+        Auth.AppAuth(app.app_id, app.private_key), base_url, credential="the App (JWT)", **kwargs
+    )
+
+
+def diagnose_app_access(app: AppCredentials, repo: RepoConfig, jwt, refusal: str = "") -> str:
+    """Ask GitHub, as the App (JWT, through `app_transport`), about the installation and the
+    repository; '' when all is well and nothing was refused. Used by the router after a refusal
+    and by `homeostat doctor`."""
+    # Imported here for the same reason as in app_transport.
+    from homeostat_core.adapters.github_transport import GitHubError
 
     where = f"{repo.slug} (installation_id {repo.installation_id})"
-    integration = GithubIntegration(auth=Auth.AppAuth(app.app_id, app.private_key), base_url=base_url)
     try:
-        installation = integration.get_app_installation(repo.installation_id)
-        installation.id  # noqa: B018  (the lazy object's first request)
-    except GithubException as exc:
+        jwt.get("read the App's installation", f"/app/installations/{repo.installation_id}")
+    except GitHubError as exc:
         if exc.status == 401:
             return (
                 f"{where}: GitHub refuses the App's key (revoked, or not the key of app_id {app.app_id}): "
@@ -231,24 +245,24 @@ def diagnose_app_access(app: AppCredentials, repo: RepoConfig, base_url: str, re
                 f"{repo.owner} and copy the id from the installation's settings URL into repos.yml"
             )
         return f"{where}: GitHub answered HTTP {exc.status} about the installation"
-    except RequestException as exc:
-        return f"{where}: GitHub unreachable ({type(exc).__name__})"
+    except ForgeError as exc:  # unreachable, or the App's own rate limit
+        return f"{where}: not checked: {exc}"
     try:
-        on_repo = integration.get_repo_installation(repo.owner, repo.name)
-        if on_repo.id != repo.installation_id:
+        on_repo = jwt.get("read the repository's installation", f"/repos/{repo.slug}/installation")
+        if on_repo["id"] != repo.installation_id:
             return (
-                f"{where}: the repository belongs to installation {on_repo.id}, not {repo.installation_id}: "
-                "fix installation_id in repos.yml"
+                f"{where}: the repository belongs to installation {on_repo['id']}, not "
+                f"{repo.installation_id}: fix installation_id in repos.yml"
             )
-    except GithubException as exc:
+    except GitHubError as exc:
         if exc.status == 404:
             return (
                 f"{where}: the App cannot see this repository: add it to the installation's repositories "
                 f"(GitHub → {repo.owner} → Settings → GitHub Apps → Configure) or fix the slug"
             )
         return f"{where}: GitHub answered HTTP {exc.status} about the repository's installation"
-    except RequestException as exc:
-        return f"{where}: GitHub unreachable ({type(exc).__name__})"
+    except ForgeError as exc:
+        return f"{where}: not checked: {exc}"
     return f"{where}: {refusal}" if refusal else ""
 
 
@@ -262,8 +276,9 @@ def check_app_repositories(settings, repos) -> list[tuple[bool, str]]:
     except Exception as exc:  # Secrets Manager unreachable, no AWS credentials
         return [(False, f"GitHub App: cannot read {source}: {type(exc).__name__}")]
     results = [(True, f"GitHub App {app.app_id} (from {source}) for {len(repos)} repositories")]
+    jwt = app_transport(app, settings.github_api_url)  # one transport: one budget, one pin
     for repo in repos:
-        problem = diagnose_app_access(app, repo, settings.github_api_url)
+        problem = diagnose_app_access(app, repo, jwt)
         results.append(
             (not problem, problem or f"{repo.slug}: installation {repo.installation_id} can see it")
         )

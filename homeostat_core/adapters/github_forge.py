@@ -7,43 +7,48 @@
 - Trust: a PR is Homeostat's own only when its author is `whoami()` (GET /user, once) and its
   head repository is the base repository; no other PR is ever returned as ours or written to.
   Homeostat's branch moves only from the commit it last pushed (`expected_head`).
-- Retries with backoff on 5xx, 429 and rate-limit 403s (PyGithub's GithubRetry honours
-  Retry-After and x-ratelimit-reset), but never waits past `max_rate_limit_wait` nor past the
-  time the caller has left (`set_time_budget`): such a wait raises RateLimitLow instead.
-- Rate-limit budget: every response's X-RateLimit-Remaining/Limit/Reset is read (PyGithub keeps
-  them on the requester); below the floor (default 10% of the limit) calls raise RateLimitLow
-  with the reset time, so a run stops cleanly and continues after the reset.
+- Every request travels through `github_transport.Transport`: GitHub's refusals classified one
+  way (primary and secondary rate limits, transient 5xx), retries bounded by the time the caller
+  has left (`set_time_budget`), a budget per rate-limit resource (REST and GraphQL apart), the
+  pinned API version, and conditional reads (an unchanged answer is a free 304).
+- The CI verdict is GitHub's (`homeostat_core.ci_verdict`): required checks of the base branch
+  (branch protection, rulesets) decide alone when there are any.
 - Content-creating requests are paced under GitHub's secondary limit of 80 per minute.
-- The REST API version and media type are pinned (X-GitHub-Api-Version, Accept).
-- Issue listing is a conditional request (If-None-Match); an idle repo answers 304, which
-  GitHub does not count against the rate limit.
-- `api_calls` counts real HTTP requests, retries included.
+- `api_calls` counts real HTTP requests, retries and 304s included.
 The token never appears in a log line or an error message raised from here.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-import github
-from github import (
-    Auth,
-    Consts,
-    Github,
-    GithubException,
-    GithubIntegration,
-    GithubRetry,
-    RateLimitExceededException,
-)
+from github import Auth, Consts, GithubException
 from requests.exceptions import RequestException
-from urllib3 import Retry
 
+from homeostat_core.adapters.github_checks import branch_for_cache, read_check_results, read_required_checks
+from homeostat_core.adapters.github_limits import DEFAULT_RATE_LIMIT_FLOOR, GitHubRetry, default_retry
+from homeostat_core.adapters.github_shapes import (
+    commit_logins,
+    content_for_cache,
+    issue_for_cache,
+    issue_from_cache,
+    pull_for_cache,
+    pull_from_json,
+)
+from homeostat_core.adapters.github_transport import (
+    ACCEPT,
+    API_VERSION,
+    RULES_REFUSAL,
+    Transport,
+    forge_error,
+    message_of,
+)
+from homeostat_core.ci_verdict import RequiredCheck
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
 from homeostat_core.ports import (
@@ -51,11 +56,9 @@ from homeostat_core.ports import (
     ForeignCommits,
     ForgeError,
     NotOwnPullRequest,
-    RateLimitLow,
     TreeEntry,
     TreeListing,
     branch_candidates,
-    check_verdict,
     ensure_changes_allowed,
     fit_body,
     is_branch_for,
@@ -63,126 +66,15 @@ from homeostat_core.ports import (
 )
 from homeostat_core.report.markers import pr_marker
 
+__all__ = ["ACCEPT", "API_VERSION", "CONTENT_WRITES_PER_MINUTE", "GitHubForge", "default_retry"]
+
 DEFAULT_BASE_URL = "https://api.github.com"
-FAILING_CONCLUSIONS = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure"})
-FAILING_STATUSES = frozenset({"failure", "error"})
-RULES_REFUSAL = "Repository rule violations found"
 MARK_READY = "markPullRequestReadyForReview"
-MAX_ANNOTATIONS = 5
-RETRY_STATUSES = (429, *range(500, 600))  # GithubRetry adds 403 (rate limits) itself
-RETRY_METHODS = frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
-API_VERSION = "2022-11-28"
-ACCEPT = "application/vnd.github+json"
-# A rate-limit reset further away than this is not waited for: the run defers (RateLimitLow).
-DEFAULT_MAX_RATE_LIMIT_WAIT = 30.0
-# Stop when fewer than this share of the credential's hourly limit is left.
-DEFAULT_RATE_LIMIT_FLOOR = 0.10
 # GitHub's secondary limit: at most 80 content-creating requests per minute (per credential).
 CONTENT_WRITES_PER_MINUTE = 80
 SECONDS_BETWEEN_WRITES = max(Consts.DEFAULT_SECONDS_BETWEEN_WRITES, 60 / CONTENT_WRITES_PER_MINUTE)
-
-
-def default_retry(
-    *,
-    total: int = 5,
-    backoff_factor: float = 1.0,
-    backoff_max: float = 60.0,
-    secondary_rate_wait: float = 60.0,
-    retry_after_max: float = 120.0,
-    max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
-) -> GithubRetry:
-    """GithubRetry for 5xx, 429 and rate-limit 403s; tests shrink the waits to milliseconds.
-
-    `max_rate_limit_wait`: a primary or secondary rate limit that needs a longer wait raises at
-    once (PyGithub would otherwise sleep until the reset, up to an hour, inside a 900 s Lambda)."""
-    return GithubRetry(
-        total=total,
-        backoff_factor=backoff_factor,
-        backoff_max=backoff_max,
-        secondary_rate_wait=secondary_rate_wait,
-        retry_after_max=retry_after_max,
-        max_rate_limit_wait=max_rate_limit_wait,
-        status_forcelist=list(RETRY_STATUSES),
-        allowed_methods=RETRY_METHODS,
-    )
-
-
-class _RequestCounter:
-    def __init__(self) -> None:
-        self.count = 0
-        # Seconds the caller has left (the Lambda's remaining time minus its margin).
-        self.time_left: Callable[[], float] = lambda: float("inf")
-
-
-class _CountingRetry(GithubRetry):
-    """A GithubRetry that counts every HTTP response and connection error it is consulted on.
-
-    urllib3 asks the retry policy about each response (`is_retry`) and each failed connection
-    (`increment` with an error), retries included, so the count is the number of real requests.
-    """
-
-    counter: _RequestCounter
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        self.counter.count += 1
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[override]
-        if response is None and error is not None:
-            self.counter.count += 1
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-    def new(self, **kw: Any) -> _CountingRetry:
-        retry = super().new(**kw)
-        retry.counter = self.counter
-        return retry
-
-    def sleep(self, response=None) -> None:  # type: ignore[override]
-        # Never sleep past the time the caller has left: give the run back instead.
-        retry_after = self.get_retry_after(response) if response is not None else None
-        wait = retry_after if retry_after is not None else self.get_backoff_time()
-        left = self.counter.time_left()
-        if wait > left:
-            raise RateLimitLow(
-                f"GitHub asks to wait {wait:.0f}s before retrying; only {max(left, 0):.0f}s left in this run",
-                reset_at=datetime.fromtimestamp(datetime.now(UTC).timestamp() + wait, UTC),
-            )
-        super().sleep(response)
-
-
-def _counting(retry: Retry, counter: _RequestCounter) -> _CountingRetry:
-    params = {
-        name: getattr(retry, name)
-        for name in (
-            "total",
-            "connect",
-            "read",
-            "redirect",
-            "status",
-            "other",
-            "allowed_methods",
-            "status_forcelist",
-            "backoff_factor",
-            "backoff_max",
-            "retry_after_max",
-            "raise_on_redirect",
-            "raise_on_status",
-            "history",
-            "respect_retry_after_header",
-            "remove_headers_on_redirect",
-            "backoff_jitter",
-        )
-        if hasattr(retry, name)
-    }
-    # GithubRetry.__init__ appends 403 to status_forcelist; do not add it twice.
-    params["status_forcelist"] = [s for s in (params.get("status_forcelist") or RETRY_STATUSES) if s != 403]
-    counting = _CountingRetry(
-        secondary_rate_wait=getattr(retry, "secondary_rate_wait", 60.0),
-        max_rate_limit_wait=getattr(retry, "max_rate_limit_wait", None),
-        **params,
-    )
-    counting.counter = counter
-    return counting
+# What the base branch requires is read once per run (or again after this long: learning jobs).
+REQUIRED_CHECKS_FOR = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +99,7 @@ class GitHubForge:
         auth: Auth.Auth,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        retry: Retry | None = None,
+        retry: GitHubRetry | None = None,
         per_page: int = 100,
         timeout: int = 15,
         seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
@@ -219,43 +111,38 @@ class GitHubForge:
     ):
         """
         `seconds_between_*`: PyGithub's pacing, which GitHub asks of integrations to avoid
-        secondary rate limits (tests pass None). `etag_cache`: a dict the caller may keep across invocations (JSON-serializable values) so
-        an idle repo costs one 304. `separate_blobs`: POST each file to git/blobs before the tree
-        (one extra call per file); by default contents go inline in the tree request, which
-        makes GitHub create the same blobs. `rate_limit_floor`: the share of the rate limit below
-        which calls raise RateLimitLow. `credential`: what pays for the calls, for messages
-        (`installation 123`, `token`).
+        secondary rate limits (tests pass None). `etag_cache`: a dict the caller may keep across
+        invocations (JSON values) so unchanged reads cost a free 304. `separate_blobs`: POST each
+        file to git/blobs before the tree (one extra call per file); by default contents go inline
+        in the tree request, which makes GitHub create the same blobs. `rate_limit_floor`: the
+        share of a rate limit below which calls raise RateLimitLow. `credential`: what pays for
+        the calls, for messages (`installation 123`, `token`).
         """
-        self._counter = _RequestCounter()
-        self._base_url = base_url
-        self._rate_limit_floor = rate_limit_floor
-        self._credential = credential
-        self._gh = Github(
-            base_url=base_url,
-            auth=pin_media_type(auth),
-            api_version=API_VERSION,
-            retry=_counting(retry or default_retry(), self._counter),
+        self._t = Transport.create(
+            auth,
+            base_url,
+            retry=retry,
             per_page=per_page,
             timeout=timeout,
             seconds_between_requests=seconds_between_requests,
             seconds_between_writes=seconds_between_writes,
-            lazy=True,
+            rate_limit_floor=rate_limit_floor,
+            credential=credential,
+            cache=etag_cache,
         )
-        self._requester = self._gh.requester
-        # The budget is checked before every request PyGithub makes for this forge (its objects
-        # share this requester), so no call path can spend below the floor.
-        for method in ("requestJsonAndCheck", "requestJson", "requestBlobAndCheck"):
-            setattr(self._requester, method, self._budgeted(getattr(self._requester, method)))
-        self._etag_cache: MutableMapping[str, Any] = etag_cache if etag_cache is not None else {}
+        self._gh = self._t.github
+        self._requester = self._t.requester
         self._separate_blobs = separate_blobs
         self._per_page = per_page
         self._comment_counts: dict[tuple[str, int], int] = {}
         # Per-run caches, reset by list_trigger_issues (the start of a repo run): the repo's open
-        # PRs, anyone's, by number (one listing instead of one lookup per fingerprint) and the base
-        # branch head (our own PRs never move it). Repo runs are serialized, and a PR opened
-        # meanwhile by a racing run is adopted on the 422 "already exists" answer.
+        # PRs, anyone's, by number (one listing instead of one lookup per fingerprint), the base
+        # branch head (our own PRs never move it) and what the base branch requires of CI. Repo
+        # runs are serialized, and a PR opened meanwhile by a racing run is adopted on the 422
+        # "already exists" answer.
         self._open_prs: dict[str, dict[int, PullRequest]] = {}
         self._bases: dict[str, _Base] = {}
+        self._required: dict[str, tuple[datetime, tuple[RequiredCheck, ...]]] = {}
         self._pr_labels: dict[tuple[str, int], set[str]] = {}
 
     @classmethod
@@ -284,7 +171,7 @@ class GitHubForge:
 
     @property
     def api_calls(self) -> int:
-        return self._counter.count
+        return self._t.meter.requests
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -294,49 +181,26 @@ class GitHubForge:
         call /user). One credential per forge, so `repo` does not change the answer."""
         if self._login is None:
             if self._app_auth is not None:
-                app = self._call(
-                    "who am I", GithubIntegration(auth=self._app_auth, base_url=self._base_url).get_app
-                )
-                self._login = f"{app.slug}[bot]"
+                app = self._t.as_app(self._app_auth).request("who am I", "GET", "/app")
+                self._login = f"{app['slug']}[bot]"
             else:
-                self._login = self._request("who am I", "GET", "/user")["login"]
+                self._login = self._t.request("who am I", "GET", "/user")["login"]
         return self._login
 
-    # --- rate-limit budget -------------------------------------------------------------------
+    # --- time and rate-limit budget ----------------------------------------------------------
 
     def set_time_budget(self, time_left: Callable[[], float]) -> None:
-        """Seconds the current run has left; no retry wait runs past it."""
-        self._counter.time_left = time_left
+        """Seconds the current invocation has left for waiting; no retry wait runs past it."""
+        self._t.meter.time_left = time_left
 
-    def rate_limit(self) -> tuple[int, int, datetime] | None:
-        """(remaining, limit, reset) from the last response's headers; None before any response."""
-        remaining, limit = self._requester.rate_limiting
-        if limit <= 0:
-            return None
-        return remaining, limit, datetime.fromtimestamp(self._requester.rate_limiting_resettime, UTC)
+    def rate_limit(self, resource: str = "core") -> tuple[int, int, datetime] | None:
+        """(remaining, limit, reset) of a resource from the last response's headers; None before."""
+        budget = self._t.budgets.by_resource.get(resource)
+        return None if budget is None else (budget.remaining, budget.limit, budget.reset_at)
 
     def rate_limit_low(self) -> datetime | None:
-        """The reset time when the budget is below the floor, else None."""
-        known = self.rate_limit()
-        if known is None:
-            return None
-        remaining, limit, reset = known
-        return reset if remaining < limit * self._rate_limit_floor else None
-
-    def _budgeted(self, request: Callable[..., Any]) -> Callable[..., Any]:
-        def budgeted(verb: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            reset = self.rate_limit_low()
-            if reset is not None:
-                remaining, limit, _ = self.rate_limit()  # type: ignore[misc]
-                raise RateLimitLow(
-                    f"{verb} {url.split('?')[0]}: GitHub rate limit of {self._credential} is low "
-                    f"({remaining} of {limit} left, floor {self._rate_limit_floor:.0%}); "
-                    f"continuing after the reset at {reset:%H:%M:%S} UTC",
-                    reset_at=reset,
-                )
-            return request(verb, url, *args, **kwargs)
-
-        return budgeted
+        """The reset time when any resource's budget is below the floor, else None."""
+        return self._t.budgets.low()
 
     # --- issues ------------------------------------------------------------------------------
 
@@ -344,10 +208,10 @@ class GitHubForge:
         params: dict[str, Any] = {"state": "open", "labels": repo.trigger_label, "per_page": self._per_page}
         if since is not None:
             params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        key = f"issues:{repo.slug}:{repo.trigger_label}:{params.get('since', '')}"
         self._open_prs.pop(repo.slug, None)
         self._bases.pop(repo.slug, None)
-        raw_issues = self._conditional_list(f"/repos/{repo.slug}/issues", params, key)
+        self._required.pop(repo.slug, None)
+        raw_issues = self._t.pages("list issues", f"/repos/{repo.slug}/issues", params, item=issue_for_cache)
         allowed = {a.lower() for a in repo.allowed_authors}
         opt_out = repo.opt_out_label.lower()
         issues = []
@@ -357,52 +221,36 @@ class GitHubForge:
                 continue
             if allowed and raw["author"].lower() not in allowed:
                 continue
-            issues.append(_issue_from_cache(raw))
+            issues.append(issue_from_cache(raw))
         return issues
 
     def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
-        data = self._get_or_none("read issue", f"/repos/{repo.slug}/issues/{number}")
-        return _issue_from_cache(_issue_for_cache(data)) if data is not None else None
+        data = self._t.get_or_none("read issue", f"/repos/{repo.slug}/issues/{number}", item=issue_for_cache)
+        return issue_from_cache(data) if data is not None else None
 
     def close_issue(self, repo: RepoConfig, number: int) -> None:
         url = f"/repos/{repo.slug}/issues/{number}"
-        self._request("close issue", "PATCH", url, {"state": "closed", "state_reason": "completed"})
-
-    def _conditional_list(self, url: str, params: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        cached = self._etag_cache.get(key)
-        headers = {"If-None-Match": cached["etag"]} if cached else None
-        status, response_headers, body = self._call(
-            "list issues", self._requester.requestJson, "GET", url, parameters=params, headers=headers
-        )
-        if status == 304 and cached:
-            return cached["issues"]
-        pages = [_json_list(status, body)]
-        next_url = _next_link(response_headers.get("link"))
-        while next_url:
-            status, page_headers, page_body = self._call(
-                "list issues", self._requester.requestJson, "GET", next_url
-            )
-            pages.append(_json_list(status, page_body))
-            next_url = _next_link(page_headers.get("link"))
-        issues = [_issue_for_cache(item) for page in pages for item in page]
-        etag = response_headers.get("etag")
-        if etag and len(pages) == 1:  # a 304 on page one says nothing about later pages
-            self._etag_cache[key] = {"etag": etag, "issues": issues}
-        else:
-            self._etag_cache.pop(key, None)
-        return issues
+        self._t.request("close issue", "PATCH", url, {"state": "closed", "state_reason": "completed"})
 
     def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
         body = fit_body(body, marker)
-        issue = self._repo(repo).get_issue(issue_number)
+        url = f"/repos/{repo.slug}/issues"
         known = self._comment_counts.get((repo.slug, issue_number))
         if known != 0:  # 0 comments at listing time: nothing to look through
-            for comment in self._call("list comments", lambda: list(issue.get_comments())):
-                if marker in (comment.body or ""):
-                    if comment.body != body:
-                        self._call("edit comment", comment.edit, body)
+            comments = self._t.pages(
+                "list comments",
+                f"{url}/{issue_number}/comments",
+                {"per_page": self._per_page},
+                item=lambda c: {"id": c["id"], "body": c.get("body") or ""},
+            )
+            for comment in comments:
+                if marker in comment["body"]:
+                    if comment["body"] != body:
+                        self._t.request(
+                            "edit comment", "PATCH", f"{url}/comments/{comment['id']}", {"body": body}
+                        )
                     return
-        self._call("create comment", issue.create_comment, body)
+        self._t.request("create comment", "POST", f"{url}/{issue_number}/comments", {"body": body})
         self._comment_counts[(repo.slug, issue_number)] = (known or 0) + 1
 
     def comment_on_pr(self, repo: RepoConfig, number: int, body: str, marker: str) -> None:
@@ -413,27 +261,19 @@ class GitHubForge:
         if not labels:
             return
         url = f"/repos/{repo.slug}/issues/{issue_number}/labels"
-        self._call(
-            "add labels", self._requester.requestJsonAndCheck, "POST", url, input={"labels": list(labels)}
-        )
+        self._t.request("add labels", "POST", url, {"labels": list(labels)})
 
     # --- files -------------------------------------------------------------------------------
 
     def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
-        try:
-            content = self._repo(repo).get_contents(path, ref=ref or repo.branch)
-        except GithubException as exc:
-            if exc.status == 404:
-                return None
-            raise _forge_error("read file", exc) from None
-        except RequestException as exc:
-            raise ForgeError(f"read file: {type(exc).__name__}") from None
-        if isinstance(content, list) or content.type != "file":
+        url = f"/repos/{repo.slug}/contents/{quote(path)}"
+        content = self._t.get_or_none("read file", url, {"ref": ref or repo.branch}, item=content_for_cache)
+        if content is None or content.get("type") != "file":  # missing, or a folder
             return None
-        if content.encoding == "none":  # files over 1 MB come without content
-            blob = self._call("read blob", self._repo(repo).get_git_blob, content.sha)
-            return base64.b64decode(blob.content).decode("utf-8", errors="replace")
-        return content.decoded_content.decode("utf-8", errors="replace")
+        if content["encoding"] == "none":  # files over 1 MB come without content
+            blob = self._t.get("read blob", f"/repos/{repo.slug}/git/blobs/{content['sha']}")
+            return base64.b64decode(blob["content"]).decode("utf-8", errors="replace")
+        return base64.b64decode(content["content"]).decode("utf-8", errors="replace")
 
     def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
         """One Git Trees call: recursive from the base branch (by name: no branch read first),
@@ -463,19 +303,22 @@ class GitHubForge:
         return [pr for pr in self._open_pr_index(repo).values() if own_pull_request(pr, repo.slug, me)]
 
     def get_pr(self, repo: RepoConfig, number: int) -> PullRequest | None:
-        data = self._get_or_none("read PR", f"/repos/{repo.slug}/pulls/{number}")
-        return _pull_from_json(data) if data is not None else None
+        data = self._t.get_or_none("read PR", f"/repos/{repo.slug}/pulls/{number}", item=pull_for_cache)
+        return pull_from_json(data) if data is not None else None
 
     def _open_pr_index(self, repo: RepoConfig) -> dict[int, PullRequest]:
         """Every open PR of the repo (anyone's, forks included), listed once per run."""
         index = self._open_prs.get(repo.slug)
         if index is None:
-            pulls = self._get_pages(
-                "list PRs", f"/repos/{repo.slug}/pulls", {"state": "open", "per_page": self._per_page}
+            pulls = self._t.pages(
+                "list PRs",
+                f"/repos/{repo.slug}/pulls",
+                {"state": "open", "per_page": self._per_page},
+                item=pull_for_cache,
             )
             index = {}
             for data in pulls:
-                pr = index[data["number"]] = _pull_from_json(data)
+                pr = index[data["number"]] = pull_from_json(data)
                 if pr.branch.startswith(BRANCH_PREFIX):
                     self._pr_labels[(repo.slug, pr.number)] = {lb["name"] for lb in data.get("labels") or []}
             self._open_prs[repo.slug] = index
@@ -501,7 +344,7 @@ class GitHubForge:
             if expected_head is None or head != expected_head:
                 raise ForeignCommits(existing.branch, head, expected_head)
             commit_sha = self._commit(repo, self._base(repo), changes, title)
-            self._request(
+            self._t.request(
                 "update branch",
                 "PATCH",
                 f"/repos/{repo.slug}/git/refs/heads/{existing.branch}",
@@ -540,7 +383,7 @@ class GitHubForge:
                 head = self._branch_head(repo, candidate)
                 if head is None or not (head == expected_head or self._commit_is_own(repo, head)):
                     continue
-            self._request(
+            self._t.request(
                 "update branch",
                 "PATCH",
                 f"/repos/{repo.slug}/git/refs/heads/{candidate}",
@@ -556,31 +399,34 @@ class GitHubForge:
                 "POST", url, input={"ref": f"refs/heads/{branch}", "sha": sha}
             )
         except GithubException as exc:
-            if exc.status == 422 and "already exists" in _message(exc).lower():
+            if exc.status == 422 and "already exists" in message_of(exc).lower():
                 raise _BranchExists(branch) from None
-            raise _forge_error("create branch", exc) from None
+            raise forge_error("create branch", exc) from None
         except RequestException as exc:
             raise ForgeError(f"create branch: {type(exc).__name__}") from None
 
     def _branch_head(self, repo: RepoConfig, branch: str) -> str | None:
-        data = self._get_or_none("read branch", f"/repos/{repo.slug}/git/ref/heads/{branch}")
+        data = self._t.get_or_none("read branch", f"/repos/{repo.slug}/git/ref/heads/{branch}")
         return data["object"]["sha"] if data is not None else None
 
     def _commit_is_own(self, repo: RepoConfig, sha: str) -> bool:
         """Written by Homeostat: GitHub maps both its author and its committer to our login."""
-        data = self._request("read commit", "GET", f"/repos/{repo.slug}/commits/{sha}")
+        data = self._t.get("read commit", f"/repos/{repo.slug}/commits/{sha}", item=commit_logins)
         me = self.whoami().lower()
-        logins = [((data.get(role) or {}).get("login") or "").lower() for role in ("author", "committer")]
-        return logins == [me, me]
+        return [login.lower() for login in data] == [me, me]
 
     def _base(self, repo: RepoConfig) -> _Base:
         base = self._bases.get(repo.slug)
         if base is None:
-            branch = self._call("read base branch", self._repo(repo).get_branch, repo.branch)
-            base = self._bases[repo.slug] = _Base(
-                sha=branch.commit.sha, tree_sha=branch.commit.commit.tree.sha
-            )
+            branch = self._branch(repo)
+            base = self._bases[repo.slug] = _Base(sha=branch["sha"], tree_sha=branch["tree_sha"])
         return base
+
+    def _branch(self, repo: RepoConfig) -> dict[str, Any]:
+        """The base branch: its head commit and tree, and what its protection requires of CI."""
+        return self._t.get(
+            "read base branch", f"/repos/{repo.slug}/branches/{quote(repo.branch)}", item=branch_for_cache
+        )
 
     def _commit(self, repo: RepoConfig, base: _Base, changes: Sequence[FileChange], message: str) -> str:
         url = f"/repos/{repo.slug}/git"
@@ -588,17 +434,17 @@ class GitHubForge:
         for change in changes:
             entry: dict[str, Any] = {"path": change.path, "mode": "100644", "type": "blob"}
             if self._separate_blobs:
-                blob = self._request(
+                blob = self._t.request(
                     "create blob", "POST", f"{url}/blobs", {"content": change.content, "encoding": "utf-8"}
                 )
                 entry["sha"] = blob["sha"]
             else:
                 entry["content"] = change.content
             entries.append(entry)
-        tree = self._request(
+        tree = self._t.request(
             "create tree", "POST", f"{url}/trees", {"base_tree": base.tree_sha, "tree": entries}
         )
-        commit = self._request(
+        commit = self._t.request(
             "create commit",
             "POST",
             f"{url}/commits",
@@ -620,10 +466,10 @@ class GitHubForge:
                 # This repository's plan has no draft PRs: open a normal one (pr.draft says so).
                 _, data = self._requester.requestJsonAndCheck("POST", url, input={**payload, "draft": False})
             self._pr_labels[(repo.slug, data["number"])] = set()
-            return _pull_from_json(data), True
+            return pull_from_json(data), True
         except GithubException as exc:
             if exc.status != 422 or "already exists" not in str(exc.data):
-                raise _forge_error("open PR", exc) from None
+                raise forge_error("open PR", exc) from None
         except RequestException as exc:
             raise ForgeError(f"open PR: {type(exc).__name__}") from None
         # A retried POST (or a racing run) already opened it: adopt that one if it is ours.
@@ -634,10 +480,10 @@ class GitHubForge:
         return self._edit_pr(repo, existing.number, title, body), False
 
     def _edit_pr(self, repo: RepoConfig, number: int, title: str, body: str) -> PullRequest:
-        data = self._request(
+        data = self._t.request(
             "update PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"title": title, "body": body}
         )
-        return _pull_from_json(data)
+        return pull_from_json(data)
 
     def _ensure_pr_labels(self, repo: RepoConfig, number: int) -> None:
         present = self._pr_labels.get((repo.slug, number))
@@ -648,10 +494,10 @@ class GitHubForge:
 
     def _own_pull(self, repo: RepoConfig, number: int, what: str) -> dict[str, Any]:
         """The PR's current JSON, read fresh; NotOwnPullRequest unless it is Homeostat's own."""
-        data = self._get_or_none(what, f"/repos/{repo.slug}/pulls/{number}")
+        data = self._t.get_or_none(what, f"/repos/{repo.slug}/pulls/{number}", item=pull_for_cache)
         if data is None:
             raise ForgeError(f"{what}: no PR #{number} in {repo.slug}")
-        if not own_pull_request(_pull_from_json(data), repo.slug, self.whoami()):
+        if not own_pull_request(pull_from_json(data), repo.slug, self.whoami()):
             raise NotOwnPullRequest(f"{what}: #{number} is not a Homeostat PR; not touching it")
         return data
 
@@ -660,12 +506,8 @@ class GitHubForge:
         if not data.get("draft"):
             return
         # REST cannot take a PR out of draft; GraphQL's mutation is the only way.
-        self._call(
-            "mark ready",
-            self._requester.graphql_named_mutation,
-            MARK_READY,
-            {"pullRequestId": data["node_id"]},
-            "pullRequest { isDraft }",
+        self._t.graphql(
+            "mark ready", MARK_READY, {"pullRequestId": data["node_id"]}, "pullRequest { isDraft }"
         )
         cached = self._open_prs.get(repo.slug, {}).get(number)
         if cached is not None:
@@ -678,7 +520,7 @@ class GitHubForge:
         teams = [r.split("/", 1)[1] for r in reviewers if "/" in r]
         if not users and not teams:
             return
-        self._request(
+        self._t.request(
             "request reviewers",
             "POST",
             f"/repos/{repo.slug}/pulls/{number}/requested_reviewers",
@@ -688,7 +530,7 @@ class GitHubForge:
     def close_pr(self, repo: RepoConfig, number: int) -> None:
         data = self._own_pull(repo, number, "close PR")
         if data["state"] == "open":
-            self._request("close PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"state": "closed"})
+            self._t.request("close PR", "PATCH", f"/repos/{repo.slug}/pulls/{number}", {"state": "closed"})
         self._open_prs.get(repo.slug, {}).pop(number, None)
 
     def delete_branch(self, repo: RepoConfig, branch: str) -> None:
@@ -698,239 +540,28 @@ class GitHubForge:
             self._requester.requestJsonAndCheck("DELETE", f"/repos/{repo.slug}/git/refs/heads/{branch}")
         except GithubException as exc:
             gone = exc.status == 404 or (
-                exc.status == 422 and RULES_REFUSAL.lower() not in _message(exc).lower()
+                exc.status == 422 and RULES_REFUSAL.lower() not in message_of(exc).lower()
             )
             if not gone:  # 404 / 422 "Reference does not exist": already deleted
-                raise _forge_error("delete branch", exc) from None
+                raise forge_error("delete branch", exc) from None
         except RequestException as exc:
             raise ForgeError(f"delete branch: {type(exc).__name__}") from None
 
     # --- checks ------------------------------------------------------------------------------
 
     def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
+        """GitHub's verdict on `head_sha` (`github_checks`): decided by the base branch's required
+        checks when it has any."""
         if not head_sha:
             raise ForgeError("read checks: no head SHA given")
-        commit = f"/repos/{repo.slug}/commits/{head_sha}"
-        params = {"per_page": self._per_page}
-        runs = self._get_pages("read check runs", f"{commit}/check-runs", params, key="check_runs")
-        statuses = self._get_pages("read statuses", f"{commit}/status", params, key="statuses")
-        return summarize_checks(statuses, runs, annotations=lambda run: self._annotations(repo, run))
+        return read_check_results(self._t, repo, head_sha, self._required_checks(repo), self._per_page)
 
-    def _annotations(self, repo: RepoConfig, run: dict[str, Any]) -> list[str]:
-        """Titles of a failed run's first annotations (for runs with no output summary)."""
-        url = f"/repos/{repo.slug}/check-runs/{run['id']}/annotations"
-        _, data = self._call(
-            "read annotations", self._requester.requestJsonAndCheck, "GET", url, parameters={"per_page": 5}
-        )
-        return [
-            (a.get("title") or (a.get("message") or "").split("\n", 1)[0] or a.get("path") or "").strip()
-            for a in (data or [])[:MAX_ANNOTATIONS]
-        ]
-
-    # --- paging and reads ----------------------------------------------------------------------
-
-    def _get_pages(
-        self, what: str, url: str, params: dict[str, Any] | None = None, *, key: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Every item of a paged listing, following GitHub's `Link: <…>; rel="next"` headers."""
-        items: list[dict[str, Any]] = []
-        next_url: str | None = url
-        first = True
-        while next_url:
-            headers, data = self._call(
-                what,
-                self._requester.requestJsonAndCheck,
-                "GET",
-                next_url,
-                parameters=params if first else None,
-            )
-            first = False
-            page = (data or {}).get(key) if key else data
-            items.extend(page or [])
-            next_url = _next_link(_header(headers, "link"))
-        return items
-
-    def _get_or_none(self, what: str, url: str) -> dict[str, Any] | None:
-        try:
-            _, data = self._requester.requestJsonAndCheck("GET", url)
-            return data
-        except GithubException as exc:
-            if exc.status in (404, 410):
-                return None
-            raise _forge_error(what, exc) from None
-        except RequestException as exc:
-            raise ForgeError(f"{what}: {type(exc).__name__}") from None
-
-    # --- plumbing ----------------------------------------------------------------------------
-
-    def _repo(self, repo: RepoConfig) -> github.Repository.Repository:
-        return self._gh.get_repo(repo.slug)  # lazy: no request until an endpoint is called
-
-    def _request(
-        self, what: str, verb: str, url: str, payload: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        _, data = self._call(what, self._requester.requestJsonAndCheck, verb, url, input=payload)
-        return data
-
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except RateLimitExceededException as exc:  # the limit is spent and its reset too far off
-            reset = _response_header(exc.headers, "x-ratelimit-reset")
-            raise RateLimitLow(
-                f"{what}: GitHub rate limit of {self._credential} exceeded; continuing after the reset",
-                reset_at=datetime.fromtimestamp(int(reset), UTC) if reset and reset.isdigit() else None,
-            ) from None
-        except GithubException as exc:
-            raise _forge_error(what, exc) from None
-        except RequestException as exc:  # retries exhausted, connection refused, timeouts
-            raise ForgeError(f"{what}: {type(exc).__name__}") from None
-
-
-def summarize_checks(
-    statuses: Sequence[dict[str, Any]],
-    check_runs: Sequence[dict[str, Any]],
-    annotations: Callable[[dict[str, Any]], list[str]] | None = None,
-) -> CheckResult:
-    """Every commit status and every check run of one commit → one verdict (`check_verdict`).
-
-    A failed run is described by its output summary; without one (GitHub sends null), by its
-    name, conclusion and the titles of its annotations (`annotations(run) -> list[str]`).
-    """
-    failing = [
-        f"{s['context']}: {s.get('description') or s['state']}"
-        for s in statuses
-        if s["state"] in FAILING_STATUSES
-    ]
-    for run in check_runs:
-        if run.get("status") != "completed" or run.get("conclusion") not in FAILING_CONCLUSIONS:
-            continue
-        output = run.get("output") or {}
-        summary = (output.get("summary") or "").strip()
-        if not summary:
-            count = output.get("annotations_count") or 0
-            summary = f"{run['conclusion']}, {count} annotation{'' if count == 1 else 's'}"
-            titles = [t for t in (annotations(run) if annotations and count else []) if t]
-            if titles:
-                summary += ": " + "; ".join(titles)
-        failing.append(f"{run['name']}: {summary}")
-    pending = [s["context"] for s in statuses if s["state"] == "pending"]
-    pending += [r["name"] for r in check_runs if r.get("status") != "completed"]
-    return check_verdict(failing, pending, len(statuses) + len(check_runs))
-
-
-def _message(exc: GithubException) -> str:
-    return (exc.data.get("message") if isinstance(exc.data, dict) else None) or ""
-
-
-def _header(headers: dict[str, Any] | None, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def _response_header(headers: Any, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return None
-
-
-def pin_media_type(auth: Auth.Auth) -> Auth.Auth:
-    """Every request asks for GitHub's JSON media type (and, through Github(api_version=...), the
-    pinned REST API version). PyGithub adds headers only through the auth object, so this wraps
-    its `authentication` hook. An explicit Accept (e.g. raw contents) is kept; a retired preview
-    media type (PyGithub still sends `machine-man-preview` when minting tokens) is replaced."""
-    original = auth.authentication
-
-    def authentication(headers: dict) -> None:
-        original(headers)
-        if headers.get("Accept", "").endswith("-preview+json") or "Accept" not in headers:
-            headers["Accept"] = ACCEPT
-
-    auth.authentication = authentication  # type: ignore[method-assign]
-    if isinstance(auth, Auth.AppInstallationAuth):
-        pin_media_type(auth._app_auth)  # the token-minting calls too
-    return auth
-
-
-def _forge_error(what: str, exc: GithubException) -> ForgeError:
-    message = _message(exc)
-    if exc.status == 422 and RULES_REFUSAL.lower() in message.lower():
-        # A ruleset (branch naming, creation/update restrictions, required signatures …).
-        rules = " ".join(message.replace(RULES_REFUSAL, "", 1).split())
-        if isinstance(exc.data, dict) and exc.data.get("errors"):
-            rules = " ".join([rules, *(str(e.get("message", e)) for e in exc.data["errors"])]).strip()
-        return ForgeError(f"{what}: repository rules refused the push: {rules or 'no rule named'}")
-    return ForgeError(f"{what}: HTTP {exc.status} {message}".rstrip())
-
-
-def _json_list(status: int, body: str) -> list[dict[str, Any]]:
-    if status >= 400:
-        data = json.loads(body) if body else {}
-        raise ForgeError(f"list issues: HTTP {status} {data.get('message', '')}".rstrip())
-    return json.loads(body) if body else []
-
-
-def _next_link(link_header: str | None) -> str | None:
-    for part in (link_header or "").split(","):
-        url, _, rel = part.partition(";")
-        if 'rel="next"' in rel:
-            return url.strip().strip("<>")
-    return None
-
-
-def _issue_for_cache(item: dict[str, Any]) -> dict[str, Any]:
-    """The few fields Homeostat needs, JSON-serializable so a worker can keep them between runs."""
-    return {
-        "number": item["number"],
-        "title": item.get("title") or "",
-        "body": item.get("body") or "",
-        "labels": [label["name"] for label in item.get("labels", [])],
-        "author": (item.get("user") or {}).get("login", ""),
-        "url": item.get("html_url", ""),
-        "state": item.get("state", "open"),
-        "created_at": item.get("created_at"),
-        "comments": item.get("comments", 0),
-        "is_pull": "pull_request" in item,
-        "closed_at": item.get("closed_at"),
-    }
-
-
-def _issue_from_cache(raw: dict[str, Any]) -> ForgeIssue:
-    return ForgeIssue(
-        number=raw["number"],
-        title=raw["title"],
-        body=raw["body"],
-        labels=tuple(raw["labels"]),
-        author=raw["author"],
-        url=raw["url"],
-        state=raw["state"],
-        created_at=_as_datetime(raw.get("created_at")),
-        closed_at=_as_datetime(raw.get("closed_at")),  # absent in caches written before it existed
-    )
-
-
-def _pull_from_json(data: dict[str, Any]) -> PullRequest:
-    head = data.get("head") or {}
-    return PullRequest(
-        number=data["number"],
-        url=data.get("html_url", ""),
-        branch=head.get("ref", ""),
-        state=data.get("state", "open"),
-        merged=bool(data.get("merged")) or data.get("merged_at") is not None,  # lists carry merged_at only
-        body=data.get("body") or "",  # GitHub sends null for an empty body
-        head_sha=head.get("sha", ""),
-        author=(data.get("user") or {}).get("login", ""),
-        head_repo=(head.get("repo") or {}).get("full_name", ""),  # null when the fork was deleted
-        draft=bool(data.get("draft")),
-        merge_commit_sha=data.get("merge_commit_sha"),
-        closed_at=_as_datetime(data.get("closed_at")),
-        merged_at=_as_datetime(data.get("merged_at")),
-        mergeable=data.get("mergeable") if isinstance(data.get("mergeable"), bool) else None,
-    )
-
-
-def _as_datetime(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    def _required_checks(self, repo: RepoConfig) -> tuple[RequiredCheck, ...]:
+        """What the base branch requires, read once per run (learning jobs: again after a while)."""
+        now = datetime.now(UTC)
+        known = self._required.get(repo.slug)
+        if known is not None and now - known[0] < REQUIRED_CHECKS_FOR:
+            return known[1]
+        required = read_required_checks(self._t, repo, self._branch(repo)["required"], self._per_page)
+        self._required[repo.slug] = (now, required)
+        return required

@@ -36,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from homeostat_core.ci_verdict import CONCLUSIONS, Check, ci_verdict, outcome_of
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
 from homeostat_core.ports import (
@@ -47,7 +48,6 @@ from homeostat_core.ports import (
     TreeEntry,
     TreeListing,
     branch_candidates,
-    check_verdict,
     ensure_changes_allowed,
     fit_body,
     is_branch_for,
@@ -59,9 +59,7 @@ MAINTAINER = ("maintainer", "maintainer@localhost")  # the seed commit and `merg
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 # GitHub's closing keywords ("Fixes #12", "closes: #3"); see docs "Linking a pull request to an issue"
 CLOSING_REFERENCE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#([0-9]+)\b", re.IGNORECASE)
-PASSING_CONCLUSIONS = ("success", "neutral", "skipped")
-FAILING_CONCLUSIONS = ("failure", "timed_out", "cancelled", "action_required", "startup_failure")
-CHECK_CONCLUSIONS = (*PASSING_CONCLUSIONS, *FAILING_CONCLUSIONS, "pending")
+CHECK_CONCLUSIONS = (*sorted(CONCLUSIONS), "pending")
 
 
 class LocalForge:
@@ -238,13 +236,10 @@ class LocalForge:
     def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
         self.api_calls += 1
         checks = self._read_json(self._checks_path(repo, head_sha), {})
-        failing = [
-            f"{name}: {c.get('summary') or c['conclusion']}"
-            for name, c in sorted(checks.items())
-            if c["conclusion"] in FAILING_CONCLUSIONS
-        ]
-        pending = [name for name, c in sorted(checks.items()) if c["conclusion"] == "pending"]
-        return check_verdict(failing, pending, len(checks))
+        return ci_verdict(
+            [Check(name, _outcome(c["conclusion"]), _detail(c)) for name, c in sorted(checks.items())],
+            ignore=repo.ci_ignore,
+        )
 
     # --- local-only helpers (demo, CLI, tests) ----------------------------------------------
 
@@ -734,3 +729,14 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _outcome(conclusion: str):
+    """A local check's outcome: "pending" while it runs, else GitHub's meaning of its conclusion."""
+    return "running" if conclusion == "pending" else outcome_of("completed", conclusion)
+
+
+def _detail(check: dict) -> str:
+    if _outcome(check["conclusion"]) == "waiting":
+        return check["conclusion"]
+    return check.get("summary") or check["conclusion"]

@@ -4,7 +4,13 @@ One cached client per (base_url, key). Retries with backoff on 408/409/429/5xx, 
 errors and timeouts are the openai client's own (`max_retries`); 400/401/403/404/422 are never
 retried. An endpoint that cannot be connected to (refused, unknown host, connect timeout) is
 remembered for UNREACHABLE_FOR_S: every call to it in that window fails at once, naming what was
-tried, instead of each tier and try of each fix waiting through the same retries again. Failures cross the port as ports.LlmError(kind=timeout|rate_limit|server|bad_request|auth).
+tried, instead of each tier and try of each fix waiting through the same retries again. Failures cross the port as ports.LlmError(kind=timeout|rate_limit|server|bad_request|auth|deadline).
+
+Deadlines: `set_time_budget(time_left)` gives the seconds the invocation has left (its remaining
+time minus its safety margin). Each call's timeout is the smaller of the setting and that time,
+and its retries are cut so that every try together fits in it; with less than MIN_CALL_S left
+no call is made. A call cut short by the deadline fails as kind `deadline` (the fix engine then
+stops instead of trying again), not as a model timeout.
 Keys come from `key_provider(api_key_env_name)` (env locally, Secrets Manager in Lambda) and are
 never logged or put into error messages.
 """
@@ -27,6 +33,10 @@ KeyProvider = Callable[[str], str | None]
 
 CONNECT_TIMEOUT_S = 5.0  # a model endpoint that takes longer than this to accept a connection is down
 UNREACHABLE_FOR_S = 60.0
+# A model call needs at least this long to be worth starting.
+MIN_CALL_S = 10.0
+# openai's own backoff between retries is at most 8 s; kept free of the call timeouts.
+RETRY_BACKOFF_S = 8.0
 
 # base_url → (when it failed, what was tried): shared by every client in this process.
 _unreachable: dict[str, tuple[float, str]] = {}
@@ -88,10 +98,12 @@ class OpenAIChatModel:
         timeout_s: float = 120.0,
         max_retries: int = 3,
         max_tokens_fields: Mapping[str, str] | None = None,
+        min_call_s: float = MIN_CALL_S,
     ):
         """`max_tokens_fields`: model name → `max_tokens` or `max_completion_tokens` (OpenAI's
         reasoning models reject `max_tokens`). Default: the configured model settings'
-        `max_tokens_fields()`; models not listed get `max_tokens`."""
+        `max_tokens_fields()`; models not listed get `max_tokens`. `min_call_s`: with less time
+        than this left in the invocation, no call is started."""
         self._key_provider = key_provider
         self._timeout_s = timeout_s
         self._max_retries = max_retries
@@ -100,6 +112,25 @@ class OpenAIChatModel:
         self._max_tokens_fields = dict(max_tokens_fields)
         self._clients: dict[tuple[str, str], openai.OpenAI] = {}
         self._lock = threading.Lock()
+        self._time_left: Callable[[], float] = lambda: float("inf")
+        self._min_call_s = min_call_s
+
+    def set_time_budget(self, time_left: Callable[[], float]) -> None:
+        """Seconds the current invocation has left for model calls (each invocation sets its own)."""
+        self._time_left = time_left
+
+    def _bounds(self, model: str, base_url: str) -> tuple[float, int, bool]:
+        """(timeout, retries, cut by the deadline) of the next call."""
+        left = self._time_left()
+        if left < self._min_call_s:
+            raise LlmError(
+                "deadline", f"{model} at {base_url}: not called, only {max(left, 0):.0f}s left in this run"
+            )
+        timeout = min(self._timeout_s, left)
+        tries = 1 + self._max_retries
+        while tries > 1 and tries * timeout + (tries - 1) * RETRY_BACKOFF_S > left:
+            tries -= 1
+        return timeout, tries - 1, timeout < self._timeout_s
 
     def _client(self, base_url: str, api_key_name: str) -> openai.OpenAI:
         key = self._key_provider(api_key_name)
@@ -126,6 +157,11 @@ class OpenAIChatModel:
             known = _unreachable.get(base_url)
         if known is not None and time.monotonic() - known[0] < UNREACHABLE_FOR_S:
             raise LlmError("server", f"{model} at {base_url}: not called, endpoint unreachable ({known[1]})")
+        timeout, retries, cut = self._bounds(model, base_url)
+        if (timeout, retries) != (self._timeout_s, self._max_retries):
+            client = client.with_options(
+                timeout=openai.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)), max_retries=retries
+            )
         started = time.monotonic()
         try:
             completion = client.chat.completions.create(model=model, messages=messages, **limit)
@@ -133,6 +169,10 @@ class OpenAIChatModel:
             if type(exc.__cause__).__name__ == "ConnectTimeout":  # the endpoint never accepted
                 tried = self._mark_unreachable(base_url, exc, started)
                 raise LlmError("server", f"{model} at {base_url}: {tried}") from None
+            if cut:
+                raise LlmError(
+                    "deadline", f"{model} at {base_url}: no answer in the {timeout:.0f}s left in this run"
+                ) from None
             raise LlmError("timeout", f"{model} at {base_url} timed out after {self._timeout_s}s") from None
         except openai.APIConnectionError as exc:
             tried = self._mark_unreachable(base_url, exc, started)

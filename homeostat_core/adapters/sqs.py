@@ -1,11 +1,29 @@
-"""JobQueue on SQS FIFO (boto3, created lazily so moto's mock and server mode both apply)."""
+"""JobQueue on SQS FIFO (boto3, created lazily so moto's mock and server mode both apply).
+
+`send_many` uses SendMessageBatch: 10 messages (and at most 256 KiB) per request, so the scheduler
+queues 10,000 repositories in about 1,000 requests, from SENDERS threads at once. FIFO keeps order
+per message group only, so each group (lane) is sent by one thread, in order; the lanes are dealt
+out in the order given (busiest first), so each thread starts with a busy one. Entries SQS reports
+as failed are sent again once; what still fails is raised, named, after the rest was sent."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import boto3
+
+from homeostat_core.ports import QueueMessage
+
+BATCH_SIZE = 10  # SQS's maximum entries per SendMessageBatch
+BATCH_BYTES = 256 * 1024  # and its maximum total payload
+SENDERS = 4  # SendMessageBatch requests in flight at once (boto3 clients are thread-safe)
+
+
+class QueueSendFailed(RuntimeError):
+    """Some messages of a batch send were refused by SQS (each named with SQS's reason)."""
 
 
 class SqsJobQueue:
@@ -30,3 +48,55 @@ class SqsJobQueue:
             MessageGroupId=group_id,
             MessageDeduplicationId=dedup_id,
         )
+
+    def send_many(self, messages: Sequence[QueueMessage]) -> None:
+        shards: list[list[tuple[QueueMessage, str]]] = [[] for _ in range(SENDERS)]
+        lanes: dict[str, int] = {}
+        for message in messages:
+            shard = lanes.setdefault(message.group_id, len(lanes) % SENDERS)
+            shards[shard].append((message, json.dumps(message.body, separators=(",", ":"))))
+        self._client  # noqa: B018  (created once, before the threads share it)
+        with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+            refused = [r for shard in pool.map(self._send_in_order, shards) for r in shard]
+        if refused:
+            raise QueueSendFailed(
+                f"{len(refused)} of {len(messages)} messages not queued: " + "; ".join(refused[:5])
+            )
+
+    def _send_in_order(self, items: list[tuple[QueueMessage, str]]) -> list[str]:
+        return [r for batch in _batches(items) for r in self._send_batch(batch, retry=True)]
+
+    def _send_batch(self, batch: list[tuple[QueueMessage, str]], *, retry: bool) -> list[str]:
+        entries = [
+            {
+                "Id": str(i),
+                "MessageBody": body,
+                "MessageGroupId": message.group_id,
+                "MessageDeduplicationId": message.dedup_id,
+            }
+            for i, (message, body) in enumerate(batch)
+        ]
+        failed = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed", [])
+        again = [batch[int(f["Id"])] for f in failed if not f.get("SenderFault")]
+        refused = [
+            f"group {batch[int(f['Id'])][0].group_id}: {f.get('Code')} {f.get('Message', '')}".strip()
+            for f in failed
+            if f.get("SenderFault") or not retry
+        ]
+        if again and retry:
+            refused += self._send_batch(again, retry=False)
+        return refused
+
+
+def _batches(items: list[tuple[QueueMessage, str]]) -> list[list[tuple[QueueMessage, str]]]:
+    """Consecutive runs of at most BATCH_SIZE messages and BATCH_BYTES of bodies (order kept)."""
+    batches: list[list[tuple[QueueMessage, str]]] = []
+    size = 0
+    for item in items:
+        length = len(item[1].encode())
+        if not batches or len(batches[-1]) == BATCH_SIZE or size + length > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += length
+    return batches

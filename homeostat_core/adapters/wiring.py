@@ -103,6 +103,13 @@ class LazyChatModel:
     def __init__(self, key_provider):
         self._key_provider = key_provider
         self._model = None
+        self._time_left = lambda: float("inf")
+
+    def set_time_budget(self, time_left) -> None:
+        """Seconds the current invocation has left (OpenAIChatModel.set_time_budget)."""
+        self._time_left = time_left
+        if self._model is not None:
+            self._model.set_time_budget(time_left)
 
     def complete(self, **request):
         if self._model is None:
@@ -110,6 +117,7 @@ class LazyChatModel:
             from homeostat_core.adapters.openai_llm import OpenAIChatModel
 
             self._model = OpenAIChatModel(key_provider=self._key_provider)
+            self._model.set_time_budget(self._time_left)
         return self._model.complete(**request)
 
 

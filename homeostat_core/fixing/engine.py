@@ -25,6 +25,7 @@ from homeostat_core.fixing.tiers import STRONG_ONLY_TIER, plan_route, sensitive_
 from homeostat_core.fixing.validation import (
     PARSE_ERROR,
     REASON_CODES,
+    SYNTAX_ERROR,
     Rejection,
     ValidatedChange,
     validate_edits,
@@ -52,6 +53,9 @@ SENSITIVE_PATH = "sensitive_path"
 # A fix that failed only because no model answered (and so cost nothing) is not the
 # fingerprint's fault: the attempt is given back and the issues wait for the next run.
 MODEL_UNAVAILABLE_REASONS = frozenset({"llm_timeout", "llm_rate_limit", "llm_server", "llm_auth"})
+# The invocation's time ran out between tries (or cut a model call short): the fix stopped cleanly;
+# the caller defers it to the run's continuation rather than counting an attempt.
+STOPPED_BY_DEADLINE = "deadline"
 LLM_ERROR_PREFIX = (
     "llm_"  # + LlmError.kind: llm_timeout, llm_rate_limit, llm_server, llm_bad_request, llm_auth
 )
@@ -116,6 +120,7 @@ class _Run:
     cheap_allowed: bool = True
     strong_allowed: bool = True
     tried_tiers: list[int] = field(default_factory=list)
+    out_of_time: bool = False  # a model call was refused or cut short by the deadline
 
 
 class _CachedReader:
@@ -147,6 +152,8 @@ def _call(run: _Run, cheap: bool, messages: Messages, tier: int, role: str) -> C
         logger.warning(
             "fix model call failed", extra={"tier": tier, "role": role, "model": spec.model, "kind": exc.kind}
         )
+        if exc.kind == "deadline":
+            run.out_of_time = True
         if exc.kind == "auth":
             # a missing or refused key will not work on the next try either
             if cheap:
@@ -237,6 +244,10 @@ def _try_reviewed(run: _Run, previous: str | None) -> ProposedFix | _TryFailure:
         draft_problem = checked.feedback() if isinstance(checked, _TryFailure) else None
         if isinstance(checked, _TryFailure) and checked.reason == SENSITIVE_PATH:
             draft_text, draft_problem = None, None  # a sensitive draft is dropped, the reviewer writes
+        elif isinstance(checked, _TryFailure) and checked.reason in _FREE_REJECTIONS:
+            # Free checks (paths, file types, sizes, content policy) refused the draft: the try
+            # fails with that reason, and no paid reviewer is asked to review a refused fix.
+            return checked
     review = build_review_messages(
         run.ctx, run.settings, draft=draft_text, draft_problem=draft_problem, previous_failure=previous
     )
@@ -279,11 +290,14 @@ def attempt_fix(
     pattern_hint: PatternMatch | None = None,
     ci_failure: str | None = None,
     sources: RepoSources | None = None,
+    deadline=None,
 ) -> ProposedFix | FixFailure:
     """Validated edits for `error`, or a FixFailure with the last reason and the total cost.
 
     `sources`: the repository as this run sees it (one tree listing per run); one is made when
-    the caller has none."""
+    the caller has none. `deadline` (ports.Deadline): checked before every try; when it is near,
+    or a model call was refused or cut short for lack of time, the fix stops with reason
+    STOPPED_BY_DEADLINE."""
     settings = model_settings or load_model_settings()
     if not any(frame.path for frame in error.frames):
         return FixFailure(NO_FRAMES, "the report names no file and line, so there is no code to look at")
@@ -308,7 +322,7 @@ def attempt_fix(
     run = _Run(ctx=ctx, repo_config=repo_config, settings=settings, llm=llm, read=reader)
     run.cheap_allowed = not plan.sensitive
     try:
-        return _climb(run, plan, settings)
+        return _climb(run, plan, settings, deadline)
     except PortError as exc:
         # A forge error while validating (after model calls): tag it with what the calls cost,
         # so the caller can settle the budget to the real spend instead of refunding it all.
@@ -316,7 +330,7 @@ def attempt_fix(
         raise
 
 
-def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure:
+def _climb(run: _Run, plan, settings: ModelSettings, deadline=None) -> ProposedFix | FixFailure:
     failures: list[str] = []
     last = _TryFailure("no_tier", "no tier could be tried")
     last_tier = 0
@@ -324,6 +338,11 @@ def _climb(run: _Run, plan, settings: ModelSettings) -> ProposedFix | FixFailure
         for attempt in range(1, settings.tries_per_tier + 1):
             if not _tier_usable(run, tier):
                 break
+            if run.out_of_time or (deadline is not None and deadline.near()):
+                stop = _TryFailure(
+                    STOPPED_BY_DEADLINE, "the run's time is nearly up; the fix continues later"
+                )
+                return _failure(stop, failures, run, tier)
             outcome = _run_try(run, tier, last.feedback() if failures else None)
             if isinstance(outcome, ProposedFix):
                 return outcome
@@ -377,6 +396,8 @@ _MODEL_QUALITY = frozenset(
 )
 # A policy refused the fix: the issues get `homeostat-rejected` and one comment naming the reason.
 REJECTION_REASONS = (frozenset(REASON_CODES) - _MODEL_QUALITY) | {NO_FRAMES, NO_SOURCE, SENSITIVE_PATH}
+# What validation refuses for free, by policy (not a flaw a reviewer could correct).
+_FREE_REJECTIONS = frozenset(REASON_CODES) - _MODEL_QUALITY - {SYNTAX_ERROR}
 
 
 __all__ = [
@@ -388,6 +409,7 @@ __all__ = [
     "NO_SOURCE",
     "PROMPT_TOO_LARGE",
     "SENSITIVE_PATH",
+    "STOPPED_BY_DEADLINE",
     "apply_pattern",
     "attempt_fix",
     "cost_of",

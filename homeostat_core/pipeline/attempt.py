@@ -11,6 +11,7 @@ from homeostat_core.budget import BudgetReservation
 from homeostat_core.fixing.engine import (
     MODEL_UNAVAILABLE_REASONS,
     REJECTION_REASONS,
+    STOPPED_BY_DEADLINE,
     apply_pattern,
     attempt_fix,
     max_attempt_cost_usd,
@@ -189,6 +190,7 @@ def _ask_model(
             pattern_hint=hint,
             ci_failure=claimed.ci_summary or claimed.failure_summary,
             sources=ctx.sources,
+            deadline=ctx.deadline,
         )
     except Exception as exc:
         # Model calls made before the error were still paid for: settle to that, not to zero.
@@ -202,6 +204,13 @@ def _fix_failed(
     ctx: RunContext, group: Group, claimed: AttemptState, before: AttemptState | None, fix: FixFailure
 ) -> FingerprintOutcome:
     cost = {"cost_usd": fix.cost_usd, "tokens": fix.usage.total, "tier": fix.tier}
+    if fix.reason == STOPPED_BY_DEADLINE:
+        # Not the fix's failure: the attempt is given back and the run stops for its continuation.
+        _restore(ctx, claimed, before)
+        ctx.out_of_time = True
+        return outcome_for(
+            group, Result.DEFERRED, reason="deadline: the fix continues in the next run", **cost
+        )
     if fix.reason in MODEL_UNAVAILABLE_REASONS and fix.cost_usd == 0:
         _restore(ctx, claimed, before)
         raise Deferred(

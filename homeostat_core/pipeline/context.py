@@ -59,6 +59,7 @@ class RunContext:
     newest_version: tuple | None = None  # the newest extension version any report names
     reports_without_version: int = 0
     _sources: RepoSources | None = None
+    out_of_time: bool = False  # a fix stopped for the deadline: no new work, the run continues later
 
     @property
     def attempts(self) -> AttemptStore:

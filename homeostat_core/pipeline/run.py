@@ -55,7 +55,7 @@ def run_repo(
         record.issues_processed = sum(len(g.issues) for g in work) + len(outcomes)
         outcomes.extend(reconcile(ctx, groups))
         for index, group in enumerate(work):
-            if ctx.deadline.near():
+            if ctx.deadline.near() or ctx.out_of_time:
                 record.stopped_early = True
                 outcomes.extend(deferred(g, Deferral.DEADLINE, "deadline") for g in work[index:])
                 logger.warning("Deadline near, leaving work for the next run")
@@ -68,6 +68,7 @@ def run_repo(
                 outcomes.extend(deferred(g, Deferral.RATE_LIMIT, f"rate limit: {low}") for g in work[index:])
                 logger.warning("GitHub rate limit low, leaving work for the continuation")
                 break
+        record.stopped_early = record.stopped_early or ctx.out_of_time  # a fix stopped for time
     except RateLimitLow:
         record.stopped_early = True
         logger.warning("GitHub rate limit low before the run could start; it continues after the reset")

@@ -106,7 +106,7 @@ def test_etag_cache_survives_across_adapter_instances(github_harness: Harness):
     assert fresh.api_calls == 1
 
 
-def test_listing_follows_pagination_and_does_not_cache_partial_etags(github_harness: Harness):
+def test_listing_follows_pagination_and_each_page_is_read_conditionally(github_harness: Harness):
     fake = github_harness.fake
     numbers = [github_harness.add_issue(f"E{i}", "s", ["robot"], "logger-bot") for i in range(3)]
     forge = GitHubForge.from_token(
@@ -115,9 +115,14 @@ def test_listing_follows_pagination_and_does_not_cache_partial_etags(github_harn
     fake.reset_calls()
     assert sorted(i.number for i in forge.list_trigger_issues(REPO)) == numbers
     assert [c.query.get("page", "1") for c in fake.calls] == ["1", "2"]
-    # a 304 on page one would not vouch for page two, so the next listing is a full one
+    # Nothing changed: each page is a free 304 and the next-page link comes from the cache
     assert sorted(i.number for i in forge.list_trigger_issues(REPO)) == numbers
-    assert [c.status for c in fake.calls[2:]] == [200, 200]
+    assert [(c.query.get("page", "1"), c.status) for c in fake.calls[2:]] == [("1", 304), ("2", 304)]
+    # A change on page two only: page one still answers 304, page two the change
+    oldest = min(numbers)  # listed newest first: the oldest issue is on page two
+    fake.set_issue(SLUG, oldest, labels=["robot", "do-not-fix"])
+    assert sorted(i.number for i in forge.list_trigger_issues(REPO)) == sorted(set(numbers) - {oldest})
+    assert [(c.query.get("page", "1"), c.status) for c in fake.calls[4:]] == [("1", 304), ("2", 200)]
 
 
 def test_open_pr_with_issue_comment_skips_comment_listing_when_issue_has_none(github_harness: Harness):

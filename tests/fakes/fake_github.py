@@ -99,6 +99,11 @@ class _Repo:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     check_runs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    check_suites: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # sha -> suites
+    protection: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # branch -> [{context, app_id}]
+    required_rules: list[tuple[str, list[dict[str, Any]], int]] = field(
+        default_factory=list
+    )  # (glob, checks, id)
     labels: dict[str, dict[str, Any]] = field(default_factory=dict)
     rulesets: list[tuple[str, str]] = field(default_factory=list)  # (ref glob, refusal)
     drafts: bool = True
@@ -125,6 +130,30 @@ class _HttpError(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _at(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Apps as GitHub names them (the check runs of GitHub Actions carry app id 15368).
+KNOWN_APPS = {
+    "github-actions": (15368, "GitHub Actions"),
+    "dependabot": (29110, "Dependabot"),
+    "codecov": (254, "Codecov"),
+}
+# GitHub reports the highest-priority run conclusion as the suite's (docs: "About check suites").
+SUITE_CONCLUSION_ORDER = (
+    "action_required",
+    "cancelled",
+    "timed_out",
+    "failure",
+    "startup_failure",
+    "stale",
+    "neutral",
+    "skipped",
+    "success",
+)
 
 
 def _sha(kind: str, payload: bytes) -> str:
@@ -447,7 +476,13 @@ class FakeGitHub:
             statuses = repo.statuses.setdefault(sha, [])
             statuses[:] = [s for s in statuses if s["context"] != context]
             statuses.append(
-                {"id": self._new_id(), "state": state, "context": context, "description": description}
+                {
+                    "id": self._new_id(),
+                    "state": state,
+                    "context": context,
+                    "description": description,
+                    "at": _now(),
+                }
             )
 
     def add_check_run(
@@ -459,9 +494,14 @@ class FakeGitHub:
         conclusion: str | None,
         summary: str | None = "",
         annotations: Iterable[str] = (),
+        *,
+        app: str = "github-actions",
+        app_id: int | None = None,
     ) -> None:
-        """A check run on commit `sha`; `summary` None is GitHub's null output.summary."""
+        """A check run on commit `sha` by `app`, in that app's check suite on the commit (created
+        on first use); `summary` None is GitHub's null output.summary."""
         with self._lock:
+            suite = self._suite_for(self._repos[slug], sha, app, app_id)
             self._repos[slug].check_runs.setdefault(sha, []).append(
                 {
                     "id": self._new_id(),
@@ -470,8 +510,64 @@ class FakeGitHub:
                     "conclusion": conclusion,
                     "summary": summary,
                     "annotations": list(annotations),
+                    "suite": suite["id"],
+                    "app": suite["app"],
+                    "at": _now(),
                 }
             )
+
+    def add_check_suite(
+        self,
+        slug: str,
+        sha: str,
+        app: str,
+        *,
+        status: str = "queued",
+        created_s_ago: float = 0.0,
+        app_id: int | None = None,
+    ) -> int:
+        """`app`'s check suite on `sha`, created `created_s_ago` seconds ago; `status` overrides
+        what its runs say (a workflow whose later jobs have no run yet stays in_progress)."""
+        with self._lock:
+            suite = self._suite_for(self._repos[slug], sha, app, app_id)
+            suite["status"] = status
+            suite["created_at"] = _at(time.time() - created_s_ago)
+            return suite["id"]
+
+    def _suite_for(self, repo: _Repo, sha: str, app: str, app_id: int | None) -> dict[str, Any]:
+        suites = repo.check_suites.setdefault(sha, [])
+        for suite in suites:
+            if suite["app"]["slug"] == app:
+                return suite
+        known_id, name = KNOWN_APPS.get(app, (90000 + len(app), app.replace("-", " ").title()))
+        suite = {
+            "id": self._new_id(),
+            "app": {"id": app_id or known_id, "slug": app, "name": name},
+            "status": None,  # None: from its runs
+            "created_at": _now(),
+        }
+        suites.append(suite)
+        return suite
+
+    def protect_branch(self, slug: str, branch: str, checks: Iterable[str | tuple[str, int | None]]) -> None:
+        """Branch protection requiring these status checks (a context, or (context, app id))."""
+        with self._lock:
+            self._repos[slug].protection[branch] = [
+                {"context": c, "app_id": None} if isinstance(c, str) else {"context": c[0], "app_id": c[1]}
+                for c in checks
+            ]
+
+    def add_required_checks_rule(
+        self, slug: str, branch_glob: str, checks: Iterable[str | tuple[str, int | None]]
+    ) -> None:
+        """An active repository ruleset on branches matching `branch_glob` with a
+        `required_status_checks` rule."""
+        with self._lock:
+            required = [
+                {"context": c} if isinstance(c, str) else {"context": c[0], "integration_id": c[1]}
+                for c in checks
+            ]
+            self._repos[slug].required_rules.append((branch_glob, required, self._new_id()))
 
     def pr_head_sha(self, slug: str, number: int) -> str:
         with self._lock:
@@ -495,18 +591,20 @@ class FakeGitHub:
                 status, payload, extra = refused
             else:
                 status, payload, extra = self._respond(method, path, query, headers, raw)
+                if method == "GET" and status == 200:
+                    status, payload, extra = _conditional(status, payload, extra, headers)
             self.calls.append(Call(method, path, query, status))
             if self._limits is not None:
                 credential = self._credential(headers)
                 if status == 304:  # conditional requests answered 304 are free on GitHub
-                    self._limits.refund(credential)
-                return status, payload, {**self._limits.headers(credential, status), **extra}
+                    self._limits.refund(credential, _resource(path))
+                return status, payload, {**self._limits.headers(credential, _resource(path)), **extra}
         base_headers = {
             "X-RateLimit-Limit": "5000",
             "X-RateLimit-Remaining": str(max(0, 5000 - len(self.calls))),
             "X-RateLimit-Reset": str(int(datetime.now(UTC).timestamp()) + 3600),
             "X-RateLimit-Used": str(len(self.calls)),
-            "X-RateLimit-Resource": "core",
+            "X-RateLimit-Resource": _resource(path),
             "X-GitHub-Request-Id": f"FAKE:{len(self.calls)}",
         }
         base_headers.update(extra)
@@ -601,6 +699,8 @@ class FakeGitHub:
             ("GET", repo + r"/check-runs/(?P<id>\d+)/annotations", self._annotations),
             ("GET", repo + r"/commits/(?P<ref>.+)/status", self._combined_status),
             ("GET", repo + r"/commits/(?P<ref>.+)/check-runs", self._check_runs),
+            ("GET", repo + r"/commits/(?P<ref>.+)/check-suites", self._check_suites),
+            ("GET", repo + r"/rules/branches/(?P<branch>.+)", self._branch_rules),
         ]
         return [(m, re.compile(p), h) for m, p, h in table]
 
@@ -1039,12 +1139,7 @@ class FakeGitHub:
 
     def _paged(self, path: str, q: dict[str, str], items: list[Any], headers: dict[str, str]):
         chunk, page, per_page = self._page_of(q, items)
-        extra = self._link_header(path, q, page, per_page, len(items))
-        etag = 'W/"' + hashlib.sha256(json.dumps([chunk, extra]).encode()).hexdigest()[:32] + '"'
-        extra["ETag"] = etag
-        if {k.lower(): v for k, v in headers.items()}.get("if-none-match") == etag:
-            return 304, None, extra
-        return 200, chunk, extra
+        return 200, chunk, self._link_header(path, q, page, per_page, len(items))
 
     def _link_header(
         self, path: str, q: dict[str, str], page: int, per_page: int, total: int
@@ -1143,11 +1238,8 @@ class FakeGitHub:
                 "self": self._api(f"/repos/{repo.slug}/branches/{branch}"),
                 "html": self._html(f"{repo.slug}/tree/{branch}"),
             },
-            "protected": False,
-            "protection": {
-                "enabled": False,
-                "required_status_checks": {"enforcement_level": "off", "contexts": []},
-            },
+            "protected": branch in repo.protection,
+            "protection": _protection_json(repo.protection.get(branch)),
             "protection_url": self._api(f"/repos/{repo.slug}/branches/{branch}/protection"),
         }
         return 200, data, {}
@@ -1488,8 +1580,8 @@ class FakeGitHub:
                 "description": s["description"],
                 "target_url": None,
                 "context": s["context"],
-                "created_at": _now(),
-                "updated_at": _now(),
+                "created_at": s["at"],
+                "updated_at": s["at"],
                 "avatar_url": None,
                 "creator": self._user(self.login),
             }
@@ -1521,8 +1613,8 @@ class FakeGitHub:
                 "details_url": self._html(f"{repo.slug}/runs/{r['id']}"),
                 "status": r["status"],
                 "conclusion": r["conclusion"],
-                "started_at": _now(),
-                "completed_at": _now() if r["status"] == "completed" else None,
+                "started_at": r["at"],
+                "completed_at": r["at"] if r["status"] == "completed" else None,
                 "output": {
                     "title": r["name"],
                     "summary": r["summary"],
@@ -1531,15 +1623,152 @@ class FakeGitHub:
                     "annotations_url": self._api(f"/repos/{repo.slug}/check-runs/{r['id']}/annotations"),
                 },
                 "name": r["name"],
-                "check_suite": {"id": r["id"] + 1},
-                "app": {"id": 15368, "slug": "github-actions", "name": "GitHub Actions"},
+                "check_suite": {"id": r["suite"]},
+                "app": self._app_json(r["app"]),
                 "pull_requests": [],
             }
-            for r in repo.check_runs.get(sha, [])
+            for r in _latest_runs(repo.check_runs.get(sha, []), q.get("filter", "latest"))
         ]
         chunk, page, per_page = self._page_of(q, runs)
         extra = self._link_header(m.group(0), q, page, per_page, len(runs))
         return 200, {"total_count": len(runs), "check_runs": chunk}, extra
+
+    def _app_json(self, app: dict[str, Any]) -> dict[str, Any]:
+        """A GitHub App as check runs and suites carry it."""
+        return {
+            "id": app["id"],
+            "slug": app["slug"],
+            "node_id": f"MDM6QXBw{app['id']}",
+            "owner": self._user("github"),
+            "name": app["name"],
+            "description": "",
+            "external_url": f"https://github.com/apps/{app['slug']}",
+            "html_url": f"https://github.com/apps/{app['slug']}",
+            "created_at": "2018-07-30T09:30:17Z",
+            "updated_at": "2024-04-10T20:33:16Z",
+            "permissions": {"checks": "write", "metadata": "read"},
+            "events": ["check_run", "check_suite"],
+        }
+
+    def _check_suites(self, repo, m, q, body, headers):
+        """GET commits/<ref>/check-suites in GitHub's shape (the keys of PyGithub's recorded
+        CheckSuite exchanges): status and conclusion from the suite's runs unless set."""
+        sha = self._resolve(repo, unquote(m["ref"]))
+        if sha is None:
+            raise _HttpError(404, "No commit found for SHA")
+        commit = repo.commits[sha]
+        suites = []
+        for suite in repo.check_suites.get(sha, []):
+            runs = [
+                r for r in _latest_runs(repo.check_runs.get(sha, []), "latest") if r["suite"] == suite["id"]
+            ]
+            status, conclusion = _suite_state(suite["status"], runs)
+            suites.append(
+                {
+                    "id": suite["id"],
+                    "node_id": f"CS_{suite['id']}",
+                    "head_branch": None,
+                    "head_sha": sha,
+                    "status": status,
+                    "conclusion": conclusion,
+                    "url": self._api(f"/repos/{repo.slug}/check-suites/{suite['id']}"),
+                    "before": None,
+                    "after": sha,
+                    "pull_requests": [],
+                    "app": self._app_json(suite["app"]),
+                    "created_at": suite["created_at"],
+                    "updated_at": max([suite["created_at"], *(r["at"] for r in runs)]),
+                    "rerequestable": True,
+                    "runs_rerequestable": False,
+                    "latest_check_runs_count": len(runs),
+                    "check_runs_url": self._api(f"/repos/{repo.slug}/check-suites/{suite['id']}/check-runs"),
+                    "head_commit": {
+                        "id": sha,
+                        "tree_id": commit["tree"],
+                        "message": commit["message"],
+                        "timestamp": commit["date"],
+                        "author": {
+                            "name": commit["author"],
+                            "email": f"{commit['author']}@users.noreply.github.com",
+                        },
+                        "committer": {"name": "GitHub", "email": "noreply@github.com"},
+                    },
+                    "repository": self._repo_json(repo),
+                }
+            )
+        chunk, page, per_page = self._page_of(q, suites)
+        extra = self._link_header(m.group(0), q, page, per_page, len(suites))
+        return 200, {"total_count": len(suites), "check_suites": chunk}, extra
+
+    def _branch_rules(self, repo, m, q, body, headers):
+        """GET rules/branches/<branch>: the active rules that apply to the branch."""
+        branch = unquote(m["branch"])
+        rules = [
+            {
+                "type": "required_status_checks",
+                "ruleset_source_type": "Repository",
+                "ruleset_source": repo.slug,
+                "ruleset_id": ruleset_id,
+                "parameters": {
+                    "strict_required_status_checks_policy": False,
+                    "do_not_enforce_on_create": False,
+                    "required_status_checks": checks,
+                },
+            }
+            for glob, checks, ruleset_id in repo.required_rules
+            if fnmatch.fnmatchcase(branch, glob)
+        ]
+        chunk, page, per_page = self._page_of(q, rules)
+        return 200, chunk, self._link_header(m.group(0), q, page, per_page, len(rules))
+
+
+def _conditional(status: int, payload: Any, extra: dict[str, str], headers: dict[str, str]):
+    """GitHub's ETag on every GET (a weak one, over the body): If-None-Match with the same ETag
+    gets 304 and no body."""
+    etag = 'W/"' + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32] + '"'
+    extra = {**extra, "ETag": etag}
+    if {k.lower(): v for k, v in headers.items()}.get("if-none-match") == etag:
+        return 304, None, extra
+    return status, payload, extra
+
+
+def _protection_json(required: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The `protection` of GET branches/<b>, as GitHub shows it to a reader of the repository."""
+    if required is None:
+        return {
+            "enabled": False,
+            "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
+        }
+    checks = {
+        "enforcement_level": "non_admins",
+        "contexts": [c["context"] for c in required],
+        "checks": [dict(c) for c in required],
+    }
+    return {"enabled": True, "required_status_checks": checks}
+
+
+def _latest_runs(runs: list[dict[str, Any]], filter_: str) -> list[dict[str, Any]]:
+    """`filter=latest` (GitHub's default): the most recent run of each name per app (a re-run
+    replaces the earlier one); `filter=all`: every run."""
+    if filter_ == "all":
+        return runs
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in runs:
+        latest[(run["name"], run["app"]["slug"])] = run
+    return list(latest.values())
+
+
+def _suite_state(forced: str | None, runs: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """(status, conclusion) of a suite: forced, or from its runs like GitHub (the highest-priority
+    conclusion once every run completed)."""
+    if forced is not None and forced != "completed":
+        return forced, None
+    if not runs:
+        return forced or "queued", None
+    if any(r["status"] != "completed" for r in runs):
+        return "in_progress", None
+    conclusions = {r["conclusion"] for r in runs}
+    return "completed", next(c for c in SUITE_CONCLUSION_ORDER if c in conclusions)
 
 
 # --- GitHub App, per-credential rate limits (scale) -------------------------------------------
@@ -1560,40 +1789,47 @@ class _App:
 class _RateLimits:
     limit: int
     window_s: float
-    budgets: dict[str, list[float]] = field(default_factory=dict)  # credential -> [used, reset epoch]
+    primary_status: int = 403  # GitHub answers a spent primary limit with 403 or 429
+    # credential|resource -> [used, reset epoch]; REST ("core") and GraphQL have separate limits
+    budgets: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
 
-    def _budget(self, credential: str) -> list[float]:
-        budget = self.budgets.get(credential)
+    def _budget(self, credential: str, resource: str) -> list[float]:
+        key = f"{credential}|{resource}"
+        budget = self.budgets.get(key)
         now = time.time()
         if budget is None or now >= budget[1]:
-            budget = self.budgets[credential] = [0, now + self.window_s]
+            budget = self.budgets[key] = [0, now + self.window_s]
         return budget
 
-    def spend(self, credential: str) -> bool:
-        budget = self._budget(credential)
+    def spend(self, credential: str, resource: str) -> bool:
+        budget = self._budget(credential, resource)
         if budget[0] >= self.limit:
             self.errors += 1
             return False
         budget[0] += 1
         return True
 
-    def refund(self, credential: str) -> None:
-        budget = self._budget(credential)
+    def refund(self, credential: str, resource: str) -> None:
+        budget = self._budget(credential, resource)
         budget[0] = max(0, budget[0] - 1)
 
-    def drain(self, credential: str, reset_in_s: float, remaining: int = 0) -> None:
-        self.budgets[credential] = [self.limit - remaining, time.time() + reset_in_s]
+    def drain(self, credential: str, resource: str, reset_in_s: float, remaining: int = 0) -> None:
+        self.budgets[f"{credential}|{resource}"] = [self.limit - remaining, time.time() + reset_in_s]
 
-    def headers(self, credential: str, status: int) -> dict[str, str]:
-        used, reset = self._budget(credential)
+    def headers(self, credential: str, resource: str) -> dict[str, str]:
+        used, reset = self._budget(credential, resource)
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(max(0, self.limit - int(used))),
             "X-RateLimit-Reset": str(int(reset)),
             "X-RateLimit-Used": str(int(used)),
-            "X-RateLimit-Resource": "core",
+            "X-RateLimit-Resource": resource,
         }
+
+
+def _resource(path: str) -> str:
+    return "graphql" if path == "/graphql" else "core"
 
 
 def _installation_json(fake: FakeGitHub, installation: int) -> dict[str, Any]:
@@ -1636,16 +1872,22 @@ def _scale_methods() -> None:
             assert self._app is not None, "configure_app first"
             self._app.installations[installation_id] = {"account": account, "repos": set(repos)}
 
-    def set_rate_limit(self: FakeGitHub, limit: int, *, window_s: float = 3600) -> None:
+    def set_rate_limit(
+        self: FakeGitHub, limit: int, *, window_s: float = 3600, primary_status: int = 403
+    ) -> None:
+        """Each credential gets `limit` requests per window for REST and as many for GraphQL;
+        a spent REST limit is answered with `primary_status` (GitHub uses 403 or 429)."""
         with self._lock:
-            self._limits = _RateLimits(limit, window_s)
+            self._limits = _RateLimits(limit, window_s, primary_status)
 
-    def drain_rate_limit(self: FakeGitHub, credential: str, *, reset_in_s: float, remaining: int = 0) -> None:
-        """Spend a credential's budget (`installation:<id>` or `token:<token>`) down to `remaining`
-        requests, until `reset_in_s`."""
+    def drain_rate_limit(
+        self: FakeGitHub, credential: str, *, reset_in_s: float, remaining: int = 0, resource: str = "core"
+    ) -> None:
+        """Spend a credential's budget (`installation:<id>` or `token:<token>`) of `resource`
+        (core or graphql) down to `remaining` requests, until `reset_in_s`."""
         with self._lock:
             assert self._limits is not None, "set_rate_limit first"
-            self._limits.drain(credential, reset_in_s, remaining)
+            self._limits.drain(credential, resource, reset_in_s, remaining)
 
     def rate_limit_errors(self: FakeGitHub) -> int:
         with self._lock:
@@ -1672,12 +1914,16 @@ def _scale_methods() -> None:
                 return refused
         if self._limits is not None:
             credential = self._credential(headers)
-            if not self._limits.spend(credential):
+            resource = _resource(path)
+            if not self._limits.spend(credential, resource):
                 kind, _, ident = credential.partition(":")
                 who = f"installation ID {ident}" if kind == "installation" else "user ID 1"
+                message = f"API rate limit exceeded for {who}."
+                if resource == "graphql":  # GraphQL answers 200 with the error in its body
+                    return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, {}
                 return (
-                    403,
-                    {"message": f"API rate limit exceeded for {who}.", "documentation_url": RATE_LIMIT_DOCS},
+                    self._limits.primary_status,
+                    {"message": message, "documentation_url": RATE_LIMIT_DOCS},
                     {},
                 )
         return None

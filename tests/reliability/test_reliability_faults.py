@@ -39,9 +39,10 @@ TOKEN = "ghp_reliability_token_0123456789abcdef0123"
 
 
 def _eligible_seen(record, numbers) -> bool:
-    """Every eligible issue has an outcome or a deferral, or the run says why it saw none."""
+    """Every eligible issue has an outcome or a deferral, or the run says why it saw none (its
+    error, or a stop for a rate limit, with the continuation to take it up)."""
     seen = {n for o in record.outcomes for n in o.get("issues", [])} | set(record.deferred_issues)
-    return set(numbers) <= seen or record.error is not None
+    return set(numbers) <= seen or record.error is not None or record.stopped_early
 
 
 def _fingerprints(issues) -> dict[int, str]:
@@ -84,7 +85,6 @@ def _github_forge(fake: FakeGitHub) -> GitHubForge:
         backoff_factor=0.001,
         backoff_max=0.01,
         secondary_rate_wait=0.01,
-        retry_after_max=0.01,
     )
     return GitHubForge.from_token(
         TOKEN, fake.base_url, retry=retry, seconds_between_requests=None, seconds_between_writes=None

@@ -144,23 +144,32 @@ def test_cheap_answer_touching_a_sensitive_file_hands_over_to_the_strong_model(s
 
 
 @pytest.mark.parametrize(
-    ("answer", "reason"),
+    ("answer", "reason", "models"),
     [
         (
             reply((".github/workflows/ci.yml", "on: push", "on: [push]\njobs: {steal: {runs-on: x}}")),
             "forbidden_path",
+            [CHEAP, CHEAP, STRONG],  # tier 1, tier 2's draft (refused for free: no paid review), tier 3
         ),
-        (reply(("src/vendor/lib.js", "export const x = 1;", "export const x = 2;")), "path_filtered"),
-        (reply(("src/popup.js", "  return total;\n}", "  return total;\n")), "syntax_error"),
+        (
+            reply(("src/vendor/lib.js", "export const x = 1;", "export const x = 2;")),
+            "path_filtered",
+            [CHEAP, CHEAP, STRONG],
+        ),
+        (
+            reply(("src/popup.js", "  return total;\n}", "  return total;\n")),
+            "syntax_error",
+            [CHEAP, CHEAP, STRONG, STRONG],  # a flaw the reviewer may correct: it is asked
+        ),
     ],
     ids=["ci-workflow", "excluded-path", "syntax-error"],
 )
-def test_hostile_answers_are_rejected_with_their_reason(scripted, answer, reason):
+def test_hostile_answers_are_rejected_with_their_reason(scripted, answer, reason, models):
     server = scripted({"rules": [{"content": answer}]})
     result = fix(server, tries_per_tier=1)
     assert isinstance(result, FixFailure)
     assert result.reason == reason
-    assert len(server.requests) == 4  # tier 1, tier 2 writer + reviewer, tier 3
+    assert server.models() == models
 
 
 def test_instructions_in_the_issue_cannot_widen_the_validator(scripted):

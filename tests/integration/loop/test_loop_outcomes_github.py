@@ -4,23 +4,17 @@ version is answered "awaiting release", one from a newer version is a regression
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import timedelta
 
 import pytest
 
-from homeostat_core.adapters.github_forge import GitHubForge, default_retry
-from homeostat_core.adapters.memory_state import MemoryState
-from homeostat_core.config import default_config_path, load_config
 from homeostat_core.fixing.model_settings import load_model_settings
 from homeostat_core.learning import LearningJob, handle_job
 from homeostat_core.pipeline import run_repo
-from homeostat_core.ports import Ports
 from tests.fakes.fake_github import FakeGitHub
-from tests.reliability.harness import EXAMPLES, ManualClock, logger_issue
-from tests.unit.fixing.fakes import FakeChatModel
-from tests.unit.lifecycle.world import storage_fix
+from tests.reliability.harness import logger_issue
+from tests.support.github_world import add_notebridge, notebridge_ports
 
 TOKEN = "ghp_outcomes"
 SLUG = "littlebearapps/notebridge"
@@ -29,21 +23,8 @@ SLUG = "littlebearapps/notebridge"
 @pytest.fixture
 def world():
     with FakeGitHub(tokens=[TOKEN]) as fake:
-        root = EXAMPLES / "repos" / "notebridge"
-        fake.add_repo(
-            SLUG, "main", {str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file()}
-        )
-        forge = GitHubForge.from_token(
-            TOKEN,
-            fake.base_url,
-            retry=default_retry(total=2, backoff_factor=0.001, backoff_max=0.01),
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-        )
-        repo = dataclasses.replace(load_config(default_config_path()).repo(SLUG), daily_budget_usd=50.0)
-        state = MemoryState()
-        model = FakeChatModel(lambda model, messages: storage_fix(1))
-        ports = Ports(forge, model, state.attempts, state.patterns, state.budgets, state.runs, ManualClock())
+        add_notebridge(fake)
+        repo, ports, state, model = notebridge_ports(fake, TOKEN)
         yield fake, repo, ports, state, model
 
 

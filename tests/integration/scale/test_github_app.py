@@ -83,8 +83,9 @@ def test_an_installation_token_is_refreshed_before_it_expires(app_keys):
         for _ in range(3):
             assert router.read_file(web, "src/app.js") == "x\n"
         # Then each call found its token about to expire and minted a fresh one: none was refused
+        # (the second and third reads are conditional: 304, unchanged)
         assert fake.tokens_minted() == 3
-        assert [c.status for c in fake.calls if c.path.startswith("/repos/")] == [200, 200, 200]
+        assert [c.status for c in fake.calls if c.path.startswith("/repos/")] == [200, 304, 304]
 
 
 def test_the_fake_refuses_an_expired_installation_token(app_keys):
@@ -203,3 +204,32 @@ def test_doctor_checks_every_app_repository_and_names_the_fix(fake, app_keys, tm
     assert "ok  acme/web: installation 7 can see it" in out
     assert "ERR acme/hidden (installation_id 7): the App cannot see this repository" in out
     assert "ERR acme/api (installation_id 99): App 4242 has no installation 99" in out
+
+
+def test_get_app_and_the_diagnosis_go_through_the_transport(fake, app_keys):
+    # Given GitHub failing once on GET /app and once on the installation lookup
+    router, _ = _router(fake, app_keys[0])
+    web = repo("acme/web", INSTALLATION)
+    seen = []
+    dispatch = fake._dispatch
+
+    def recording(method, target, headers, raw):
+        seen.append((target.split("?")[0], headers))
+        return dispatch(method, target, headers, raw)
+
+    fake._dispatch = recording
+    fake.inject(502, 1, method="GET", path_contains="/app")
+    # When Homeostat asks who it is as the App, and diagnoses a repository it cannot see
+    assert router.whoami(web) == "homeostat[bot]"
+    fake.inject(502, 1, method="GET", path_contains="/acme/hidden/installation")
+    assert "the App cannot see this repository" in router.diagnose(repo("acme/hidden", INSTALLATION))
+    # Then both were retried, with the pinned API version and media type, and counted
+    app_calls = [
+        (c.path, c.status) for c in fake.calls if c.path.startswith("/app") or "installation" in c.path
+    ]
+    assert ("/app", 502) in app_calls and ("/app", 200) in app_calls
+    assert ("/repos/acme/hidden/installation", 502) in app_calls
+    assert ("/repos/acme/hidden/installation", 404) in app_calls
+    jwt_calls = [h for path, h in seen if not path.startswith("/app/installations/7/access_tokens")]
+    assert all(h["X-GitHub-Api-Version"] == API_VERSION and h["Accept"] == ACCEPT for h in jwt_calls)
+    assert router.forge_for(web).api_calls == 2  # GET /app, twice: both counted

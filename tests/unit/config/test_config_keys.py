@@ -88,6 +88,8 @@ def test_every_key_set_to_a_non_default_value_survives_the_queue_message():
             "source_roots": {"chrome": ["platform/chromium"], "all": ["src"]},
             "path_map": {"js/": "src/scripts/"},
             "vendor_paths": ["src/lib/openpgp.js"],
+            "ci_ignore": ["codecov/*"],
+            "ci_start_grace_minutes": 30,
         }
     )
     changed = {

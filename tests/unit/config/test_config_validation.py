@@ -105,6 +105,16 @@ def test_seed_keys_are_accepted_and_ignored(tmp_path):
         ({"daily_budget_usd": "cheap"}, "repositories[0].daily_budget_usd", "must be a number, got str"),
         ({"trigger_label": ""}, "repositories[0].trigger_label", "must be a non-empty string"),
         ({"allowed_authors": "me"}, "repositories[0].allowed_authors", "must be a list of strings"),
+        ({"ci_ignore": "lint"}, "repositories[0].ci_ignore", "must be a list of strings, got str"),
+        ({"ci_ignore": ["lint", ""]}, "repositories[0].ci_ignore[1]", "must be a non-empty string"),
+        ({"ci_start_grace_minutes": "soon"}, "repositories[0].ci_start_grace_minutes", "must be a number"),
+        ({"ci_start_grace_minutes": True}, "repositories[0].ci_start_grace_minutes", "must be a number"),
+        ({"ci_start_grace_minutes": -1}, "repositories[0].ci_start_grace_minutes", "must be 0 or more"),
+        (
+            {"ci_start_grace_minutes": float("inf")},
+            "repositories[0].ci_start_grace_minutes",
+            "must be a finite number",
+        ),
     ],
 )
 def test_wrong_types(tmp_path, overrides, key, reason):
@@ -247,6 +257,16 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert str(ConfigError(problems)) == "\n".join(problems)
 
 
+def test_ci_keys_default_and_load(tmp_path):
+    default = load_config(_write(tmp_path, _config())).repositories[0]
+    assert (default.ci_ignore, default.ci_start_grace_minutes) == ((), 15.0)
+    repo = load_config(
+        _write(tmp_path, _config(ci_ignore=["codecov/*", "Lint"], ci_start_grace_minutes=0))
+    ).repositories[0]
+    assert (repo.ci_ignore, repo.ci_start_grace_minutes) == (("codecov/*", "Lint"), 0.0)
+    assert repo_from_json(repo.to_json()) == repo  # survives the queue message
+
+
 def test_repo_from_json_round_trip():
     repo = load_config(SHIPPED).repositories[0]
     again = repo_from_json(repo.to_json())
@@ -257,3 +277,15 @@ def test_parse_config_without_file_uses_source_name():
     with pytest.raises(ConfigError) as caught:
         parse_config({"version": 1}, source="<message>")
     assert caught.value.problems == ["<message>: repositories: required key is missing"]
+
+
+def test_a_python_tag_in_repos_yml_is_refused_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    path = _write(
+        tmp_path,
+        f"version: 1\nrepositories: !!python/object/apply:os.system ['touch {marker}']\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert "invalid YAML" in caught.value.problems[0] and "python/object" in caught.value.problems[0]
+    assert not marker.exists()

@@ -22,6 +22,9 @@ class ListQueue:
     def send(self, body, *, group_id, dedup_id):
         self.sent.append((body, group_id, dedup_id))
 
+    def send_many(self, messages):
+        self.sent += [(m.body, m.group_id, m.dedup_id) for m in messages]
+
 
 def _repo(slug: str, installation_id=None) -> dict:
     raw = {
