@@ -282,7 +282,7 @@ class GitHubForge:
         sha = folder.sha if folder else base.tree_sha if base else quote(repo.branch, safe="")
         url = f"/repos/{repo.slug}/git/trees/{sha}"
         params = None if folder is not None else {"recursive": "1"}
-        _, data = self._call("list tree", self._requester.requestJsonAndCheck, "GET", url, parameters=params)
+        data = self._t.get("list tree", url, params)
         prefix = f"{folder.path}/" if folder is not None and folder.path else ""
         entries = tuple(
             TreeEntry(prefix + e["path"], e["type"], e["mode"], e["sha"], e.get("size")) for e in data["tree"]
