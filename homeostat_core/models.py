@@ -159,6 +159,16 @@ class PullRequest:
     mergeable: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A version the repository released: a tag (a published GitHub release is one) named after a
+    version (`v1.3.0`, `1.3.0`; or a release titled so), and the commit it points at."""
+
+    version: str  # as the tag names it, without the leading "v"
+    tag: str
+    sha: str
+
+
 # "none": no check run and no commit status at all on that commit
 CheckState = Literal["success", "failure", "pending", "none"]
 
