@@ -19,10 +19,12 @@ import yaml
 
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
+from homeostat_core.commands.local_words import CI_WORDS, console_table, describe_outcome
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
+from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
 from homeostat_core.models import FileChange
-from homeostat_core.run_report import aligned, fix_outcomes, outcomes_table
+from homeostat_core.run_report import fix_outcomes, outcomes_table
 from homeostat_core.settings import ENVIRONMENTS, get_settings
 
 DEFAULT_STATE = Path(".work/local")
@@ -194,100 +196,6 @@ def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
     return records
 
 
-# Short headers so the table fits 100 columns; the same counts as `homeostat report`'s table
-# (PRs = PRs created, upd = PRs updated).
-CONSOLE_COLUMNS = (
-    ("repo", lambda r: r.repo.split("/", 1)[-1]),
-    ("issues", lambda r: r.issues_processed),
-    ("fps", lambda r: r.fingerprints_processed),
-    ("PRs", lambda r: r.prs_created),
-    ("upd", lambda r: r.prs_updated),
-    ("cool", lambda r: r.cooldowns),
-    ("pattern", lambda r: r.pattern_hits),
-    ("unparsed", lambda r: r.unparseable),
-    ("rejected", lambda r: r.validation_rejected),
-    ("deferred", lambda r: len(r.deferred_issues)),
-    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
-    ("tokens", lambda r: r.tokens),
-    ("ms", lambda r: r.latency_ms),
-)
-
-
-def console_table(records: list) -> str:
-    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
-    if len(records) > 1:
-        totals = ["total"]
-        for _, get in CONSOLE_COLUMNS[1:]:
-            values = [get(r) for r in records]
-            total = sum(float(v) for v in values)
-            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
-        rows.append(tuple(totals))
-
-    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
-
-
-def is_rejection(outcome: dict) -> bool:
-    return outcome.get("result") == "rejected"
-
-
-def describe_outcome(outcome: dict) -> str:
-    return (
-        f"issues {_issues(outcome)}: {_what_happened(outcome)}"
-        if outcome.get("issues")
-        else _what_happened(outcome)
-    )
-
-
-def _issues(outcome: dict) -> str:
-    return ", ".join(f"#{n}" for n in outcome.get("issues", []))
-
-
-def _what_happened(outcome: dict) -> str:
-    result = outcome.get("result")
-    if result in ("pr_created", "pr_updated"):
-        source = (
-            f"pattern {outcome.get('patternId')} at $0, no model call"
-            if outcome.get("source") == "pattern"
-            else f"tier {outcome.get('tier')} ({outcome.get('model')}) ${outcome.get('costUsd', 0):.4f}"
-        )
-        if result == "pr_created":
-            verb = "opened draft PR" if outcome.get("draft") else "opened PR"
-        else:
-            verb = "pushed a new commit to its PR"
-        regressed = f" (regression of #{outcome['regressedFrom']})" if outcome.get("regressedFrom") else ""
-        awaiting = ", ".join(f"#{n}" for n in outcome.get("awaitingRelease", []))
-        if awaiting:
-            regressed += f"; {awaiting}: {LIFECYCLE_WORDS['awaiting_release']}"
-        return f"{verb} #{outcome.get('pr')} from {source}{regressed}"
-    if result in LIFECYCLE_WORDS:
-        reason = outcome.get("reason")
-        pr = f"PR #{outcome['pr']}: " if outcome.get("pr") else ""
-        return f"{pr}{LIFECYCLE_WORDS[result]}" + (f" ({reason})" if reason else "")
-    # The table counts these as "rejected": the console uses the same word.
-    shown = "rejected" if is_rejection(outcome) else result
-    reason = outcome.get("reason", "")
-    detail = outcome.get("detail")
-    cost = outcome.get("costUsd")
-    spent = f"; model cost ${cost:.4f}" if cost else ""
-    return f"{shown} ({reason}: {detail}{spent})" if detail else f"{shown} ({reason}{spent})"
-
-
-# What each lifecycle outcome means, in a maintainer's words.
-LIFECYCLE_WORDS = {
-    "ready": "marked ready for review",
-    "waiting": "open, waiting",
-    "handed_over": "someone else committed on the branch: Homeostat will not push to it again",
-    "closed": "closed by Homeostat, branch deleted",
-    "merged": "merged",
-    "closed_by_person": "closed by a person without merging: not recreated",
-    "done": "nothing to do",
-    "gave_up": "gave up: PR closed, issues labelled homeostat-gave-up",
-    "awaiting_release": "fixed, awaiting release: no attempt, $0",
-    "verified": "fix verified in production",
-    "cooldown": "in cooldown",
-}
-
-
 def _repo(config: HomeostatConfig, slug: str) -> RepoConfig | None:
     for repo in config.repositories:
         if repo.slug == slug:
@@ -305,50 +213,6 @@ def run_command(args) -> int:
 
 
 # --- merge ----------------------------------------------------------------------------------
-
-
-def pull_request_closed_payload(repo: RepoConfig, pr, *, merged: bool) -> dict:
-    """A `pull_request` closed delivery in GitHub's shape (fields learning and GitHub both use)."""
-    owner = {"login": repo.owner, "type": "Organization"}
-    repository = {"name": repo.name, "full_name": repo.slug, "owner": owner, "default_branch": repo.branch}
-    return {
-        "action": "closed",
-        "number": pr.number,
-        "pull_request": {
-            "url": f"https://api.github.com/repos/{repo.slug}/pulls/{pr.number}",
-            "html_url": pr.url,
-            "number": pr.number,
-            "state": "closed",
-            "title": "",
-            "body": pr.body,
-            "merged": merged,
-            "merged_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if merged else None,
-            "head": {"ref": pr.branch, "sha": pr.head_sha, "repo": {"full_name": pr.head_repo}},
-            "base": {"ref": repo.branch, "repo": repository},
-            "user": {"login": pr.author, "type": "Bot"},
-        },
-        "repository": repository,
-        "sender": {"login": "maintainer", "type": "User"},
-    }
-
-
-def check_run_payload(repo: RepoConfig, pr, *, passed: bool, summary: str) -> dict:
-    """A `check_run` completed delivery in GitHub's shape, for the PR's head commit."""
-    conclusion = "success" if passed else "failure"
-    return {
-        "action": "completed",
-        "check_run": {
-            "name": "ci",
-            "head_sha": pr.head_sha,
-            "status": "completed",
-            "conclusion": conclusion,
-            "output": {"title": conclusion, "summary": summary or None},
-            "check_suite": {"head_branch": pr.branch, "head_sha": pr.head_sha},
-            "pull_requests": [{"number": pr.number}],
-        },
-        "repository": {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}},
-        "sender": {"login": "github-actions[bot]", "type": "Bot"},
-    }
 
 
 def local_ci(
@@ -401,15 +265,6 @@ def ci_command(args) -> int:
     say(f"  CI {'passed' if passed else 'failed'} on {args.repo} PR #{args.pr}; webhook answered {status}")
     say(f"  worker: {CI_WORDS.get(stage, stage or 'not a Homeostat PR: nothing changed')}")
     return 0
-
-
-# The fingerprint's stage after the worker handled the CI webhook, in a maintainer's words.
-CI_WORDS = {
-    "ready": "the PR is ready for review",
-    "ci_failed": "recorded the failure; after the backoff Homeostat pushes a new commit to this PR",
-    "draft": "still a draft, waiting for the other checks",
-    "handed_over": "people committed on this branch: it is theirs",
-}
 
 
 def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: bool = False) -> int:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from homeostat_core.commands.local import pull_request_closed_payload, read_issue_file
+from homeostat_core.commands.local import read_issue_file
 from homeostat_core.config import default_config_path, load_config
+from homeostat_core.local.payloads import pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack
 
 pytestmark = pytest.mark.xdist_group("e2e")
