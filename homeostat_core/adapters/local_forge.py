@@ -372,6 +372,9 @@ class LocalForge:
         if record.get("head_repo", repo.slug) != repo.slug:
             raise ForgeError(f"PR #{number} comes from a fork; the local forge merges only its own branches")
         self._git(repo, "checkout", "--quiet", record["base"])
+        self._git(
+            repo, "reset", "--quiet", "--hard"
+        )  # the work tree as the base is now (commit_as moves refs)
         merged = self._git(
             repo,
             "merge",
