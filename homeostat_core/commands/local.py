@@ -1,8 +1,9 @@
-"""`homeostat local run|merge|add-issue|demo`: the embedded default, on this machine.
+"""`homeostat local run|ci|merge|release|add-issue|demo`: the embedded default, on this machine.
 
-`make demo` = `homeostat local demo`: run → merge the PRs (HOMEOSTAT_ENV=production, so merged
-fixes become patterns) → a new occurrence of an already-fixed error → run again, fixed from the
-pattern library at $0.
+`make demo` = `homeostat local demo`: run → CI → merge the PRs (HOMEOSTAT_ENV=production, so
+merged fixes become patterns) → a release → new reports of an already-fixed error → run again:
+answered by the version the repository released, a regression attempted again, and the learned
+pattern shown to the model as a hint while it is on probation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_pa
 from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
 from homeostat_core.models import FileChange
+from homeostat_core.patterns.matcher import on_probation
+from homeostat_core.ports import ForgeError
 from homeostat_core.run_report import fix_outcomes, outcomes_table
 from homeostat_core.settings import ENVIRONMENTS, get_settings
 
@@ -76,6 +79,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(merge, existing)
     merge.add_argument("--all", action="store_true", required=True, help="merge every open Homeostat PR")
     merge.set_defaults(func=merge_command)
+
+    release = sub.add_parser(
+        "release", help="release a version: bump version_file on the default branch and tag v<VERSION>"
+    )
+    common(release, existing)
+    release.add_argument("repo", help="owner/name")
+    release.add_argument("version", help="the version to release, like 1.3.0")
+    release.set_defaults(func=release_command)
 
     add = sub.add_parser(
         "add-issue", help="file a logger issue (markdown with front matter) in the local forge"
@@ -300,9 +311,11 @@ def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: b
         patterns = DynamoState.from_settings(get_settings()).patterns.all()
         say(f"  pattern library: {len(patterns)} pattern(s)")
         for pattern in patterns:
-            say(
-                f"    {pattern.pattern_id}: {pattern.error_type} in {pattern.file_path} "
-                f"(successRate {pattern.success_rate:.2f}, {pattern.status})"
+            probation = ", on probation: a hint for the model until verified" if on_probation(pattern) else ""
+            say_wrapped(
+                f"{pattern.pattern_id}: {pattern.error_type} in {pattern.file_path} "
+                f"(successRate {pattern.success_rate:.2f}, {pattern.status}{probation})",
+                indent="    ",
             )
     return merged_count
 
@@ -313,6 +326,29 @@ def merge_command(args) -> int:
     require_state(args.state)
     say(f"== homeostat local merge --all --env {env} --state {args.state}")
     local_merge(args.state, config, env)
+    return 0
+
+
+# --- release --------------------------------------------------------------------------------
+
+
+def local_release(state: Path, config: HomeostatConfig, slug: str, version: str) -> str:
+    """A maintainer releases `version` of `slug`: the commit the release tag points at."""
+    repo = _configured(config, slug)
+    with LocalStack(state) as stack:
+        try:
+            return stack.forge().release(repo, version)
+        except ForgeError as exc:
+            raise CliError(f"{slug}: {exc}", "pick a version like 1.3.0 that has no tag yet") from None
+
+
+def release_command(args) -> int:
+    config = _config(args)
+    require_state(args.state)
+    commit = local_release(args.state, config, args.repo, args.version)
+    say(
+        f"released {args.repo} {args.version}: tag v{args.version} on its default branch (commit {commit[:7]})"
+    )
     return 0
 
 
@@ -461,17 +497,23 @@ def demo_command(args) -> int:
     local_merge(state, config, "production", ready_only=True)
     _close_as_person(state, config, cmf, history)
     say()
+    release = local_release(state, config, nb.slug, "1.3.0")
     numbers = {
         "pk": local_add_issue(state, config, pk.slug, EXAMPLES / "later" / "palette-kit-notes-json.md"),
         "old": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-old.md"),
         "new": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-new.md"),
     }
-    say("== 6. New reports of the fixed storage bug")
-    say_wrapped(f"palette-kit #{numbers['pk']}: the same bug in the same shared file (src/lib/storage.js)")
+    say("== 6. A release, then new reports of the fixed storage bug")
     say_wrapped(
-        f"notebridge #{numbers['old']}: from v1.1.0, an install without the fix (it ships after 1.2.0)"
+        f"the maintainer releases notebridge 1.3.0 (homeostat local release): the manifest is bumped and "
+        f"tagged v1.3.0 on main (commit {release[:7]}), which contains the merged storage fix"
     )
-    say_wrapped(f"notebridge #{numbers['new']}: from v1.3.0, which contains the fix")
+    say_wrapped(f"palette-kit #{numbers['pk']}: the same bug in the same shared file (src/lib/storage.js)")
+    say_wrapped(f"notebridge #{numbers['old']}: from v1.1.0, an install older than the release with the fix")
+    say_wrapped(
+        f"notebridge #{numbers['new']}: from v1.3.0, the release with the fix, filed by the logger "
+        "(cloakpipe-bot, the repository's allowed_authors: its reports are trusted)"
+    )
     say()
     say("== 7. Third run (HOMEOSTAT_ENV=production)")
     records = local_run(state, config, "production", later_hours=1)
@@ -561,6 +603,11 @@ def second_run_summary(records: list, slug: str, issue_number: int) -> str:
         story = f"{slug} #{issue_number} was not handled in this run"
     elif new_issue.get("source") == "pattern":
         story = f"{slug} #{issue_number}: fixed from the pattern library, no model call, $0"
+    elif new_issue.get("patternHint"):
+        story = (
+            f"{slug} #{issue_number}: PR #{new_issue.get('pr')} from a model shown the learned pattern "
+            f"as a hint, not applied at $0 ({new_issue['hintWhy']})"
+        )
     else:
         story = f"{slug} #{issue_number}: {describe_outcome(new_issue)}"
     return f"summary: {story}. Whole run: {calls} fingerprint(s) sent to a model, ${cost:.4f} in total."

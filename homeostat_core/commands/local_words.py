@@ -65,9 +65,17 @@ def _what_happened(outcome: dict) -> str:
         else:
             verb = "pushed a new commit to its PR"
         regressed = f" (regression of #{outcome['regressedFrom']})" if outcome.get("regressedFrom") else ""
-        awaiting = ", ".join(f"#{n}" for n in outcome.get("awaitingRelease", []))
-        if awaiting:
-            regressed += f"; {awaiting}: {LIFECYCLE_WORDS['awaiting_release']}"
+        for key, result_words in (
+            ("awaitingRelease", "awaiting_release"),
+            ("fixedInRelease", "fixed_in_release"),
+        ):
+            answered = ", ".join(f"#{n}" for n in outcome.get(key, []))
+            if answered:
+                regressed += f"; {answered}: {LIFECYCLE_WORDS[result_words]}"
+        if outcome.get("patternHint"):
+            regressed += (
+                f"; pattern {outcome['patternHint']} shown to the model as a hint ({outcome['hintWhy']})"
+            )
         return f"{verb} #{outcome.get('pr')} from {source}{regressed}"
     if result in LIFECYCLE_WORDS:
         reason = outcome.get("reason")
@@ -93,6 +101,8 @@ LIFECYCLE_WORDS = {
     "done": "nothing to do",
     "gave_up": "gave up: PR closed, issues labelled homeostat-gave-up",
     "awaiting_release": "fixed, awaiting release: no attempt, $0",
+    "fixed_in_release": "fixed in a newer release: no attempt, $0",
+    "opted_out": "opted out by a person: no PR, answered once",
     "verified": "fix verified in production",
     "cooldown": "in cooldown",
 }
