@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from homeostat_core.commands.local import read_issue_file
+from homeostat_core.commands._issue_file import read_issue_file
 from homeostat_core.config import default_config_path, load_config
 from homeostat_core.local.payloads import pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack
