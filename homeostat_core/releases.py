@@ -62,19 +62,11 @@ class FixRelease:
 
     version: str
     rule: ReleaseRule
-    tag: str | None = None
 
     @property
     def released(self) -> bool:
         """A release of the repository contains the fix (not only its default branch's version)."""
         return self.rule is ReleaseRule.TAG
-
-    def describe(self) -> str:
-        if self.rule is ReleaseRule.TAG:
-            return (
-                f"{self.version} (tag {self.tag}, the first release whose commit contains the merge commit)"
-            )
-        return f"{self.version} (the default branch's version since the merge; no release tag contains the fix yet)"
 
 
 # What a close records when the repository had released nothing yet: any later release is newer.
@@ -155,7 +147,7 @@ class RepoReleases:
         """The first version with the fix merged at `merge_sha`, or None while none has it."""
         release = self.first_release_containing(merge_sha) if merge_sha else None
         if release is not None:
-            return FixRelease(release.version, ReleaseRule.TAG, release.tag)
+            return FixRelease(release.version, ReleaseRule.TAG)
         current = self.current_version()
         bumped = parse_version(current) is not None and parse_version(version_at_merge) is not None
         if bumped and parse_version(current) > parse_version(version_at_merge):

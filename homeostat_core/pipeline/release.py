@@ -88,15 +88,7 @@ def handle_fixed(ctx: RunContext, group: Group, state: AttemptState) -> Fingerpr
             f"{_numbers(unverified)} from v{_newest(group, unverified)}, a version the repository has "
             "not released: unverified"
         )
-    decision = (
-        Decision.AWAITING_CORROBORATION
-        if with_fix
-        else _decision_for(answered)
-        if answered is not None
-        else Decision.UNVERIFIED_VERSION
-        if unverified
-        else None
-    )
+    decision = _decision(with_fix, answered, unverified)
     if decision is not None and decision.value != state.decided_by:
         state = ctx.attempts.save(lifecycle.annotated(state, decided_by=decision.value))
     if answered is not None:
@@ -160,8 +152,15 @@ def _answer_without_fix(
     return Result.FIXED_IN_RELEASE if released else Result.AWAITING_RELEASE
 
 
-def _decision_for(answered: Result) -> Decision:
-    return Decision.FIXED_IN_RELEASE if answered is Result.FIXED_IN_RELEASE else Decision.PENDING_RELEASE
+def _decision(with_fix: list, answered: Result | None, unverified: list) -> Decision | None:
+    """The strongest rule that decided this run, short of a regression (recorded as decided_by)."""
+    if with_fix:
+        return Decision.AWAITING_CORROBORATION
+    if answered is Result.FIXED_IN_RELEASE:
+        return Decision.FIXED_IN_RELEASE
+    if answered is Result.AWAITING_RELEASE:
+        return Decision.PENDING_RELEASE
+    return Decision.UNVERIFIED_VERSION if unverified else None
 
 
 _RULE_WORDS = {
