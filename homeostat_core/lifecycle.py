@@ -36,8 +36,8 @@ class Stage(StrEnum):
     CI_FAILED = "ci_failed"  # CI failed on Homeostat's head: the next attempt iterates on the same PR
     HANDED_OVER = "handed_over"  # people committed on Homeostat's branch: theirs while the PR is open
     MERGED = "merged"
-    CLOSED_BY_PERSON = "closed_by_person"  # closed unmerged: only a newer occurrence re-opens work
-    OPTED_OUT = "opted_out"  # every linked issue closed or labelled opt-out: PR closed, branch deleted
+    CLOSED_BY_PERSON = "closed_by_person"  # closed unmerged: only a later release's report re-opens work
+    OPTED_OUT = "opted_out"  # every linked issue closed, or a person opted out: PR closed, branch deleted
     GIVEN_UP = "given_up"  # the last allowed attempt failed
     VERIFIED = "verified"  # merged, shipped, and not reported from a fixed version for a while
     REGRESSED = "regressed"  # reported again from a version that contains the fix
@@ -66,7 +66,8 @@ POLICY = Policy()
 
 # Stages where Homeostat has an open PR of its own.
 PR_OPEN = frozenset({Stage.DRAFT, Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER})
-# Stages after which no attempt is made (until a newer occurrence, for the re-openable ones).
+# Stages after which no attempt is made (until a report from a later release, for the re-openable
+# ones; never while the row records a person's opt-out).
 REOPENABLE = frozenset({Stage.CLOSED_BY_PERSON, Stage.OPTED_OUT})
 FIXED = frozenset({Stage.MERGED, Stage.VERIFIED})
 _PR_ENDS = (Stage.MERGED, Stage.CLOSED_BY_PERSON, Stage.OPTED_OUT)
@@ -91,8 +92,9 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     Stage.MERGED: frozenset({Stage.VERIFIED, Stage.REGRESSED}),
     Stage.VERIFIED: frozenset({Stage.REGRESSED}),
     Stage.REGRESSED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP}),
-    Stage.CLOSED_BY_PERSON: frozenset({Stage.CLAIMED}),
-    Stage.OPTED_OUT: frozenset({Stage.CLAIMED}),
+    # people closed it: a report from a later release re-opens it, within the same attempt cap
+    Stage.CLOSED_BY_PERSON: frozenset({Stage.CLAIMED, Stage.GIVEN_UP}),
+    Stage.OPTED_OUT: frozenset({Stage.CLAIMED, Stage.GIVEN_UP}),
     Stage.GIVEN_UP: frozenset(),
 }
 

@@ -159,6 +159,16 @@ class PullRequest:
     mergeable: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A version the repository released: a tag (a published GitHub release is one) named after a
+    version (`v1.3.0`, `1.3.0`; or a release titled so), and the commit it points at."""
+
+    version: str  # as the tag names it, without the leading "v"
+    tag: str
+    sha: str
+
+
 # "none": no check run and no commit status at all on that commit
 CheckState = Literal["success", "failure", "pending", "none"]
 
@@ -294,11 +304,20 @@ class AttemptState:
     applied_facts: tuple[str, ...] = ()  # webhook facts already applied (oldest first, at most 50)
     fingerprint_version: str = ""
     occurrence_after: datetime | None = None  # only an issue filed after this re-opens work
-    # production outcomes (issue 16): the version a merged fix ships after, and what happened next
-    fixed_in_version: str | None = None  # the fix is in every version greater than this one
-    release_seen_at: datetime | None = None  # first report from a version that contains the fix
+    # production outcomes (issue 16, issue 20): facts from the repository, never from a report
+    version_at_merge: str | None = None  # the version_file at the merge commit
+    merge_sha: str | None = None  # the merge commit of the merged fix
+    released_in: str | None = None  # the first version that contains the fix (release_rule says how)
+    release_rule: str | None = None  # tag | version_bump (homeostat_core.releases.ReleaseRule)
+    release_seen_at: datetime | None = None  # when Homeostat found that version in the repository
     verified_at: datetime | None = None
     regressed_at: datetime | None = None
+    decided_by: str | None = None  # the rule behind the last decision on reports (releases.Decision)
+    # people's decisions (issue 20): they stand until the repository releases something newer
+    closed_at_version: str | None = None  # the newest released version when people closed it
+    reopened_at: datetime | None = None  # the last time a release after a close re-opened work
+    opted_out_at: datetime | None = None  # a person opted the fingerprint out (any of its issues)
+    opt_out_issue: int | None = None  # the issue that carried the opt-out label
 
     def __post_init__(self) -> None:
         # Bounded, so a long-lived row never outgrows an item; the newest facts are the ones
@@ -334,6 +353,9 @@ class Pattern:
     status: PatternStatus = "active"
     repo: str = ""  # the repository whose merged PR it was learned from
     fingerprint_version: str = ""
+    # probation (issue 20): applied at $0 only once verified in production or merged twice
+    merges: int = 1  # merged PRs it was learned from
+    verified_at: datetime | None = None  # a fix it produced or was learned from held in production
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ REJECTED_LABEL = "homeostat-rejected"
 GAVE_UP_LABEL = "homeostat-gave-up"
 PENDING_RELEASE_LABEL = "homeostat-fixed-pending-release"
 REGRESSED_LABEL = "homeostat-regressed"
+FIXED_IN_RELEASE_LABEL = "homeostat-fixed-in-release"
+OPTED_OUT_LABEL = "homeostat-opted-out"  # a later report of an opted-out error, answered once
 
 
 class Result(StrEnum):
@@ -35,7 +37,9 @@ class Result(StrEnum):
     MERGED = "merged"
     CLOSED_BY_PERSON = "closed_by_person"
     DONE = "done"  # nothing left to do (fixed, given up, closed by a person with no newer report)
-    AWAITING_RELEASE = "awaiting_release"  # reported from a version without the merged fix: $0
+    AWAITING_RELEASE = "awaiting_release"  # from a version without the merged fix, none released: $0
+    FIXED_IN_RELEASE = "fixed_in_release"  # from a version older than the first release with the fix: $0
+    OPTED_OUT = "opted_out"  # a person opted the error out: reports answered once, no PR
     REGRESSED = "regressed"  # reported from a version that contains the merged fix
     VERIFIED = "verified"  # no report from a fixed version for verify_after_days
     COOLDOWN = "cooldown"

@@ -7,7 +7,7 @@ record or skip without knowing about HTTP libraries or boto3.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
@@ -23,8 +23,10 @@ from homeostat_core.models import (
     ForgeIssue,
     Pattern,
     PullRequest,
+    Release,
     RunRecord,
 )
+from homeostat_core.versions import parse_version, version_of_tag
 
 BRANCH_PREFIX = "homeostat/fix-"
 DEFAULT_BOT_LOGIN = "homeostat[bot]"
@@ -90,6 +92,20 @@ def check_verdict(failing: Sequence[str], pending: Sequence[str], total: int) ->
     if total == 0:
         return CheckResult("none", "no checks or statuses reported on this commit", 0)
     return CheckResult("success", f"{total} checks passed", total)
+
+
+def releases_from(tags: Mapping[str, str], titles: Mapping[str, str] | None = None) -> list[Release]:
+    """The releases both forges report: each tag named after a version, plus each published
+    release whose tag is not named so but whose title is; lowest version first, one per version.
+
+    `tags`: tag name → the commit it points at; `titles`: tag name → a published release's title.
+    """
+    found: dict[tuple, Release] = {}
+    for tag in sorted(tags):
+        version = version_of_tag(tag) or version_of_tag((titles or {}).get(tag))
+        if version is not None:
+            found.setdefault(parse_version(version), Release(version=version, tag=tag, sha=tags[tag]))
+    return [found[key] for key in sorted(found)]
 
 
 def _short(text: str, limit: int = 2000) -> str:
@@ -211,9 +227,12 @@ class Forge(Protocol):
         commits carry it. A GitHub App acts as `<app-slug>[bot]`, a token as its user."""
         ...
 
-    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
-        """Open issues with the trigger label, from allowed authors, without the opt-out label.
-        Also the start of a repo run: per-run caches (open PRs, base head) are dropped."""
+    def list_trigger_issues(
+        self, repo: RepoConfig, since: datetime | None = None, *, include_opted_out: bool = False
+    ) -> list[ForgeIssue]:
+        """Open issues with the trigger label, from allowed authors, without the opt-out label
+        (`include_opted_out`: with those too, so a run sees a person's opt-out; their labels say
+        which). Also the start of a repo run: per-run caches (open PRs, base head) are dropped."""
         ...
 
     def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
@@ -298,6 +317,17 @@ class Forge(Protocol):
         ...
 
     def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None: ...
+
+    def list_releases(self, repo: RepoConfig) -> list[Release]:
+        """What the repository released (`releases_from`): tags and published releases named after
+        a version, with their commits; drafts never. One listing per call: callers keep it for
+        the run."""
+        ...
+
+    def commit_contains(self, repo: RepoConfig, commit: str, ancestor: str) -> bool:
+        """Whether `commit` is `ancestor` or descends from it (GitHub: compare ancestor...commit
+        is `ahead` or `identical`); ForgeError for a commit the repository does not have."""
+        ...
 
     def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
         """Every check run (all apps, all pages) and commit status on the commit `head_sha`,
@@ -512,4 +542,5 @@ __all__ = [
     "fit_body",
     "is_branch_for",
     "own_pull_request",
+    "releases_from",
 ]

@@ -153,8 +153,11 @@ def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord])
     for repo in sorted(set(rows) | set(opened)):
         repo_rows = rows.get(repo, [])
         stages = [stage_of(r).value for r in repo_rows]
+        # a row merged once (a regression attempted again included) keeps what the merge recorded
         merged = [
-            r for r, s in zip(repo_rows, stages, strict=True) if s in _MERGED_STAGES or r.fixed_in_version
+            r
+            for r, s in zip(repo_rows, stages, strict=True)
+            if s in _MERGED_STAGES or r.merge_sha or r.version_at_merge or r.regressed_at
         ]
         hours = sorted(
             (r.closed_at - r.pr_opened_at).total_seconds() / 3600

@@ -23,10 +23,10 @@ from homeostat_core.outcomes import (
     Result,
 )
 from homeostat_core.patterns.extractor import extract_pattern, pattern_id_for
-from homeostat_core.patterns.learner import record_outcome
+from homeostat_core.patterns.learner import record_outcome, record_production
+from homeostat_core.releases import RepoReleases, version_on
 from homeostat_core.report.comments import no_ci_note
 from homeostat_core.report.markers import NO_CI_MARKER
-from homeostat_core.versions import version_from_manifest
 
 
 def apply_ci_verdict(
@@ -76,17 +76,34 @@ _AWAITING_END = lifecycle.PR_OPEN | {Stage.ATTEMPT_FAILED}
 
 
 def settle_closed_pr(
-    ports, repo: RepoConfig, state: AttemptState, pr: PullRequest, *, env: str, now: datetime
+    ports,
+    repo: RepoConfig,
+    state: AttemptState,
+    pr: PullRequest,
+    *,
+    env: str,
+    now: datetime,
+    releases: RepoReleases | None = None,
 ) -> Result | None:
     """Homeostat's PR was merged or closed: move the fingerprint on and learn (once).
 
-    None when there is nothing to do (already settled, or not the PR this fingerprint recorded).
+    A close records the newest version the repository had released: only a report from a later
+    release may re-open the work (pipeline.people). None when there is nothing to do (already
+    settled, or not the PR this fingerprint recorded).
     """
     if pr.number != state.pr_number or pr.state == "open" or stage_of(state) not in _AWAITING_END:
         return None
     people_committed = bool(pr.head_sha) and pr.head_sha != state.head_sha
     if not pr.merged:
-        ports.attempts.save(lifecycle.moved(state, Stage.CLOSED_BY_PERSON, closed_at=pr.closed_at or now))
+        floor = (releases or RepoReleases(ports.forge, repo)).floor_for_close()
+        ports.attempts.save(
+            lifecycle.moved(
+                state,
+                Stage.CLOSED_BY_PERSON,
+                closed_at=pr.closed_at or now,
+                closed_at_version=floor,
+            )
+        )
         if not people_committed:
             ports.forge.delete_branch(repo, pr.branch)
         _learn_outcome(ports, state, env=env, success=False, now=now)
@@ -99,7 +116,8 @@ def settle_closed_pr(
             Stage.MERGED,
             closed_at=pr.merged_at or now,
             tests_passed=tests_passed,
-            fixed_in_version=_version_at(ports.forge, repo, pr.merge_commit_sha or repo.branch),
+            merge_sha=pr.merge_commit_sha,
+            version_at_merge=version_on(ports.forge, repo, pr.merge_commit_sha or repo.branch),
         )
     )
     edits = merged_edits(ports.forge, repo, state, pr) if people_committed else state.edits
@@ -127,22 +145,22 @@ def settle_closed_pr(
     return Result.MERGED
 
 
-def _version_at(forge, repo: RepoConfig, ref: str) -> str | None:
-    """The extension's version at `ref` (repos.yml version_file, else package.json): the fix
-    ships in every version greater than this one."""
-    for path in dict.fromkeys((repo.version_file, "package.json")):
-        version = version_from_manifest(forge.read_file(repo, path, ref=ref))
-        if version is not None:
-            return version
-    return None
-
-
 def learn_regression(ports, state: AttemptState, *, env: str, now: datetime) -> None:
     """The merged fix did not stop the error in production: the pattern that produced it (or the
-    one learned from it) records a failure, by the same EMA as the learner (production only)."""
+    one learned from it) records a failure, by the same EMA as the learner, and goes back on
+    probation (production only)."""
     pattern_id = state.pattern_id or pattern_id_for(state.fingerprint_id)
     if ports.patterns.get(pattern_id) is not None:
         record_outcome(ports.patterns, pattern_id, env=env, merged=False, tests_passed=False, now=now)
+        record_production(ports.patterns, pattern_id, env=env, held=False, now=now)
+
+
+def learn_verified(ports, state: AttemptState, *, env: str, now: datetime) -> None:
+    """The merged fix held in production: its pattern (the one that produced it, or the one learned
+    from it) is verified and leaves probation (production only)."""
+    for pattern_id in dict.fromkeys(filter(None, (state.pattern_id, pattern_id_for(state.fingerprint_id)))):
+        if ports.patterns.get(pattern_id) is not None:
+            record_production(ports.patterns, pattern_id, env=env, held=True, now=now)
 
 
 def _learn_outcome(ports, state: AttemptState, *, env: str, success: bool, now: datetime) -> None:

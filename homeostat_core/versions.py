@@ -49,3 +49,12 @@ def version_from_manifest(text: str | None) -> str | None:
         found = re.search(r'"version"\s*:\s*"([^"\n]{1,64})"', text)
         value = found.group(1) if found else None
     return value if isinstance(value, str) and parse_version(value) is not None else None
+
+
+def version_of_tag(name: object) -> str | None:
+    """The version a tag or release title names (`v1.3.0` and `1.3.0` → `1.3.0`), or None.
+
+    Only a whole name counts: `notebridge-1.3.0` or `release 2` name no version of this extension."""
+    if not isinstance(name, str) or parse_version(name) is None:
+        return None
+    return name.strip().removeprefix("v")

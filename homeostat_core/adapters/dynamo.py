@@ -27,6 +27,12 @@ from pynamodb.exceptions import PutError, PynamoDBException, TableError, UpdateE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from homeostat_core.adapters.dynamo_items import (
+    attempt_from_item,
+    attempt_to_item,
+    pattern_from_item,
+    pattern_to_item,
+)
 from homeostat_core.adapters.state_values import (
     check_pr_cap,
     check_usd_reservation,
@@ -41,7 +47,7 @@ from homeostat_core.adapters.state_values import (
     within,
 )
 from homeostat_core.attempts import as_utc, parse_utc_iso, to_utc_iso
-from homeostat_core.models import AttemptState, FileEdit, Pattern, RunRecord
+from homeostat_core.models import AttemptState, Pattern, RunRecord
 from homeostat_core.patterns.extractor import pattern_id_for
 from homeostat_core.ports import ConflictError, PortError
 from homeostat_core.settings import Settings
@@ -126,10 +132,20 @@ def make_models(settings: Settings) -> Models:
             "appliedFacts": ListAttribute(of=UnicodeAttribute, null=True),
             "fingerprintVersion": UnicodeAttribute(null=True),
             "occurrenceAfter": IsoUtcAttribute(null=True),
+            # the version_file at the merge commit, under the name it was first stored with
             "fixedInVersion": UnicodeAttribute(null=True),
             "releaseSeenAt": IsoUtcAttribute(null=True),
             "verifiedAt": IsoUtcAttribute(null=True),
             "regressedAt": IsoUtcAttribute(null=True),
+            # issue 20: releases from the repository, people's decisions
+            "mergeSha": UnicodeAttribute(null=True),
+            "releasedIn": UnicodeAttribute(null=True),
+            "releaseRule": UnicodeAttribute(null=True),
+            "decidedBy": UnicodeAttribute(null=True),
+            "closedAtVersion": UnicodeAttribute(null=True),
+            "reopenedAt": IsoUtcAttribute(null=True),
+            "optedOutAt": IsoUtcAttribute(null=True),
+            "optOutIssue": NumberAttribute(null=True),
         },
     )
     pattern = type(
@@ -151,6 +167,8 @@ def make_models(settings: Settings) -> Models:
             "status": UnicodeAttribute(default="active"),
             "repo": UnicodeAttribute(null=True),
             "fingerprintVersion": UnicodeAttribute(null=True),
+            "merges": NumberAttribute(null=True),  # absent on patterns stored before probation: 1
+            "verifiedAt": IsoUtcAttribute(null=True),
             "by_fingerprint": _index(BY_FINGERPRINT, "fingerprintId"),
             "by_type_and_file": _index(BY_TYPE_AND_FILE, "typeFile"),
         },
@@ -245,10 +263,10 @@ class DynamoAttemptStore:
             item = self._model.get(repo, fingerprint_id, consistent_read=True)
         except self._model.DoesNotExist:
             return None
-        return _attempt_from_item(item)
+        return attempt_from_item(item)
 
     def start_attempt(self, state: AttemptState, expected_attempts: int) -> AttemptState:
-        item = _attempt_to_item(self._model, state)
+        item = attempt_to_item(self._model, state)
         attempts = self._model.attempts
         if expected_attempts == 0:
             condition = attempts.does_not_exist() | (attempts == 0)
@@ -267,7 +285,7 @@ class DynamoAttemptStore:
         return dataclasses.replace(state, version=int(item.version))
 
     def save(self, state: AttemptState) -> AttemptState:
-        item = _attempt_to_item(self._model, state)
+        item = attempt_to_item(self._model, state)
         try:
             item.save()
         except PutError as exc:
@@ -279,83 +297,13 @@ class DynamoAttemptStore:
         return dataclasses.replace(state, version=int(item.version))
 
     def list(self, repo: str) -> list[AttemptState]:
-        return [_attempt_from_item(item) for item in self._model.query(repo)]
+        return [attempt_from_item(item) for item in self._model.query(repo)]
 
     def find_by_pr(self, repo: str, pr_number: int) -> AttemptState | None:
         # No GSI: a repo has few attempt items, and this runs once per webhook event.
         for item in self._model.query(repo, filter_condition=self._model.prNumber == pr_number):
-            return _attempt_from_item(item)
+            return attempt_from_item(item)
         return None
-
-
-def _attempt_to_item(model: type[Model], state: AttemptState) -> Model:
-    # version 0 means "never stored": leave it unset so PynamoDB expects no item
-    versioned = {"version": state.version} if state.version else {}
-    return model(
-        state.repo,
-        state.fingerprint_id,
-        attempts=state.attempts,
-        lastAttemptAt=state.last_attempt_at,
-        backoffUntil=state.backoff_until,
-        lastResult=state.last_result,
-        prNumber=state.pr_number,
-        tier=state.tier,
-        costUsd=money(state.cost_usd),
-        **versioned,
-        patternId=state.pattern_id,
-        testsPassed=state.tests_passed,
-        failureSummary=state.failure_summary or None,
-        edits=[edit.to_json() for edit in state.edits] if state.edits else None,
-        errorType=state.error_type or None,
-        filePath=state.file_path or None,
-        stage=state.stage or None,
-        headSha=state.head_sha or None,
-        branch=state.branch or None,
-        prOpenedAt=state.pr_opened_at,
-        closedAt=state.closed_at,
-        ciSummary=state.ci_summary or None,
-        appliedFacts=list(state.applied_facts) or None,
-        fingerprintVersion=state.fingerprint_version or None,
-        occurrenceAfter=state.occurrence_after,
-        fixedInVersion=state.fixed_in_version or None,
-        releaseSeenAt=state.release_seen_at,
-        verifiedAt=state.verified_at,
-        regressedAt=state.regressed_at,
-    )
-
-
-def _attempt_from_item(item: Model) -> AttemptState:
-    return AttemptState(
-        repo=item.repo,
-        fingerprint_id=item.fingerprintId,
-        attempts=int(item.attempts or 0),
-        last_attempt_at=item.lastAttemptAt,
-        backoff_until=item.backoffUntil,
-        last_result=item.lastResult,
-        pr_number=int(item.prNumber) if item.prNumber is not None else None,
-        tier=int(item.tier) if item.tier is not None else None,
-        cost_usd=float(item.costUsd or 0),
-        version=int(item.version or 0),
-        pattern_id=item.patternId,
-        tests_passed=item.testsPassed,
-        failure_summary=item.failureSummary,
-        edits=tuple(FileEdit.from_json(edit) for edit in item.edits or ()),
-        error_type=item.errorType or "",
-        file_path=item.filePath or "",
-        stage=item.stage or "",
-        head_sha=item.headSha or None,
-        branch=item.branch or None,
-        pr_opened_at=item.prOpenedAt,
-        closed_at=item.closedAt,
-        ci_summary=item.ciSummary or None,
-        applied_facts=tuple(item.appliedFacts or ()),
-        fingerprint_version=item.fingerprintVersion or "",
-        occurrence_after=item.occurrenceAfter,
-        fixed_in_version=item.fixedInVersion or None,
-        release_seen_at=item.releaseSeenAt,
-        verified_at=item.verifiedAt,
-        regressed_at=item.regressedAt,
-    )
 
 
 # --- patterns -------------------------------------------------------------------------------
@@ -368,7 +316,7 @@ class DynamoPatternStore:
 
     def get(self, pattern_id: str) -> Pattern | None:
         try:
-            return _pattern_from_item(self._model.get(pattern_id, consistent_read=True))
+            return pattern_from_item(self._model.get(pattern_id, consistent_read=True))
         except self._model.DoesNotExist:
             return None
 
@@ -379,7 +327,7 @@ class DynamoPatternStore:
         if direct is not None and direct.status == "active" and direct.fingerprint_id == fingerprint_id:
             return direct
         active = [
-            _pattern_from_item(item)
+            pattern_from_item(item)
             for item in self._model.by_fingerprint.query(
                 fingerprint_id, filter_condition=self._model.status == "active"
             )
@@ -391,61 +339,24 @@ class DynamoPatternStore:
 
     def active_for_type_and_file(self, error_type: str, file_path: str) -> list[Pattern]:
         return [
-            _pattern_from_item(item)
+            pattern_from_item(item)
             for item in self._model.by_type_and_file.query(
                 type_file_key(error_type, file_path), filter_condition=self._model.status == "active"
             )
         ]
 
     def put(self, pattern: Pattern) -> None:
-        _pattern_to_item(self._model, pattern).save()
+        pattern_to_item(self._model, pattern).save()
 
     def put_many(self, patterns: list[Pattern]) -> None:
         """Batch write (25 items a request); used by import and the benchmark."""
         with self._model.batch_write() as batch:
             for pattern in patterns:
-                batch.save(_pattern_to_item(self._model, pattern))
+                batch.save(pattern_to_item(self._model, pattern))
 
     def all(self) -> list[Pattern]:
-        patterns = [_pattern_from_item(item) for item in self._model.scan()]
+        patterns = [pattern_from_item(item) for item in self._model.scan()]
         return sorted(patterns, key=lambda p: p.pattern_id)
-
-
-def _pattern_to_item(model: type[Model], pattern: Pattern) -> Model:
-    return model(
-        pattern.pattern_id,
-        fingerprintId=pattern.fingerprint_id,
-        typeFile=type_file_key(pattern.error_type, pattern.file_path),
-        errorType=pattern.error_type or None,
-        filePath=pattern.file_path or None,
-        edits=[edit.to_json() for edit in pattern.edits],
-        diff=pattern.diff or None,
-        successRate=money(pattern.success_rate),
-        useCount=pattern.use_count,
-        createdAt=pattern.created_at,
-        lastUsedAt=pattern.last_used_at,
-        status=pattern.status,
-        repo=pattern.repo or None,
-        fingerprintVersion=pattern.fingerprint_version or None,
-    )
-
-
-def _pattern_from_item(item: Model) -> Pattern:
-    return Pattern(
-        pattern_id=item.patternId,
-        fingerprint_id=item.fingerprintId,
-        error_type=item.errorType or "",
-        file_path=item.filePath or "",
-        edits=tuple(FileEdit.from_json(edit) for edit in item.edits or ()),
-        diff=item.diff or "",
-        success_rate=float(item.successRate),
-        use_count=int(item.useCount or 0),
-        created_at=item.createdAt,
-        last_used_at=item.lastUsedAt,
-        status=item.status or "active",
-        repo=item.repo or "",
-        fingerprint_version=item.fingerprintVersion or "",
-    )
 
 
 # --- budgets --------------------------------------------------------------------------------

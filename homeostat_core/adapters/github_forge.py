@@ -50,7 +50,7 @@ from homeostat_core.adapters.github_transport import (
 )
 from homeostat_core.ci_verdict import RequiredCheck
 from homeostat_core.config import RepoConfig
-from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
+from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest, Release
 from homeostat_core.ports import (
     BRANCH_PREFIX,
     ForeignCommits,
@@ -63,6 +63,7 @@ from homeostat_core.ports import (
     fit_body,
     is_branch_for,
     own_pull_request,
+    releases_from,
 )
 from homeostat_core.report.markers import pr_marker
 
@@ -204,7 +205,9 @@ class GitHubForge:
 
     # --- issues ------------------------------------------------------------------------------
 
-    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
+    def list_trigger_issues(
+        self, repo: RepoConfig, since: datetime | None = None, *, include_opted_out: bool = False
+    ) -> list[ForgeIssue]:
         params: dict[str, Any] = {"state": "open", "labels": repo.trigger_label, "per_page": self._per_page}
         if since is not None:
             params["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -217,7 +220,9 @@ class GitHubForge:
         issues = []
         for raw in raw_issues:
             self._comment_counts[(repo.slug, raw["number"])] = raw["comments"]
-            if raw["is_pull"] or opt_out in {label.lower() for label in raw["labels"]}:
+            if raw["is_pull"]:
+                continue
+            if opt_out in {label.lower() for label in raw["labels"]} and not include_opted_out:
                 continue
             if allowed and raw["author"].lower() not in allowed:
                 continue
@@ -565,3 +570,22 @@ class GitHubForge:
         required = read_required_checks(self._t, repo, self._branch(repo)["required"], self._per_page)
         self._required[repo.slug] = (now, required)
         return required
+
+    # --- releases ----------------------------------------------------------------------------
+
+    def list_releases(self, repo: RepoConfig) -> list[Release]:
+        params = {"per_page": self._per_page}
+        tags = self._t.pages("list tags", f"/repos/{repo.slug}/tags", params)
+        published = self._t.pages("list releases", f"/repos/{repo.slug}/releases", params)
+        return releases_from(
+            {tag["name"]: tag["commit"]["sha"] for tag in tags},
+            {r["tag_name"]: r.get("name") or "" for r in published if not r.get("draft")},
+        )
+
+    def commit_contains(self, repo: RepoConfig, commit: str, ancestor: str) -> bool:
+        url = f"/repos/{repo.slug}/compare/{ancestor}...{commit}"
+        # per_page=1: only the status is needed, not the commits between
+        data = self._t.get(
+            "compare commits", url, {"per_page": 1}, item=lambda d: {"status": d.get("status")}
+        )
+        return data.get("status") in ("ahead", "identical")

@@ -18,7 +18,8 @@ git author and committer, drafts, the same path-filter refusal. `api_calls` coun
 operations. Issue and PR numbers share one sequence per repo, as on GitHub.
 
 People act through the local-only helpers: `commit_as`, `open_pr_as`, `close_pr_as`,
-`merge_pr` (which closes the issues the PR body says it fixes, as GitHub does), `set_check`.
+`merge_pr` (which closes the issues the PR body says it fixes, as GitHub does), `set_check`,
+`release` (a version bump on the default branch, tagged `v<version>`: git tags are the releases).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import yaml
 
 from homeostat_core.ci_verdict import CONCLUSIONS, Check, ci_verdict, outcome_of
 from homeostat_core.config import RepoConfig
-from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest
+from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest, Release
 from homeostat_core.ports import (
     BRANCH_PREFIX,
     DEFAULT_BOT_LOGIN,
@@ -52,14 +53,17 @@ from homeostat_core.ports import (
     fit_body,
     is_branch_for,
     own_pull_request,
+    releases_from,
 )
 from homeostat_core.report.markers import pr_marker
+from homeostat_core.versions import version_of_tag
 
 MAINTAINER = ("maintainer", "maintainer@localhost")  # the seed commit and `merge_pr`'s merges
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 # GitHub's closing keywords ("Fixes #12", "closes: #3"); see docs "Linking a pull request to an issue"
 CLOSING_REFERENCE = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?):?\s+#([0-9]+)\b", re.IGNORECASE)
 CHECK_CONCLUSIONS = (*sorted(CONCLUSIONS), "pending")
+VERSION_FIELD = re.compile(r'("version"\s*:\s*")([^"\n]*)(")')
 
 
 class LocalForge:
@@ -80,14 +84,18 @@ class LocalForge:
     def whoami(self, repo: RepoConfig | None = None) -> str:
         return self.login
 
-    def list_trigger_issues(self, repo: RepoConfig, since: datetime | None = None) -> list[ForgeIssue]:
+    def list_trigger_issues(
+        self, repo: RepoConfig, since: datetime | None = None, *, include_opted_out: bool = False
+    ) -> list[ForgeIssue]:
         self.api_calls += 1
         allowed = {a.lower() for a in repo.allowed_authors}
         trigger, opt_out = repo.trigger_label.lower(), repo.opt_out_label.lower()
         issues = []
         for issue in self._issues(repo):
             labels = {label.lower() for label in issue["labels"]}
-            if issue["state"] != "open" or trigger not in labels or opt_out in labels:
+            if issue["state"] != "open" or trigger not in labels:
+                continue
+            if opt_out in labels and not include_opted_out:
                 continue
             if allowed and issue["author"].lower() not in allowed:
                 continue
@@ -241,6 +249,24 @@ class LocalForge:
             ignore=repo.ci_ignore,
         )
 
+    def list_releases(self, repo: RepoConfig) -> list[Release]:
+        self.api_calls += 1
+        refs = self._git(
+            repo, "for-each-ref", "--format=%(refname:strip=2)%09%(objectname)%09%(*objectname)", "refs/tags"
+        ).stdout
+        tags = {}
+        for line in refs.splitlines():
+            name, sha, peeled = line.split("\t")
+            tags[name] = peeled or sha  # an annotated tag points at its tag object; its commit is peeled
+        return releases_from(tags)
+
+    def commit_contains(self, repo: RepoConfig, commit: str, ancestor: str) -> bool:
+        self.api_calls += 1
+        for sha in (commit, ancestor):
+            if self._git(repo, "cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode != 0:
+                raise ForgeError(f"{repo.slug}: no commit {sha}")
+        return self._git(repo, "merge-base", "--is-ancestor", ancestor, commit, check=False).returncode == 0
+
     # --- local-only helpers (demo, CLI, tests) ----------------------------------------------
 
     def seed_repo(self, repo: RepoConfig, source_dir: Path, issues_dir: Path | None = None) -> Path:
@@ -341,6 +367,9 @@ class LocalForge:
         if record.get("head_repo", repo.slug) != repo.slug:
             raise ForgeError(f"PR #{number} comes from a fork; the local forge merges only its own branches")
         self._git(repo, "checkout", "--quiet", record["base"])
+        self._git(
+            repo, "reset", "--quiet", "--hard"
+        )  # the work tree as the base is now (commit_as moves refs)
         merged = self._git(
             repo,
             "merge",
@@ -370,6 +399,27 @@ class LocalForge:
                 if path.exists() and self._parse_issue(path)["state"] == "open":
                     self.set_issue_state(repo, issue_number, "closed")
         return self._pull_model(repo, record)
+
+    def release(self, repo: RepoConfig, version: str) -> str:
+        """A maintainer releases `version` from the default branch: the version in
+        repo.version_file is bumped to it (a commit, when it says otherwise), then tag
+        `v<version>` marks the release. Returns the released commit."""
+        if version_of_tag(version) != version:
+            raise ForgeError(f"release: {version!r} is not a version like 1.3.0")
+        tag = f"v{version}"
+        if self._git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).stdout:
+            raise ForgeError(f"release: {repo.slug} already has a tag {tag}")
+        self._git(repo, "checkout", "--quiet", repo.branch)
+        self._git(repo, "reset", "--quiet", "--hard")  # the work tree as the branch is now
+        manifest = self._dir(repo) / "repo" / repo.version_file
+        if manifest.is_file():
+            text = manifest.read_text(encoding="utf-8")
+            bumped = VERSION_FIELD.sub(lambda m: f"{m.group(1)}{version}{m.group(3)}", text, count=1)
+            if bumped != text:
+                manifest.write_text(bumped, encoding="utf-8")
+                self._git(repo, "commit", "--quiet", "-am", f"Release {version}")
+        self._git(repo, "tag", "--annotate", tag, "-m", f"Release {version}")
+        return self._base_sha(repo)
 
     def set_check(self, repo: RepoConfig, sha: str, name: str, conclusion: str, summary: str = "") -> None:
         """CI reports check `name` on commit `sha`: a conclusion, or "pending" while it runs."""

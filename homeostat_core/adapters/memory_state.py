@@ -111,6 +111,18 @@ def _stored_attempt(state: AttemptState, version: int) -> AttemptState:
         ci_summary=state.ci_summary or None,
         fingerprint_version=state.fingerprint_version or "",
         occurrence_after=_utc(state.occurrence_after),
+        version_at_merge=state.version_at_merge or None,
+        release_seen_at=_utc(state.release_seen_at),
+        verified_at=_utc(state.verified_at),
+        regressed_at=_utc(state.regressed_at),
+        merge_sha=state.merge_sha or None,
+        released_in=state.released_in or None,
+        release_rule=state.release_rule or None,
+        decided_by=state.decided_by or None,
+        closed_at_version=state.closed_at_version or None,
+        reopened_at=_utc(state.reopened_at),
+        opted_out_at=_utc(state.opted_out_at),
+        opt_out_issue=int(state.opt_out_issue) if state.opt_out_issue is not None else None,
     )
 
 
@@ -179,6 +191,8 @@ def _stored_pattern(pattern: Pattern) -> Pattern:
         status=pattern.status or "active",
         repo=pattern.repo or "",
         fingerprint_version=pattern.fingerprint_version or "",
+        merges=int(pattern.merges),
+        verified_at=_utc(pattern.verified_at),
     )
 
 

@@ -1,8 +1,9 @@
-"""`homeostat local run|merge|add-issue|demo`: the embedded default, on this machine.
+"""`homeostat local run|ci|merge|release|add-issue|demo`: the embedded default, on this machine.
 
-`make demo` = `homeostat local demo`: run → merge the PRs (HOMEOSTAT_ENV=production, so merged
-fixes become patterns) → a new occurrence of an already-fixed error → run again, fixed from the
-pattern library at $0.
+`make demo` = `homeostat local demo`: run → CI → merge the PRs (HOMEOSTAT_ENV=production, so
+merged fixes become patterns) → a release → new reports of an already-fixed error → run again:
+answered by the version the repository released, a regression attempted again, and the learned
+pattern shown to the model as a hint while it is on probation.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import textwrap
 import time
 from pathlib import Path
 
-import yaml
-
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
+from homeostat_core.commands._issue_file import read_issue_file
+from homeostat_core.commands.local_words import CI_WORDS, console_table, describe_outcome
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
+from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
 from homeostat_core.models import FileChange
-from homeostat_core.run_report import aligned, fix_outcomes, outcomes_table
+from homeostat_core.patterns.matcher import on_probation
+from homeostat_core.ports import ForgeError
+from homeostat_core.run_report import fix_outcomes, outcomes_table
 from homeostat_core.settings import ENVIRONMENTS, get_settings
 
 DEFAULT_STATE = Path(".work/local")
@@ -74,6 +78,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common(merge, existing)
     merge.add_argument("--all", action="store_true", required=True, help="merge every open Homeostat PR")
     merge.set_defaults(func=merge_command)
+
+    release = sub.add_parser(
+        "release", help="release a version: bump version_file on the default branch and tag v<VERSION>"
+    )
+    common(release, existing)
+    release.add_argument("repo", help="owner/name")
+    release.add_argument("version", help="the version to release, like 1.3.0")
+    release.set_defaults(func=release_command)
 
     add = sub.add_parser(
         "add-issue", help="file a logger issue (markdown with front matter) in the local forge"
@@ -194,100 +206,6 @@ def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
     return records
 
 
-# Short headers so the table fits 100 columns; the same counts as `homeostat report`'s table
-# (PRs = PRs created, upd = PRs updated).
-CONSOLE_COLUMNS = (
-    ("repo", lambda r: r.repo.split("/", 1)[-1]),
-    ("issues", lambda r: r.issues_processed),
-    ("fps", lambda r: r.fingerprints_processed),
-    ("PRs", lambda r: r.prs_created),
-    ("upd", lambda r: r.prs_updated),
-    ("cool", lambda r: r.cooldowns),
-    ("pattern", lambda r: r.pattern_hits),
-    ("unparsed", lambda r: r.unparseable),
-    ("rejected", lambda r: r.validation_rejected),
-    ("deferred", lambda r: len(r.deferred_issues)),
-    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
-    ("tokens", lambda r: r.tokens),
-    ("ms", lambda r: r.latency_ms),
-)
-
-
-def console_table(records: list) -> str:
-    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
-    if len(records) > 1:
-        totals = ["total"]
-        for _, get in CONSOLE_COLUMNS[1:]:
-            values = [get(r) for r in records]
-            total = sum(float(v) for v in values)
-            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
-        rows.append(tuple(totals))
-
-    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
-
-
-def is_rejection(outcome: dict) -> bool:
-    return outcome.get("result") == "rejected"
-
-
-def describe_outcome(outcome: dict) -> str:
-    return (
-        f"issues {_issues(outcome)}: {_what_happened(outcome)}"
-        if outcome.get("issues")
-        else _what_happened(outcome)
-    )
-
-
-def _issues(outcome: dict) -> str:
-    return ", ".join(f"#{n}" for n in outcome.get("issues", []))
-
-
-def _what_happened(outcome: dict) -> str:
-    result = outcome.get("result")
-    if result in ("pr_created", "pr_updated"):
-        source = (
-            f"pattern {outcome.get('patternId')} at $0, no model call"
-            if outcome.get("source") == "pattern"
-            else f"tier {outcome.get('tier')} ({outcome.get('model')}) ${outcome.get('costUsd', 0):.4f}"
-        )
-        if result == "pr_created":
-            verb = "opened draft PR" if outcome.get("draft") else "opened PR"
-        else:
-            verb = "pushed a new commit to its PR"
-        regressed = f" (regression of #{outcome['regressedFrom']})" if outcome.get("regressedFrom") else ""
-        awaiting = ", ".join(f"#{n}" for n in outcome.get("awaitingRelease", []))
-        if awaiting:
-            regressed += f"; {awaiting}: {LIFECYCLE_WORDS['awaiting_release']}"
-        return f"{verb} #{outcome.get('pr')} from {source}{regressed}"
-    if result in LIFECYCLE_WORDS:
-        reason = outcome.get("reason")
-        pr = f"PR #{outcome['pr']}: " if outcome.get("pr") else ""
-        return f"{pr}{LIFECYCLE_WORDS[result]}" + (f" ({reason})" if reason else "")
-    # The table counts these as "rejected": the console uses the same word.
-    shown = "rejected" if is_rejection(outcome) else result
-    reason = outcome.get("reason", "")
-    detail = outcome.get("detail")
-    cost = outcome.get("costUsd")
-    spent = f"; model cost ${cost:.4f}" if cost else ""
-    return f"{shown} ({reason}: {detail}{spent})" if detail else f"{shown} ({reason}{spent})"
-
-
-# What each lifecycle outcome means, in a maintainer's words.
-LIFECYCLE_WORDS = {
-    "ready": "marked ready for review",
-    "waiting": "open, waiting",
-    "handed_over": "someone else committed on the branch: Homeostat will not push to it again",
-    "closed": "closed by Homeostat, branch deleted",
-    "merged": "merged",
-    "closed_by_person": "closed by a person without merging: not recreated",
-    "done": "nothing to do",
-    "gave_up": "gave up: PR closed, issues labelled homeostat-gave-up",
-    "awaiting_release": "fixed, awaiting release: no attempt, $0",
-    "verified": "fix verified in production",
-    "cooldown": "in cooldown",
-}
-
-
 def _repo(config: HomeostatConfig, slug: str) -> RepoConfig | None:
     for repo in config.repositories:
         if repo.slug == slug:
@@ -305,50 +223,6 @@ def run_command(args) -> int:
 
 
 # --- merge ----------------------------------------------------------------------------------
-
-
-def pull_request_closed_payload(repo: RepoConfig, pr, *, merged: bool) -> dict:
-    """A `pull_request` closed delivery in GitHub's shape (fields learning and GitHub both use)."""
-    owner = {"login": repo.owner, "type": "Organization"}
-    repository = {"name": repo.name, "full_name": repo.slug, "owner": owner, "default_branch": repo.branch}
-    return {
-        "action": "closed",
-        "number": pr.number,
-        "pull_request": {
-            "url": f"https://api.github.com/repos/{repo.slug}/pulls/{pr.number}",
-            "html_url": pr.url,
-            "number": pr.number,
-            "state": "closed",
-            "title": "",
-            "body": pr.body,
-            "merged": merged,
-            "merged_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if merged else None,
-            "head": {"ref": pr.branch, "sha": pr.head_sha, "repo": {"full_name": pr.head_repo}},
-            "base": {"ref": repo.branch, "repo": repository},
-            "user": {"login": pr.author, "type": "Bot"},
-        },
-        "repository": repository,
-        "sender": {"login": "maintainer", "type": "User"},
-    }
-
-
-def check_run_payload(repo: RepoConfig, pr, *, passed: bool, summary: str) -> dict:
-    """A `check_run` completed delivery in GitHub's shape, for the PR's head commit."""
-    conclusion = "success" if passed else "failure"
-    return {
-        "action": "completed",
-        "check_run": {
-            "name": "ci",
-            "head_sha": pr.head_sha,
-            "status": "completed",
-            "conclusion": conclusion,
-            "output": {"title": conclusion, "summary": summary or None},
-            "check_suite": {"head_branch": pr.branch, "head_sha": pr.head_sha},
-            "pull_requests": [{"number": pr.number}],
-        },
-        "repository": {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}},
-        "sender": {"login": "github-actions[bot]", "type": "Bot"},
-    }
 
 
 def local_ci(
@@ -403,15 +277,6 @@ def ci_command(args) -> int:
     return 0
 
 
-# The fingerprint's stage after the worker handled the CI webhook, in a maintainer's words.
-CI_WORDS = {
-    "ready": "the PR is ready for review",
-    "ci_failed": "recorded the failure; after the backoff Homeostat pushes a new commit to this PR",
-    "draft": "still a draft, waiting for the other checks",
-    "handed_over": "people committed on this branch: it is theirs",
-}
-
-
 def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: bool = False) -> int:
     """A maintainer merges Homeostat's open PRs (`ready_only`: those marked ready for review), and
     GitHub sends the signed pull_request webhooks."""
@@ -445,9 +310,11 @@ def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: b
         patterns = DynamoState.from_settings(get_settings()).patterns.all()
         say(f"  pattern library: {len(patterns)} pattern(s)")
         for pattern in patterns:
-            say(
-                f"    {pattern.pattern_id}: {pattern.error_type} in {pattern.file_path} "
-                f"(successRate {pattern.success_rate:.2f}, {pattern.status})"
+            probation = ", on probation: a hint for the model until verified" if on_probation(pattern) else ""
+            say_wrapped(
+                f"{pattern.pattern_id}: {pattern.error_type} in {pattern.file_path} "
+                f"(successRate {pattern.success_rate:.2f}, {pattern.status}{probation})",
+                indent="    ",
             )
     return merged_count
 
@@ -461,65 +328,30 @@ def merge_command(args) -> int:
     return 0
 
 
+# --- release --------------------------------------------------------------------------------
+
+
+def local_release(state: Path, config: HomeostatConfig, slug: str, version: str) -> str:
+    """A maintainer releases `version` of `slug`: the commit the release tag points at."""
+    repo = _configured(config, slug)
+    with LocalStack(state) as stack:
+        try:
+            return stack.forge().release(repo, version)
+        except ForgeError as exc:
+            raise CliError(f"{slug}: {exc}", "pick a version like 1.3.0 that has no tag yet") from None
+
+
+def release_command(args) -> int:
+    config = _config(args)
+    require_state(args.state)
+    commit = local_release(args.state, config, args.repo, args.version)
+    say(
+        f"released {args.repo} {args.version}: tag v{args.version} on its default branch (commit {commit[:7]})"
+    )
+    return 0
+
+
 # --- add-issue ------------------------------------------------------------------------------
-
-ISSUE_FORMAT = (
-    "an issue file is markdown with YAML front matter: a first line `---`, then `title: ...` "
-    "(and optionally `labels: [robot]`, `author: NAME`), a line `---`, then the issue body; "
-    "see examples/issues/"
-)
-
-
-def read_issue_file(path: Path) -> dict:
-    """A markdown issue with YAML front matter (title, labels, author) and the body after it.
-
-    Every way the file can be wrong is a CliError naming the file, the key and the reason.
-    """
-
-    def bad(reason: str) -> CliError:
-        return CliError(f"{path}: {reason}", ISSUE_FORMAT)
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file", "check the path") from None
-    except IsADirectoryError:
-        raise CliError(f"{path}: is a folder, not an issue file", "pass one .md file") from None
-    except UnicodeDecodeError as exc:
-        raise bad(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise CliError(
-            f"{path}: cannot be read: {exc.strerror}", "check the path and its permissions"
-        ) from None
-    lines = text.lstrip("\ufeff").splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise bad("front matter expected: the first line must be `---`")
-    end = next((i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---"), None)
-    if end is None:
-        raise bad("the front matter is not closed: no second `---` line")
-    try:
-        meta = yaml.safe_load("".join(lines[1:end]))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (front matter line {mark.line + 1})" if mark is not None else ""
-        raise bad(
-            f"the front matter is not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"
-        ) from None
-    if not isinstance(meta, dict):
-        raise bad(f"the front matter must be `key: value` lines, got {type(meta).__name__}")
-    title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise bad("title: required, a non-empty string")
-    labels = meta.get("labels", [])
-    if not isinstance(labels, list) or not all(isinstance(x, str) and x.strip() for x in labels):
-        raise bad(f"labels: must be a list of strings, like `labels: [robot]`; got {labels!r}")
-    author = meta.get("author", "local")
-    if not isinstance(author, str) or not author.strip():
-        raise bad("author: must be a non-empty string")
-    body = "".join(lines[end + 1 :]).lstrip("\n")
-    if not body.strip():
-        raise bad("the issue body (after the second `---`) is empty")
-    return {"title": title, "labels": labels, "author": author, "body": body}
 
 
 def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path) -> int:
@@ -606,17 +438,23 @@ def demo_command(args) -> int:
     local_merge(state, config, "production", ready_only=True)
     _close_as_person(state, config, cmf, history)
     say()
+    release = local_release(state, config, nb.slug, "1.3.0")
     numbers = {
         "pk": local_add_issue(state, config, pk.slug, EXAMPLES / "later" / "palette-kit-notes-json.md"),
         "old": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-old.md"),
         "new": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-new.md"),
     }
-    say("== 6. New reports of the fixed storage bug")
-    say_wrapped(f"palette-kit #{numbers['pk']}: the same bug in the same shared file (src/lib/storage.js)")
+    say("== 6. A release, then new reports of the fixed storage bug")
     say_wrapped(
-        f"notebridge #{numbers['old']}: from v1.1.0, an install without the fix (it ships after 1.2.0)"
+        f"the maintainer releases notebridge 1.3.0 (homeostat local release): the manifest is bumped and "
+        f"tagged v1.3.0 on main (commit {release[:7]}), which contains the merged storage fix"
     )
-    say_wrapped(f"notebridge #{numbers['new']}: from v1.3.0, which contains the fix")
+    say_wrapped(f"palette-kit #{numbers['pk']}: the same bug in the same shared file (src/lib/storage.js)")
+    say_wrapped(f"notebridge #{numbers['old']}: from v1.1.0, an install older than the release with the fix")
+    say_wrapped(
+        f"notebridge #{numbers['new']}: from v1.3.0, the release with the fix, filed by the logger "
+        "(cloakpipe-bot, the repository's allowed_authors: its reports are trusted)"
+    )
     say()
     say("== 7. Third run (HOMEOSTAT_ENV=production)")
     records = local_run(state, config, "production", later_hours=1)
@@ -706,6 +544,11 @@ def second_run_summary(records: list, slug: str, issue_number: int) -> str:
         story = f"{slug} #{issue_number} was not handled in this run"
     elif new_issue.get("source") == "pattern":
         story = f"{slug} #{issue_number}: fixed from the pattern library, no model call, $0"
+    elif new_issue.get("patternHint"):
+        story = (
+            f"{slug} #{issue_number}: PR #{new_issue.get('pr')} from a model shown the learned pattern "
+            f"as a hint, not applied at $0 ({new_issue['hintWhy']})"
+        )
     else:
         story = f"{slug} #{issue_number}: {describe_outcome(new_issue)}"
     return f"summary: {story}. Whole run: {calls} fingerprint(s) sent to a model, ${cost:.4f} in total."

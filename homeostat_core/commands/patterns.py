@@ -11,6 +11,7 @@ from homeostat_core.commands._errors import EXIT_PROBLEMS, CliError
 from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.commands.attempts import format_table
 from homeostat_core.patterns.library_json import export_library, import_library
+from homeostat_core.patterns.matcher import on_probation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +38,17 @@ def list_command(args: argparse.Namespace) -> int:
     if not patterns:
         print("pattern library is empty")
         return 0
-    header = ("id", "errorType", "filePath", "successRate", "uses", "status")
+    header = ("id", "errorType", "filePath", "successRate", "uses", "status", "trust")
     rows = [
-        (p.pattern_id, p.error_type, p.file_path, f"{p.success_rate:.3f}", str(p.use_count), p.status)
+        (
+            p.pattern_id,
+            p.error_type,
+            p.file_path,
+            f"{p.success_rate:.3f}",
+            str(p.use_count),
+            p.status,
+            trust(p),
+        )
         for p in patterns
     ]
     print(format_table(header, rows))
@@ -95,3 +104,10 @@ def import_command(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     print(f"imported {result.imported} pattern(s) from {path}")
     return 0
+
+
+def trust(pattern) -> str:
+    """Why a pattern may or may not be applied at $0 (patterns.matcher: probation)."""
+    if pattern.verified_at is not None:
+        return "verified"
+    return "probation" if on_probation(pattern) else f"merged-{pattern.merges}x"

@@ -1,8 +1,8 @@
 """Store the fix of a merged Homeostat PR as a pattern (production only).
 
 One active pattern per fingerprint, under the deterministic id `pat-<fingerprint id>`: a later
-merged fix for the same fingerprint replaces the edits and keeps the learned success rate and
-use count. A retired pattern stays retired (kept for audit); its fingerprint is not re-learned.
+merged fix for the same fingerprint replaces the edits, keeps the learned success rate and use
+count, and counts as a second merge (`merges`, which ends probation: patterns.matcher). A retired pattern stays retired (kept for audit); its fingerprint is not re-learned.
 Outside production the decision is logged and nothing is written.
 """
 
@@ -74,7 +74,13 @@ def extract_pattern(
         return None
     if existing is not None:
         pattern = dataclasses.replace(
-            existing, error_type=error_type, file_path=file_path, edits=tuple(edits), diff=diff, repo=repo
+            existing,
+            error_type=error_type,
+            file_path=file_path,
+            edits=tuple(edits),
+            diff=diff,
+            repo=repo,
+            merges=existing.merges + 1,  # a second merged fix ends probation (patterns.matcher)
         )
         action = "replaced"
     else:
@@ -90,6 +96,7 @@ def extract_pattern(
             created_at=now,
             status="active",
             repo=repo,
+            merges=1,  # on probation: a hint for the model until verified or merged again
         )
         action = "created"
 

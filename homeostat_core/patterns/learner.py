@@ -68,3 +68,24 @@ def record_outcome(
     else:
         logger.info("pattern outcome recorded", extra=details)
     return updated
+
+
+def record_production(
+    store: PatternStore, pattern_id: str, *, env: str, held: bool, now: datetime
+) -> Pattern | None:
+    """A fix from (or learned into) this pattern held in production (verified) or regressed: a
+    verified pattern leaves probation, a regressed one goes back on it (production only)."""
+    pattern = store.get(pattern_id)
+    if pattern is None:
+        return None
+    verified_at = (pattern.verified_at or now) if held else None
+    context = {"pattern_id": pattern_id, "env": env, "verified": verified_at is not None}
+    if env != "production":
+        logger.info("learning disabled outside production: verification not recorded", extra=context)
+        return None
+    if verified_at == pattern.verified_at:
+        return pattern
+    updated = dataclasses.replace(pattern, verified_at=verified_at)
+    store.put(updated)
+    logger.info("pattern verified in production" if held else "pattern back on probation", extra=context)
+    return updated

@@ -5,7 +5,9 @@ Format (seed: shared/patterns/library.json):
      "patterns": [{"id", "fingerprintId", "errorType", "filePath", "patch", "successRate", "uses", ...}],
      "metadata": {"lastUpdated": ISO-8601, "totalPatterns": n}}
 Homeostat adds per entry: "edits" (the search/replace edits it replays), "status", "createdAt",
-"lastUsedAt" and "repo". The seed's optional "description" and "confidence" are accepted and
+"lastUsedAt", "repo", "merges" (merged fixes it was learned from; default 1) and "verifiedAt"
+(when a fix from it held in production). Without "verifiedAt" and with fewer than 2 merges an
+imported pattern is on probation: shown to the model, never applied at $0. The seed's optional "description" and "confidence" are accepted and
 ignored. An entry without "edits" gets them from its unified diff in "patch".
 
 Import checks every entry before writing anything: one bad entry means nothing is written, and
@@ -40,6 +42,8 @@ _KNOWN_KEYS = {
     "createdAt",
     "lastUsedAt",
     "repo",
+    "merges",
+    "verifiedAt",
 }
 
 
@@ -81,11 +85,15 @@ def pattern_to_entry(pattern: Pattern) -> dict[str, Any]:
         "edits": [edit.to_json() for edit in pattern.edits],
         "status": pattern.status,
         "repo": pattern.repo,
+        "merges": pattern.merges,
     }
-    if pattern.created_at is not None:
-        entry["createdAt"] = to_utc_iso(pattern.created_at)
-    if pattern.last_used_at is not None:
-        entry["lastUsedAt"] = to_utc_iso(pattern.last_used_at)
+    for key, moment in (
+        ("createdAt", pattern.created_at),
+        ("lastUsedAt", pattern.last_used_at),
+        ("verifiedAt", pattern.verified_at),
+    ):
+        if moment is not None:
+            entry[key] = to_utc_iso(moment)
     return entry
 
 
@@ -256,11 +264,15 @@ class _Entry:
         uses = self.raw.get("uses", 0)
         if isinstance(uses, bool) or not isinstance(uses, int) or uses < 0:
             self.bad("uses", f"must be a whole number >= 0, got {uses!r}")
+        merges = self.raw.get("merges", 1)
+        if isinstance(merges, bool) or not isinstance(merges, int) or merges < 1:
+            self.bad("merges", f"must be a whole number >= 1, got {merges!r}")
         status = self.raw.get("status", "active")
         if status not in ("active", "retired"):
             self.bad("status", f"must be 'active' or 'retired', got {status!r}")
         created_at = self.moment("createdAt")
         last_used_at = self.moment("lastUsedAt")
+        verified_at = self.moment("verifiedAt")
         edits = self.edits()
         if len(self.problems) > before:
             return None
@@ -277,6 +289,8 @@ class _Entry:
             last_used_at=last_used_at,
             status=status,
             repo=repo or "",
+            merges=merges,
+            verified_at=verified_at,
         )
 
 

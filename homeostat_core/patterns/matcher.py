@@ -4,6 +4,10 @@ Only active patterns with a success rate of at least MIN_SUCCESS_RATE match. An 
 confidence is the success rate; a fuzzy match's is the success rate times FUZZY_FACTOR, so it is
 at most 0.8 and never passes `should_auto_apply` (confidence > 0.8): a fuzzy match is a hint to
 show the model, never a patch applied at $0.
+
+Probation: a pattern learned from one merge is a hint too, until it is verified in production
+(its fix released and not reported again from a version with it) or merged a second time; in
+another repository it applies at $0 only once verified, and only within share_patterns.
 """
 
 from __future__ import annotations
@@ -14,6 +18,16 @@ from homeostat_core.ports import PatternStore
 MIN_SUCCESS_RATE = 0.8
 FUZZY_FACTOR = 0.8
 AUTO_APPLY_THRESHOLD = 0.8
+PROBATION_MERGES = 2  # merged fixes that end probation without a verification
+
+
+def on_probation(pattern: Pattern) -> bool:
+    """Learned from one merge and not verified in production: shown to the model, never applied."""
+    return pattern.verified_at is None and pattern.merges < PROBATION_MERGES
+
+
+def _learned_here(pattern: Pattern, repo: str) -> bool:
+    return not repo or not pattern.repo or pattern.repo.lower() == repo.lower()
 
 
 def _qualifies(pattern: Pattern) -> bool:
@@ -42,14 +56,17 @@ def match_pattern(
 ) -> PatternMatch | None:
     """The best usable pattern for `fingerprint` in `repo`, or None (also for an empty library).
 
-    A pattern learned in a repository it is not shared with is offered as an example only: its
-    confidence is capped below the auto-apply threshold.
+    A pattern on probation, learned elsewhere and not verified, or learned in a repository it is
+    not shared with is offered as an example only: its confidence is capped at the auto-apply
+    threshold, which it must exceed.
     """
     exact = store.active_for_fingerprint(fingerprint.id)
     if exact is not None and _qualifies(exact):
         shared = shared_with(exact, repo, share)
         if shared is not None:
-            confidence = exact.success_rate if shared else min(exact.success_rate, AUTO_APPLY_THRESHOLD)
+            proven = exact.verified_at is not None if not _learned_here(exact, repo) else True
+            at_no_cost = shared and proven and not on_probation(exact)
+            confidence = exact.success_rate if at_no_cost else min(exact.success_rate, AUTO_APPLY_THRESHOLD)
             return PatternMatch(pattern=exact, confidence=confidence, strategy="exact")
     candidates = [
         p
@@ -68,3 +85,17 @@ def match_pattern(
 def should_auto_apply(match: PatternMatch | None) -> bool:
     """Apply a pattern's edits without the model only when confidence > AUTO_APPLY_THRESHOLD."""
     return match is not None and match.confidence > AUTO_APPLY_THRESHOLD
+
+
+def hint_reason(match: PatternMatch, repo: str) -> str:
+    """Why a matched pattern was shown to the model instead of applied at $0, in people's words."""
+    pattern = match.pattern
+    if match.strategy == "fuzzy":
+        return "a fix for a similar error (same type and file)"
+    if on_probation(pattern):
+        return "on probation: learned from one merged fix, not yet verified in production"
+    if not _learned_here(pattern, repo) and pattern.verified_at is None:
+        return f"learned in {pattern.repo}, not yet verified in production"
+    if pattern.success_rate <= AUTO_APPLY_THRESHOLD:
+        return f"success rate {pattern.success_rate:.2f}"
+    return "not shared with this repository (share_patterns)"

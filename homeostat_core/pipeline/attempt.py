@@ -30,7 +30,7 @@ from homeostat_core.outcomes import (
     FingerprintOutcome,
     Result,
 )
-from homeostat_core.patterns.matcher import match_pattern, should_auto_apply
+from homeostat_core.patterns.matcher import hint_reason, match_pattern, should_auto_apply
 from homeostat_core.pipeline.context import (
     Deferred,
     Group,
@@ -39,6 +39,7 @@ from homeostat_core.pipeline.context import (
     has_open_pr,
     outcome_for,
 )
+from homeostat_core.pipeline.people import reopen_wait
 from homeostat_core.pipeline.publish import give_up, hand_over, publish
 from homeostat_core.ports import BudgetExceeded, ConflictError, PortError
 from homeostat_core.report.comments import render_rejected_comment
@@ -46,17 +47,15 @@ from homeostat_core.report.markers import REJECTED_MARKER
 
 
 def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) -> FingerprintOutcome:
-    """new, attempt failed, CI failed, closed by a person / opted out (with a newer report)."""
+    """new, attempt failed, CI failed, regressed; closed by people (a PR closed, every issue
+    closed) once a report comes from a version released after the close (pipeline.people)."""
     stage = stage_of(state)
-    if stage in lifecycle.REOPENABLE:
-        newest = group.newest_report()
-        closed = state.closed_at
-        if closed is None or newest is None or as_utc(newest) <= as_utc(closed):
-            return outcome_for(
-                group, Result.DONE, reason=f"{stage.value}: waiting for a report filed after the close"
-            )
     if state is not None and state.attempts >= ctx.policy.max_attempts:
         return give_up(ctx, group, state)
+    if stage in lifecycle.REOPENABLE:
+        waiting = reopen_wait(ctx, group, state)
+        if waiting is not None:
+            return outcome_for(group, Result.DONE, pr=state.pr_number, reason=waiting)
     if state is not None and state.backoff_until and as_utc(ctx.now) < as_utc(state.backoff_until):
         return outcome_for(group, Result.COOLDOWN, reason=f"backoff until {state.backoff_until.isoformat()}")
     if not has_open_pr(state):
@@ -102,6 +101,7 @@ def claim_and_fix(
             ) from None
     if isinstance(fix, FixFailure):
         return _fix_failed(ctx, group, claimed, before, fix)
+    hint = {} if match is None or fix.source == "pattern" else _hint(ctx, match, regressed=regressed)
     recorded = ctx.attempts.save(
         lifecycle.moved(
             claimed,
@@ -112,7 +112,14 @@ def claim_and_fix(
             edits=fix.edits,
         )
     )
-    return publish(ctx, group, recorded, fix)
+    outcome = publish(ctx, group, recorded, fix)
+    return dataclasses.replace(outcome, extra={**outcome.extra, **hint}) if hint else outcome
+
+
+def _hint(ctx: RunContext, match: PatternMatch, *, regressed: bool) -> dict[str, str]:
+    """The pattern the model was shown instead of applying it at $0, and why (for the record)."""
+    why = "the earlier fix, which did not stop the error" if regressed else hint_reason(match, ctx.repo.slug)
+    return {"patternHint": match.pattern.pattern_id, "hintWhy": why}
 
 
 def _check_new_pr_limits(ctx: RunContext) -> None:
@@ -154,9 +161,9 @@ def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> Attempt
         fingerprint_version=fp.version or before.fingerprint_version,
     )
     if stage_of(before) in lifecycle.REOPENABLE:
-        # a new occurrence after a close starts over: a fresh PR, a fresh count
+        # work people closed, re-opened by a later release: a new PR; the attempts count on
         claimed = dataclasses.replace(
-            claimed, attempts=1, backoff_until=ctx.policy.backoff(0, ctx.now), pr_number=None, head_sha=None
+            claimed, pr_number=None, head_sha=None, branch=None, reopened_at=ctx.now
         )
     elif stage_of(before) is Stage.REGRESSED:
         # the merged PR is history: a new PR, the attempts count on (a fix that keeps regressing

@@ -21,6 +21,7 @@ from homeostat_core.outcomes import (
     Result,
 )
 from homeostat_core.ports import AttemptStore, Deadline, Forge, Ports
+from homeostat_core.releases import RepoReleases
 from homeostat_core.sourcing.sources import RepoSources
 
 
@@ -33,6 +34,8 @@ class Group:
     issues: list[ForgeIssue] = field(default_factory=list)  # the ones to work on
     answered: list[ForgeIssue] = field(default_factory=list)  # labelled rejected / gave up already
     versions: dict[int, str | None] = field(default_factory=dict)  # extension version per issue
+    installs: dict[int, str | None] = field(default_factory=dict)  # per-install id per issue, if any
+    opted_out: list[ForgeIssue] = field(default_factory=list)  # carrying the opt-out label: a person's no
 
     @property
     def issue_numbers(self) -> tuple[int, ...]:
@@ -56,10 +59,17 @@ class RunContext:
     open_prs: int = 0
     symbolicators: dict = field(default_factory=dict)  # per extension version, one per run
     committed_maps: object = None  # the repository's committed source maps, one store per run
-    newest_version: tuple | None = None  # the newest extension version any report names
     reports_without_version: int = 0
     _sources: RepoSources | None = None
     out_of_time: bool = False  # a fix stopped for the deadline: no new work, the run continues later
+    _releases: RepoReleases | None = None
+
+    @property
+    def releases(self) -> RepoReleases:
+        """What the repository released: read from the forge only when asked, once per run."""
+        if self._releases is None:
+            self._releases = RepoReleases(self.forge, self.repo)
+        return self._releases
 
     @property
     def attempts(self) -> AttemptStore:

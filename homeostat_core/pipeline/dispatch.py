@@ -23,6 +23,7 @@ from homeostat_core.pipeline.context import (
     deferred,
     outcome_for,
 )
+from homeostat_core.pipeline.people import handle_opted_out
 from homeostat_core.pipeline.recover import handle_recover
 from homeostat_core.pipeline.release import handle_fixed
 from homeostat_core.pipeline.review import handle_review
@@ -36,6 +37,8 @@ def process_fingerprint(ctx: RunContext, group: Group) -> FingerprintOutcome:
     stage without a handler is this fingerprint's failure, never the run's."""
     try:
         state = ctx.attempts.get(ctx.repo.slug, group.fingerprint.id)
+        if state is not None and state.opted_out_at is not None and stage_of(state) not in _FINISHING:
+            return handle_opted_out(ctx, group, state)
         return HANDLERS[stage_of(state)](ctx, group, state)
     except Deferred as deferral:
         return deferred(group, deferral.cause, deferral.reason)
@@ -76,6 +79,10 @@ def handle_done(ctx: RunContext, group: Group, state: AttemptState) -> Fingerpri
         group, Result.DONE, pr=state.pr_number, reason=f"{stage.value} after {state.attempts} attempts"
     )
 
+
+# A person's opt-out stops every stage but these: an attempt already running finishes (its PR is
+# closed by the next run's reconcile), and Homeostat's open PR is closed by reconcile first.
+_FINISHING = frozenset({Stage.CLAIMED, Stage.FIX_RECORDED}) | lifecycle.PR_OPEN
 
 HANDLERS: dict[Stage, Callable[[RunContext, Group, AttemptState | None], FingerprintOutcome]] = {
     Stage.NEW: handle_attempt,

@@ -12,6 +12,7 @@ from homeostat_core.models import (
 from homeostat_core.observability import logger
 from homeostat_core.outcomes import (
     GAVE_UP_LABEL,
+    OPTED_OUT_LABEL,
     REJECTED_LABEL,
     UNPARSEABLE_LABEL,
     Deferral,
@@ -23,17 +24,18 @@ from homeostat_core.pipeline.context import (
     RunContext,
 )
 from homeostat_core.ports import PortError, RateLimitLow
+from homeostat_core.releases import install_of
 from homeostat_core.report.comments import render_unparseable_comment
 from homeostat_core.report.markers import UNPARSEABLE_MARKER
 from homeostat_core.sourcing.context import bundle_locator
-from homeostat_core.versions import parse_version
 
 
 def parse_and_group(
     ctx: RunContext, issues: list[ForgeIssue], outcomes: list, record: RunRecord
 ) -> list[Group]:
-    """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up)
-    stay in their group only as evidence that the error is still reported; they get no new work."""
+    """Group parseable issues by fingerprint. Issues Homeostat already answered (rejected, gave up,
+    opted out) stay in their group only as evidence that the error is still reported; they get no
+    new work. Issues carrying the opt-out label mark their fingerprint opted out (`opted_out`)."""
     groups: dict[str, Group] = {}
     known = KnownFingerprints(lambda fingerprint_id: _has_history(ctx, fingerprint_id))
     # Errors whose history could not be read (a store error): all their issues wait for the next
@@ -43,11 +45,12 @@ def parse_and_group(
         labels = {label.lower() for label in issue.labels}
         if UNPARSEABLE_LABEL in labels:
             continue  # already answered once; a person removes the label to retry
-        answered = bool(labels & {REJECTED_LABEL, GAVE_UP_LABEL})
+        answered = bool(labels & {REJECTED_LABEL, GAVE_UP_LABEL, OPTED_OUT_LABEL})
+        opted_out = ctx.repo.opt_out_label.lower() in labels
         try:
             report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
         except UnparseableIssue as exc:
-            if not answered:
+            if not answered and not opted_out:
                 outcomes.append(_answer_unparseable(ctx, issue, exc))
             continue
         current = None
@@ -71,10 +74,10 @@ def parse_and_group(
             continue
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         group.versions[issue.number] = report.extension_version
-        version = parse_version(report.extension_version)
-        if version is not None and (ctx.newest_version is None or version > ctx.newest_version):
-            ctx.newest_version = version
-        if answered:
+        group.installs[issue.number] = install_of(report)
+        if opted_out:
+            group.opted_out.append(issue)  # a person's decision about the whole fingerprint
+        elif answered:
             group.answered.append(issue)
         else:
             if not group.issues:

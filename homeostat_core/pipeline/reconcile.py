@@ -15,6 +15,7 @@ from homeostat_core.pipeline.context import (
     capped_issues,
     has_open_pr,
 )
+from homeostat_core.pipeline.people import record_opt_outs
 from homeostat_core.pipeline.release import verify_release
 from homeostat_core.report.comments import closed_note
 from homeostat_core.report.markers import (
@@ -26,19 +27,25 @@ from homeostat_core.settlement import settle_closed_pr
 def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
     """Bring every fingerprint with a Homeostat PR in line with what people did since the last run.
 
+    - an issue of the fingerprint carries the opt-out label → the fingerprint is opted out, its PR
+      closed (pipeline.people);
     - PR merged → merged (branch deleted, linked issues closed where the forge did not);
-    - PR closed unmerged by a person → closed_by_person (not attempted again until a newer report);
-    - PR open but no open, opted-in issue reports the error any more → PR closed, branch deleted.
+    - PR closed unmerged by a person → closed_by_person (not attempted again until a report from
+      a version released after the close);
+    - PR open but no open issue reports the error any more → PR closed, branch deleted.
     """
     reported = {g.fingerprint.id: g for g in groups}
     rows = ctx.attempts.list(ctx.repo.slug)
     # Homeostat's open PRs are the ones its rows recorded: an idle repository costs no listing
     ctx.open_prs = sum(1 for row in rows if has_open_pr(row))
+    # a person's opt-out first: it closes Homeostat's PR for the whole fingerprint
+    outcomes, handled = record_opt_outs(ctx, groups, {row.fingerprint_id: row for row in rows})
     own_open = {pr.number: pr for pr in ctx.forge.list_own_open_prs(ctx.repo)} if ctx.open_prs else {}
-    outcomes = []
     for state in rows:
         if ctx.deadline.near():
             break
+        if state.fingerprint_id in handled:
+            continue
         if stage_of(state) is Stage.MERGED:
             verified = verify_release(ctx, state, reported.get(state.fingerprint_id))
             if verified is not None:
@@ -53,7 +60,9 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
             if pr is None:
                 continue
             if pr.state != "open":
-                result = settle_closed_pr(ctx.ports, ctx.repo, state, pr, env=ctx.env, now=ctx.now)
+                result = settle_closed_pr(
+                    ctx.ports, ctx.repo, state, pr, env=ctx.env, now=ctx.now, releases=ctx.releases
+                )
                 if result is not None:
                     if pr.merged and group is not None:
                         for number in capped_issues(ctx, issues):
@@ -73,7 +82,14 @@ def reconcile(ctx: RunContext, groups: list[Group]) -> list[FingerprintOutcome]:
                 )
                 ctx.forge.close_pr(ctx.repo, pr.number)
                 ctx.forge.delete_branch(ctx.repo, pr.branch)
-                ctx.attempts.save(lifecycle.moved(state, Stage.OPTED_OUT, closed_at=ctx.now))
+                ctx.attempts.save(
+                    lifecycle.moved(
+                        state,
+                        Stage.OPTED_OUT,
+                        closed_at=ctx.now,
+                        closed_at_version=ctx.releases.floor_for_close(),
+                    )
+                )
                 ctx.open_prs -= 1
                 outcomes.append(
                     FingerprintOutcome(

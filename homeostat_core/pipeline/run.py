@@ -48,7 +48,8 @@ def run_repo(
     outcomes: list[FingerprintOutcome] = []
     logger.append_keys(run_id=record.run_id, repo=repo.slug)
     try:
-        issues = ports.forge.list_trigger_issues(repo)
+        # opted-out issues too: a person's opt-out applies to the whole fingerprint
+        issues = ports.forge.list_trigger_issues(repo, include_opted_out=True)
         record.issues_seen = len(issues)
         groups = parse_and_group(ctx, issues, outcomes, record)
         work = [g for g in groups if g.issues]

@@ -111,18 +111,62 @@ def no_ci_note() -> str:
     return "No CI checks ran on this PR; it is ready for review.\n"
 
 
-def pending_release_comment(pr_number: int, fixed_in_version: str, *, closing: bool) -> str:
+def pending_release_comment(pr_number: int, version_seen: str, ships_in: str | None, *, closing: bool) -> str:
+    """A report from a version without the merged fix, while no release contains it."""
+    where = (
+        f"It ships in version {code_span(ships_in)}, the default branch's version since the merge; "
+        "no release tag contains it yet."
+        if ships_in
+        else "No release of this repository contains it yet: no tag or published release includes "
+        "the merge commit."
+    )
     return (
-        f"This error was fixed by #{pr_number}, which ships in the versions after "
-        f"{fixed_in_version}. This report comes from a version without the fix, so Homeostat "
-        "makes no new attempt."
+        f"This error was fixed by #{pr_number}. {where} This report comes from version "
+        f"{code_span(version_seen)}, which does not have the fix, so Homeostat makes no new attempt."
+        + (
+            " Closing it; reopen it if the error appears in a version released after the fix."
+            if closing
+            else ""
+        )
+        + "\n"
+    )
+
+
+def fixed_in_release_comment(pr_number: int, version_seen: str, released_in: str, *, closing: bool) -> str:
+    """A report from a version older than the first release that contains the merged fix."""
+    return (
+        f"This error was fixed by #{pr_number}, first released in version {code_span(released_in)} "
+        "(the first release whose commit contains the merge commit). This report comes from version "
+        f"{code_span(version_seen)}, which is older and does not have the fix: updating the extension "
+        "stops it, so Homeostat makes no new attempt."
         + (" Closing it; reopen it if the error appears in a newer version." if closing else "")
         + "\n"
     )
 
 
-def regressed_comment(version_seen: str, pr_number: int) -> str:
+def regressed_comment(version_seen: str, pr_number: int, fixed_in: str, rule: str) -> str:
+    """Reports from a version with the fix (`fixed_in` says where the fix is), believed by `rule`."""
     return (
-        f"This error was reported from version {version_seen}, which contains the fix merged in "
-        f"#{pr_number}: the fix did not stop it. Homeostat will try again.\n"
+        f"This error was reported from version {code_span(version_seen)}, which contains the fix "
+        f"merged in #{pr_number} ({fixed_in}), {rule}: the fix did not stop it. Homeostat will try "
+        "again.\n"
+    )
+
+
+def opted_out_comment(opt_out_label: str, issue_number: int | None) -> str:
+    """A new report of an error a person opted out of automatic fixes (posted once per issue)."""
+    where = f" on #{issue_number}" if issue_number is not None else ""
+    return (
+        f"A person opted this error out of automatic fixes (the {code_span(opt_out_label)} label{where}), "
+        "so Homeostat opens no pull request for it, whichever issue reports it. To lift that, "
+        f"remove the label{where} while that issue is open.\n"
+    )
+
+
+def opted_out_note(opt_out_label: str, issue_number: int) -> str:
+    """On Homeostat's PR, closed because a person opted its error out."""
+    return (
+        f"A person opted this error out of automatic fixes (the {code_span(opt_out_label)} label on "
+        f"#{issue_number}), so Homeostat is closing this PR and deleting its branch, and will open "
+        "none for this error again.\n"
     )

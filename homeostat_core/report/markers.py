@@ -16,6 +16,8 @@ CLOSED_MARKER = "<!-- homeostat:closed -->"
 PENDING_RELEASE_MARKER = "<!-- homeostat:fixed-pending-release -->"
 NO_DRAFTS_MARKER = "<!-- homeostat:no-drafts -->"
 REGRESSED_MARKER = "<!-- homeostat:regressed -->"
+FIXED_IN_RELEASE_MARKER = "<!-- homeostat:fixed-in-release -->"
+OPTED_OUT_MARKER = "<!-- homeostat:opted-out -->"
 NO_CI_MARKER = "<!-- homeostat:no-ci -->"
 
 STATE_BLOCK = re.compile(r"### Homeostat State\n```json\n(.*?)\n```", re.DOTALL)

@@ -104,3 +104,29 @@ def test_person_closing_a_pr_is_recorded(seeded: LocalForge):
     assert (closed.state, closed.merged, closed.closed_at is not None) == ("closed", False, True)
     assert seeded.pr_record(REPO, pr.number)["closed_by"] == "alice"
     assert seeded.find_open_pr(REPO, "abc") is None
+
+
+def test_release_bumps_the_manifest_tags_the_default_branch_and_refuses_a_second_time(tmp_path: Path):
+    source = tmp_path / "source"
+    (source / "src").mkdir(parents=True)
+    (source / "src" / "app.js").write_text("export const run = () => 1;\n")
+    (source / "manifest.json").write_text('{\n  "name": "Widget",\n  "version": "1.2.0"\n}\n')
+    forge = LocalForge(tmp_path / "forge")
+    forge.seed_repo(REPO, source)
+    before = forge.branch_sha(REPO, "main")
+
+    released = forge.release(REPO, "1.3.0")
+
+    # a bump commit on main, tagged: the release is the tag's commit
+    assert released == forge.branch_sha(REPO, "main") != before
+    assert forge.read_file(REPO, "manifest.json") == '{\n  "name": "Widget",\n  "version": "1.3.0"\n}\n'
+    assert [(r.version, r.tag, r.sha) for r in forge.list_releases(REPO)] == [("1.3.0", "v1.3.0", released)]
+    assert forge.commit_contains(REPO, released, before)
+    with pytest.raises(ForgeError, match="already has a tag v1.3.0"):
+        forge.release(REPO, "1.3.0")
+    with pytest.raises(ForgeError, match="not a version"):
+        forge.release(REPO, "next")
+    # a version the manifest already says is tagged without a new commit
+    forge.commit_as(REPO, "main", "maintainer", [FileChange("manifest.json", '{"version": "1.4.0"}\n')])
+    bumped = forge.branch_sha(REPO, "main")
+    assert forge.release(REPO, "1.4.0") == bumped == forge.branch_sha(REPO, "main")

@@ -327,6 +327,32 @@ def test_lifecycle_fields_round_trip(state_harness):
     assert attempts.get(REPO, "fp").applied_facts == facts
 
 
+def test_release_and_decision_fields_round_trip(state_harness):
+    attempts = state_harness.state.attempts
+    full = claim(
+        stage="merged",
+        version_at_merge="1.2.0",
+        merge_sha="4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        released_in="1.3.0",
+        release_rule="tag",
+        release_seen_at=NOW + timedelta(days=1),
+        verified_at=NOW + timedelta(days=15),
+        regressed_at=NOW + timedelta(days=16),
+        decided_by="regressed_trusted_logger",
+        closed_at_version="1.2.0",
+        reopened_at=NOW + timedelta(days=3),
+        opted_out_at=NOW + timedelta(days=4),
+        opt_out_issue=12,
+    )
+    stored = attempts.start_attempt(full, expected_attempts=0)
+    assert attempts.get(REPO, "fp") == stored == dataclasses.replace(full, version=1)
+    # and a row written before them loads with None for each
+    state_harness.write_legacy_attempt(REPO, "old")
+    old = attempts.get(REPO, "old")
+    assert (old.merge_sha, old.released_in, old.release_rule, old.decided_by) == (None,) * 4
+    assert (old.closed_at_version, old.reopened_at, old.opted_out_at, old.opt_out_issue) == (None,) * 4
+
+
 def test_values_read_back_as_a_dynamodb_round_trip_leaves_them(state_harness):
     attempts = state_harness.state.attempts
     naive = datetime(2025, 3, 1, 12, 0)
@@ -450,6 +476,16 @@ def test_patterns_round_trip_with_repo_and_fingerprint_version(state_harness):
         "",
         "",
     )
+
+
+def test_probation_fields_round_trip_and_an_old_pattern_is_one_merge_unverified(state_harness):
+    patterns = state_harness.state.patterns
+    proven = pattern("pat-fp1", merges=2, verified_at=datetime(2025, 3, 9, 12, 0))
+    patterns.put(proven)
+    assert patterns.get("pat-fp1") == dataclasses.replace(proven, verified_at=NOW + timedelta(days=8))
+    state_harness.write_legacy_pattern("pat-old", "old")
+    old = patterns.get("pat-old")
+    assert (old.merges, old.verified_at) == (1, None)
 
 
 def test_a_pattern_written_before_fingerprint_versions_loads_with_defaults(state_harness):

@@ -44,8 +44,12 @@ def test_the_last_run_reports_what_its_run_record_says(demo):
     step4 = output.split("== 7.", 1)[1]
     assert "no model call" not in step4.splitlines()[0]  # the header promises nothing
     summary = " ".join(step4.split("summary:", 1)[1].split())
-    assert summary.startswith(
-        "littlebearapps/palette-kit #3: fixed from the pattern library, no model call, $0."
+    # the pattern notebridge's merge taught is on probation (one merge, not verified): the model
+    # is shown it as a hint, it is not applied at $0
+    assert re.match(
+        r"littlebearapps/palette-kit #3: PR #\d+ from a model shown the learned pattern as a hint, "
+        r"not applied at \$0 \(on probation: learned from one merged fix, not yet verified in production\)\.",
+        summary,
     )
     # the deferred convert-my-file bug gets its PR from a model in the same run, and the summary says so
     models = len(
@@ -78,10 +82,17 @@ def test_the_demo_shows_the_pr_lifecycle_in_a_maintainers_words(demo):
     assert (
         f"PR #{session}: someone else committed on the branch: Homeostat will not push to it again" in step[4]
     )
-    assert "palette-kit PR #2: closed by Homeostat, branch deleted" in step[4]
-    # 7: the PR a person closed is not recreated; production outcomes by version
+    assert (
+        "palette-kit issues #1: PR #2: closed by Homeostat, branch deleted (opted out by a person" in step[4]
+    )
+    # 5: merged fixes become patterns on probation
+    assert "on probation: a hint for the model until verified" in step[5]
+    # 6: the release comes from the repository (a tag whose commit contains the merge)
+    assert re.search(r"tagged v1\.3\.0 on main \(commit [0-9a-f]{7}\)", step[6])
+    # 7: the PR a person closed is not recreated; production outcomes by released version: the
+    #    older install is told the release has the fix, the logger's report from it is a regression
     assert "nothing to do (closed_by_person" in step[7]
-    assert "fixed, awaiting release: no attempt, $0" in step[7]
+    assert "fixed in a newer release: no attempt, $0" in step[7]
     assert re.search(
         r"opened draft PR #\d+ from tier \d \(scripted:[\w-]+\) \$[\d.]+ \(regression of #\d+\)", step[7]
     )

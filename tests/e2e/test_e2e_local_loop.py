@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from homeostat_core.commands.local import pull_request_closed_payload, read_issue_file
+from homeostat_core.commands._issue_file import read_issue_file
 from homeostat_core.config import default_config_path, load_config
+from homeostat_core.local.payloads import pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack
 
 pytestmark = pytest.mark.xdist_group("e2e")
@@ -124,13 +125,16 @@ def test_demo_story(tmp_path):
         stack.drain()
         records = _records_by_repo(stack)
 
-        # Then it is fixed from the pattern library: a PR, a pattern hit, no model call, $0
-        assert records[PK].pattern_hits == 1
+        # Then the pattern, learned from one merge, is on probation: the model is asked and shown
+        # it as a hint; it is not applied at $0 (tests/unit/patterns/test_patterns_probation.py
+        # shows it applied once verified in production)
+        assert records[PK].pattern_hits == 0
         outcome = next(o for o in records[PK].outcomes if number in o.get("issues", []))
-        assert outcome["result"] == "pr_created" and outcome["source"] == "pattern"
-        assert outcome["costUsd"] == 0
+        assert outcome["result"] == "pr_created" and outcome["source"] == "ai"
+        storage_pattern = next(p for p in patterns if p.file_path == "src/lib/storage.js")
+        assert outcome["patternHint"] == storage_pattern.pattern_id and "probation" in outcome["hintWhy"]
         new_prompts = [str(r["body"]["messages"]) for r in stack._scripted.requests[calls_before:]]
-        assert not any("src/lib/storage.js" in p for p in new_prompts)
+        assert any("src/lib/storage.js" in p for p in new_prompts)
 
     # And the operator commands read the same local state
     import json

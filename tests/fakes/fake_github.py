@@ -110,6 +110,8 @@ class _Repo:
     modes: dict[str, str] = field(default_factory=dict)  # blob sha -> mode, for symlinks
     parent: str | None = None  # set on forks
     next_number: int = 1
+    tags: dict[str, str] = field(default_factory=dict)  # tag name -> commit sha
+    releases: list[dict[str, Any]] = field(default_factory=list)  # GitHub releases, oldest first
 
     @property
     def owner(self) -> str:
@@ -569,6 +571,43 @@ class FakeGitHub:
             ]
             self._repos[slug].required_rules.append((branch_glob, required, self._new_id()))
 
+    def add_tag(self, slug: str, name: str, sha: str | None = None) -> str:
+        """A tag `name` on commit `sha` (default: the default branch's head); returns the commit."""
+        with self._lock:
+            repo = self._repos[slug]
+            sha = sha or repo.refs[f"refs/heads/{repo.default_branch}"]
+            repo.tags[name] = sha
+            return sha
+
+    def add_release(
+        self,
+        slug: str,
+        tag_name: str,
+        *,
+        name: str | None = None,
+        draft: bool = False,
+        prerelease: bool = False,
+        sha: str | None = None,
+    ) -> None:
+        """A GitHub release; publishing one creates its tag (on `sha` or the default branch's head),
+        a draft has no tag yet."""
+        with self._lock:
+            repo = self._repos[slug]
+            if not draft and tag_name not in repo.tags:
+                self.add_tag(slug, tag_name, sha)
+            repo.releases.append(
+                {
+                    "id": self._new_id(),
+                    "tag_name": tag_name,
+                    "target_commitish": repo.default_branch,
+                    "name": name,
+                    "draft": draft,
+                    "prerelease": prerelease,
+                    "created_at": _now(),
+                    "published_at": None if draft else _now(),
+                }
+            )
+
     def pr_head_sha(self, slug: str, number: int) -> str:
         with self._lock:
             repo = self._repos[slug]
@@ -696,6 +735,9 @@ class FakeGitHub:
             ("PATCH", repo + r"/pulls/(?P<n>\d+)", self._edit_pull),
             ("POST", repo + r"/pulls/(?P<n>\d+)/requested_reviewers", self._request_reviewers),
             ("GET", repo + r"/commits/(?P<sha>[0-9a-f]{40})", self._get_rest_commit),
+            ("GET", repo + r"/tags", self._list_tags),
+            ("GET", repo + r"/releases", self._list_releases),
+            ("GET", repo + r"/compare/(?P<base>[^/]+?)\.\.\.(?P<head>[^/]+)", self._compare),
             ("GET", repo + r"/check-runs/(?P<id>\d+)/annotations", self._annotations),
             ("GET", repo + r"/commits/(?P<ref>.+)/status", self._combined_status),
             ("GET", repo + r"/commits/(?P<ref>.+)/check-runs", self._check_runs),
@@ -1285,6 +1327,111 @@ class FakeGitHub:
         self._refuse_by_rules(repo, ref)
         del repo.refs[ref]
         return 204, None, {}
+
+    def _list_tags(self, repo, m, q, body, headers):
+        """GET /repos/<slug>/tags: newest name first, as GitHub lists them."""
+        tags = [
+            {
+                "name": name,
+                "zipball_url": self._api(f"/repos/{repo.slug}/zipball/refs/tags/{name}"),
+                "tarball_url": self._api(f"/repos/{repo.slug}/tarball/refs/tags/{name}"),
+                "commit": {"sha": sha, "url": self._api(f"/repos/{repo.slug}/commits/{sha}")},
+                "node_id": f"REF_{hashlib.md5(name.encode()).hexdigest()[:8]}",
+            }
+            for name, sha in sorted(repo.tags.items(), reverse=True)
+        ]
+        return self._paged(m.group(0), q, tags, headers)
+
+    def _list_releases(self, repo, m, q, body, headers):
+        """GET /repos/<slug>/releases: newest first, drafts included (the token can push)."""
+        releases = [
+            {
+                "url": self._api(f"/repos/{repo.slug}/releases/{r['id']}"),
+                "html_url": self._html(f"{repo.slug}/releases/tag/{r['tag_name']}"),
+                "assets_url": self._api(f"/repos/{repo.slug}/releases/{r['id']}/assets"),
+                "upload_url": f"https://uploads.github.com/repos/{repo.slug}/releases/{r['id']}/assets{{?name,label}}",
+                "tarball_url": self._api(f"/repos/{repo.slug}/tarball/{r['tag_name']}"),
+                "zipball_url": self._api(f"/repos/{repo.slug}/zipball/{r['tag_name']}"),
+                "id": r["id"],
+                "node_id": f"RE_{r['id']}",
+                "tag_name": r["tag_name"],
+                "target_commitish": r["target_commitish"],
+                "name": r["name"],
+                "body": None,
+                "draft": r["draft"],
+                "prerelease": r["prerelease"],
+                "created_at": r["created_at"],
+                "published_at": r["published_at"],
+                "author": self._user(repo.owner),
+                "assets": [],
+            }
+            for r in reversed(repo.releases)
+        ]
+        return self._paged(m.group(0), q, releases, headers)
+
+    def _compare(self, repo, m, q, body, headers):
+        """GET /repos/<slug>/compare/<base>...<head>: how head relates to base (ahead: head
+        contains base), with the commits between (paged by per_page)."""
+        base, head = self._resolve(repo, unquote(m["base"])), self._resolve(repo, unquote(m["head"]))
+        if base is None or head is None:
+            raise _HttpError(404, "Not Found")
+        ahead, behind = self._only_in(repo, head, base), self._only_in(repo, base, head)
+        status = (
+            "identical"
+            if not ahead and not behind
+            else "ahead"
+            if not behind
+            else "behind"
+            if not ahead
+            else "diverged"
+        )
+        chunk, _, _ = self._page_of(q, [self._commit_summary(repo, sha) for sha in ahead])
+        merge_base = next(
+            (sha for sha in self._ancestry(repo, head) if self._is_ancestor(repo, sha, base)), base
+        )
+        data = {
+            "url": self._api(f"/repos/{repo.slug}/compare/{m['base']}...{m['head']}"),
+            "html_url": self._html(f"{repo.slug}/compare/{m['base']}...{m['head']}"),
+            "base_commit": self._commit_summary(repo, base),
+            "merge_base_commit": self._commit_summary(repo, merge_base),
+            "status": status,
+            "ahead_by": len(ahead),
+            "behind_by": len(behind),
+            "total_commits": len(ahead),
+            "commits": chunk,
+            "files": [],
+        }
+        return 200, data, {}
+
+    def _ancestry(self, repo: _Repo, sha: str) -> list[str]:
+        """`sha` and every commit it descends from, nearest first."""
+        seen: list[str] = []
+        todo = [sha]
+        while todo:
+            current = todo.pop(0)
+            if current not in seen:
+                seen.append(current)
+                todo.extend(repo.commits.get(current, {}).get("parents", []))
+        return seen
+
+    def _only_in(self, repo: _Repo, sha: str, other: str) -> list[str]:
+        """Commits reachable from `sha` and not from `other`."""
+        excluded = set(self._ancestry(repo, other))
+        return [c for c in self._ancestry(repo, sha) if c not in excluded]
+
+    def _commit_summary(self, repo: _Repo, sha: str) -> dict[str, Any]:
+        git = self._git_commit_json(repo, sha)
+        login = repo.commits[sha]["author"]
+        return {
+            "sha": sha,
+            "node_id": git["node_id"],
+            "commit": {k: git[k] for k in ("author", "committer", "message", "tree", "url")},
+            "url": self._api(f"/repos/{repo.slug}/commits/{sha}"),
+            "html_url": git["html_url"],
+            "author": self._user(login),
+            "committer": self._user(login),
+            "parents": git["parents"],
+        }
 
     def _get_rest_commit(self, repo, m, q, body, headers):
         """GET /repos/<slug>/commits/<sha>: the git commit plus the GitHub users it maps to."""

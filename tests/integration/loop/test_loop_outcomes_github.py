@@ -1,6 +1,7 @@
 """Production outcomes and the PR lifecycle over the GitHub adapter (fake GitHub, real REST shapes):
-draft → CI green → ready → merged (version recorded at the merge commit) → a report from an old
-version is answered "awaiting release", one from a newer version is a regression."""
+draft → CI green → ready → merged (merge commit recorded) → a report from an old version is
+answered "awaiting release" while no release contains the fix; once a GitHub release does, the
+trusted logger's report from it is a regression."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ SLUG = "littlebearapps/notebridge"
 def world():
     with FakeGitHub(tokens=[TOKEN]) as fake:
         add_notebridge(fake)
-        repo, ports, state, model = notebridge_ports(fake, TOKEN)
+        repo, ports, state, model = notebridge_ports(
+            fake,
+            TOKEN,
+            allowed_authors=("cloakpipe-bot",),  # the trusted logger
+        )
         yield fake, repo, ports, state, model
 
 
@@ -63,7 +68,8 @@ def test_the_lifecycle_and_production_outcomes_over_github(world):
     )
     assert handle_job(job, ports=ports, repo=repo, env="production").result == "merged"
     (row,) = state.attempts.list(SLUG)
-    assert row.stage == "merged" and row.fixed_in_version == "1.2.0"
+    assert row.stage == "merged" and row.version_at_merge == "1.2.0"
+    assert row.merge_sha == fake.pull(SLUG, pr.number)["merge_commit_sha"]
     (pattern,) = state.patterns.all()
     # a report from 1.1.0 (without the fix): awaiting release, closed, $0, no model call
     calls = len(model.calls)
@@ -82,10 +88,22 @@ def test_the_lifecycle_and_production_outcomes_over_github(world):
         "replace": "  return Array.isArray(raw) ? raw : [];\n",
     }
     model.answer = lambda model_name, messages: json.dumps({"summary": "Guard.", "edits": [edit]})
+    # 1.3.0 is published as a GitHub release whose tag's commit contains the merge
+    fake.push_commit(SLUG, "main", {"manifest.json": '{"version": "1.3.0"}\n'}, message="Release 1.3.0")
+    fake.add_release(SLUG, "v1.3.0", name="NoteBridge 1.3.0")
     new = file_issue(fake, "1.3.0")
     ports.clock.advance(timedelta(hours=25))  # past the first attempt's backoff
+    fake.reset_calls()
     record = run(repo, ports)
+    # the releases were read once, the containment asked once (the only release is the newest)
+    assert (fake.count("GET", "/tags"), fake.count("GET", "/releases"), fake.count("GET", "/compare/")) == (
+        1,
+        1,
+        1,
+    )
     outcome = next(o for o in record.outcomes if new in o["issues"])
     assert outcome["result"] == "pr_created" and outcome["regressedFrom"] == pr.number
     assert "homeostat-regressed" in fake.issue_labels(SLUG, new)
     assert state.patterns.get(pattern.pattern_id).success_rate == 0.9
+    (row,) = state.attempts.list(SLUG)
+    assert (row.released_in, row.release_rule, row.decided_by) == ("1.3.0", "tag", "regressed_trusted_logger")

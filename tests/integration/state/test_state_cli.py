@@ -93,8 +93,8 @@ def test_patterns_export_import_list_round_trip(cli_env, server_state, tmp_path,
     assert cli.main(["patterns", "list"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert rows[1:] == [
-        ["pat-copy", "TypeError", "src/a.js", "0.500", "0", "active"],
-        ["pat-fp1", "TypeError", "src/a.js", "1.000", "0", "active"],
+        ["pat-copy", "TypeError", "src/a.js", "0.500", "0", "active", "probation"],
+        ["pat-fp1", "TypeError", "src/a.js", "1.000", "0", "active", "probation"],
     ]
 
 

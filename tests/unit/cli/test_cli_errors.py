@@ -133,7 +133,7 @@ def test_add_issue_to_a_repo_not_configured_lists_the_configured_ones(state, cap
 
 
 def test_the_projects_own_example_issues_are_accepted_by_the_issue_reader():
-    from homeostat_core.commands.local import read_issue_file
+    from homeostat_core.commands._issue_file import read_issue_file
 
     for path in sorted((EXAMPLES / "issues").glob("*/*.md")) + [
         EXAMPLES / "later" / "palette-kit-notes-json.md"

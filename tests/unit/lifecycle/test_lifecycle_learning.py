@@ -128,7 +128,7 @@ def test_people_changed_the_fix_before_merging_the_merged_version_is_the_pattern
 
 
 def test_a_pattern_sourced_pr_closed_by_a_person_counts_as_a_failure(tmp_path):
-    # Given a learned pattern for this fingerprint (from an earlier merged fix in this repository)
+    # Given a learned pattern for this fingerprint, out of probation (two merged fixes in this repository)
     import json
 
     from homeostat_core.fingerprint import fingerprint
@@ -141,7 +141,16 @@ def test_a_pattern_sourced_pr_closed_by_a_person_counts_as_a_failure(tmp_path):
     fp = fingerprint(parse_issue(issue.title, issue.body, issue.labels))
     edits = tuple(FileEdit(**e) for e in json.loads(storage_fix(1))["edits"])
     w.state.patterns.put(
-        Pattern(f"pat-{fp.id}", fp.id, fp.error_type, fp.file_path, edits, success_rate=1.0, repo=w.repo.slug)
+        Pattern(
+            f"pat-{fp.id}",
+            fp.id,
+            fp.error_type,
+            fp.file_path,
+            edits,
+            success_rate=1.0,
+            repo=w.repo.slug,
+            merges=2,
+        )
     )
     # When the run applies it at $0 and a maintainer closes that PR unmerged
     record = w.run()

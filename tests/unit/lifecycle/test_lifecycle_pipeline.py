@@ -156,7 +156,7 @@ def test_closing_every_linked_issue_closes_the_pr(tmp_path):
     assert w.prs()[0].state == "closed" and w.stage() == "opted_out"
 
 
-def test_a_pr_closed_by_a_person_is_not_recreated_until_a_newer_report(tmp_path):
+def test_a_pr_closed_by_a_person_is_not_recreated_until_a_report_from_a_later_release(tmp_path):
     w = make_world(tmp_path)
     w.file_issue()
     w.run()
@@ -171,11 +171,16 @@ def test_a_pr_closed_by_a_person_is_not_recreated_until_a_newer_report(tmp_path)
     w.later(24 * 10)
     assert w.results(w.run()) == ["done"]
     assert len(w.prs()) == 1
-    # Until the error is reported again after the close
-    w.file_issue()
+    # nor for a new report from the version that was out at the close (new reports alone)
+    w.file_issue(version="1.2.0")
+    assert w.results(w.run()) == ["done"] and len(w.prs()) == 1
+    # Until the error is reported from a version the repository released after the close
+    w.forge.release(w.repo, "1.3.0")
+    w.file_issue(version="1.3.0")
     record = w.run()
     assert w.results(record) == ["pr_created"]
     assert len(w.prs()) == 2
+    assert w.attempt().attempts == 2  # the count goes on: same cap
     # ... whose PR is followed like any other (CI makes it ready)
     new = [p for p in w.prs() if p.state == "open"][0]
     w.forge.set_check(w.repo, new.head_sha, "test", "success")

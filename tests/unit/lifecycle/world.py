@@ -63,13 +63,18 @@ class World:
             **kwargs,
         )
 
-    def file_issue(self, version: str | None = "1.2.0", **fields) -> int:
-        """A logger issue from extension `version` (None: the report names no version)."""
+    def file_issue(
+        self, version: str | None = "1.2.0", *, author: str | None = None, labels: tuple = (), **fields
+    ) -> int:
+        """A logger issue from extension `version` (None: the report names no version), filed by
+        the logger account unless `author` says who; `labels` are added to `robot`."""
         issue = logger_issue(**fields)
         line = f"{fields.get('product', 'NoteBridge')} v1.2.0"
         replacement = line.replace("1.2.0", version) if version else line.removesuffix(" v1.2.0")
         body = issue["body"].replace(line, replacement)
-        return self.forge.add_issue(self.repo, issue["title"], body, issue["labels"], issue["author"])
+        return self.forge.add_issue(
+            self.repo, issue["title"], body, [*issue["labels"], *labels], author or issue["author"]
+        )
 
     def attempt(self, fingerprint_id: str | None = None):
         rows = self.state.attempts.list(self.repo.slug)
@@ -101,9 +106,9 @@ class World:
 
 def make_world(tmp_path: Path, **repo_overrides) -> World:
     config = load_config(default_config_path())
-    repo = dataclasses.replace(
-        config.repo("littlebearapps/notebridge"), daily_budget_usd=50.0, **repo_overrides
-    )
+    # anyone may file (allowed_authors empty) unless a test says otherwise
+    overrides = {"daily_budget_usd": 50.0, "allowed_authors": (), **repo_overrides}
+    repo = dataclasses.replace(config.repo("littlebearapps/notebridge"), **overrides)
     forge = LocalForge(tmp_path / "forge")
     forge.seed_repo(repo, EXAMPLES / "repos" / "notebridge")
     calls = {"n": 0}

@@ -1,4 +1,5 @@
-"""Patterns across repositories: auto-applied at $0 only where repos.yml shares them."""
+"""Patterns across repositories: auto-applied at $0 only where repos.yml shares them (a pattern
+verified in production; probation is tests/unit/patterns/test_patterns_probation.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def library(learned_in: str) -> MemoryPatternStore:
             success_rate=1.0,
             created_at=datetime(2026, 11, 1, tzinfo=UTC),
             repo=learned_in,
+            verified_at=datetime(2026, 11, 20, tzinfo=UTC),
         )
     )
     return store

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from homeostat_core.models import FileEdit, Pattern
 from homeostat_core.patterns import export_library, import_library
 from homeostat_core.patterns.library_json import ImportProblem, edits_from_unified_diff
@@ -63,6 +65,8 @@ def test_export_then_import_into_an_empty_table_round_trips(state, dynamo_settin
             last_used_at=NOW + timedelta(days=2),
             status="retired",
             repo="acme/ext",
+            merges=3,
+            verified_at=NOW + timedelta(days=1),
         ),
         Pattern(
             "pat-b", "b", "ReferenceError", "src/b.js", (FileEdit("src/b.js", "x", "y"),), created_at=NOW
@@ -75,6 +79,10 @@ def test_export_then_import_into_an_empty_table_round_trips(state, dynamo_settin
     assert exported["metadata"]["activePatterns"] == 1
     assert [e["id"] for e in exported["patterns"]] == ["pat-a", "pat-b"]
     assert exported["patterns"][0]["uses"] == 4 and exported["patterns"][0]["status"] == "retired"
+    # probation survives the round trip: merges and when it was verified in production
+    assert (exported["patterns"][0]["merges"], exported["patterns"][1]["merges"]) == (3, 1)
+    assert exported["patterns"][0]["verifiedAt"] == "2025-03-02T12:00:00.000000Z"
+    assert "verifiedAt" not in exported["patterns"][1]
 
     for p in patterns:  # empty the table, then import the file back
         state.patterns._model(p.pattern_id).delete()
@@ -175,3 +183,29 @@ def test_unified_diff_reader_handles_several_files_and_header_like_lines():
         FileEdit("a.js", "keep();\n-- old;", "keep();\nnew();"),
         FileEdit("b.js", "anchor();", "anchor();\nadded();"),
     ]
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [("merges", 0), ("merges", "two"), ("merges", True), ("verifiedAt", "last week")],
+)
+def test_probation_fields_are_checked_on_import(state, field, value):
+    entry = {
+        "id": "p",
+        "fingerprintId": "f",
+        "errorType": "E",
+        "filePath": "a.js",
+        "edits": [EDIT],
+        field: value,
+    }
+    result = import_library(state.patterns, library(entry))
+    assert result.imported == 0 and [p.field for p in result.problems] == [field]
+
+
+def test_an_imported_entry_without_probation_fields_starts_on_probation(state):
+    from homeostat_core.patterns.matcher import on_probation
+
+    entry = {"id": "p", "fingerprintId": "f", "errorType": "E", "filePath": "a.js", "edits": [EDIT]}
+    assert import_library(state.patterns, library(entry)).ok
+    stored = state.patterns.get("p")
+    assert (stored.merges, stored.verified_at) == (1, None) and on_probation(stored)

@@ -72,7 +72,7 @@ def test_empty_library_matches_nothing(state):
 
 
 def test_exact_match_uses_success_rate_as_confidence_and_auto_applies(state):
-    state.patterns.put(pattern("p1", "fp1", 0.9))
+    state.patterns.put(pattern("p1", "fp1", 0.9, merges=2))  # out of probation
     match = match_pattern(state.patterns, fingerprint())
     assert (match.pattern.pattern_id, match.strategy, match.confidence) == ("p1", "exact", 0.9)
     assert should_auto_apply(match)

@@ -1,0 +1,51 @@
+"""GitHub webhook deliveries as local mode sends them: the fields learning and GitHub both use."""
+
+from __future__ import annotations
+
+import time
+
+from homeostat_core.config import RepoConfig
+
+
+def pull_request_closed_payload(repo: RepoConfig, pr, *, merged: bool) -> dict:
+    """A `pull_request` closed delivery in GitHub's shape (fields learning and GitHub both use)."""
+    owner = {"login": repo.owner, "type": "Organization"}
+    repository = {"name": repo.name, "full_name": repo.slug, "owner": owner, "default_branch": repo.branch}
+    return {
+        "action": "closed",
+        "number": pr.number,
+        "pull_request": {
+            "url": f"https://api.github.com/repos/{repo.slug}/pulls/{pr.number}",
+            "html_url": pr.url,
+            "number": pr.number,
+            "state": "closed",
+            "title": "",
+            "body": pr.body,
+            "merged": merged,
+            "merged_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) if merged else None,
+            "head": {"ref": pr.branch, "sha": pr.head_sha, "repo": {"full_name": pr.head_repo}},
+            "base": {"ref": repo.branch, "repo": repository},
+            "user": {"login": pr.author, "type": "Bot"},
+        },
+        "repository": repository,
+        "sender": {"login": "maintainer", "type": "User"},
+    }
+
+
+def check_run_payload(repo: RepoConfig, pr, *, passed: bool, summary: str) -> dict:
+    """A `check_run` completed delivery in GitHub's shape, for the PR's head commit."""
+    conclusion = "success" if passed else "failure"
+    return {
+        "action": "completed",
+        "check_run": {
+            "name": "ci",
+            "head_sha": pr.head_sha,
+            "status": "completed",
+            "conclusion": conclusion,
+            "output": {"title": conclusion, "summary": summary or None},
+            "check_suite": {"head_branch": pr.branch, "head_sha": pr.head_sha},
+            "pull_requests": [{"number": pr.number}],
+        },
+        "repository": {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}},
+        "sender": {"login": "github-actions[bot]", "type": "Bot"},
+    }
