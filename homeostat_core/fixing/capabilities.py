@@ -164,7 +164,7 @@ class ApiScanner:
             return parent.child_by_field_name("left") != child
         if parent.type == "arrow_function":
             return parent.child_by_field_name("parameter") != child
-        return parent.type not in _DECLARES or parent.type.startswith("import")
+        return parent.type not in _DECLARES
 
     def _reference(self, node: Any) -> None:
         role, context = self._role(node)
