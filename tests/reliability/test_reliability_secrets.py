@@ -1,10 +1,10 @@
-"""The seeded secrets corpus (330 values, 30 kinds) in issue messages, breadcrumbs and source files,
-through the real loop.
+"""The seeded secrets corpus (440 values, 40 kinds) in issue messages, breadcrumbs, stack frames and
+source files, through the real loop.
 
 The scheduler's message goes through the real worker handler (moto server, local forge, the
 scripted model via the openai client). No secret may reach a model request (as recorded by the
 scripted server), a log line (everything the Powertools logger wrote), a PR title or body, a
-commit message, or an issue comment. Run records are checked too, as a bonus sink.
+commit message, an issue comment or a run record. Every kind is placed in each of the four places.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from homeostat_core.local.runner import LocalStack
 from tests.reliability.harness import EXAMPLES, example_repo, figure, logger_issue
 from tests.unit.fixing.secrets_corpus import GENERATORS, build_corpus
 
-ISSUES = 6
+ISSUES = 10  # so no issue has more stack frames than a prompt lists (12)
 
 
 def _source_file(k: int, secrets: list[str]) -> tuple[str, int]:
@@ -38,16 +38,48 @@ def _source_file(k: int, secrets: list[str]) -> tuple[str, int]:
     return "\n".join(lines), failing
 
 
+PLACES = ("message", "crumbs", "frames", "source")
+# where a kind's n-th value goes: its first one-line value in a message, two in stack frames (a
+# prompt lists twelve), three in source, the rest in breadcrumbs
+ORDER = (
+    "message",
+    "crumbs",
+    "frames",
+    "source",
+    "crumbs",
+    "frames",
+    "source",
+    "crumbs",
+    "source",
+    "crumbs",
+    "crumbs",
+)
+
+
 def _plan(corpus):
-    """Spread the corpus over ISSUES issues: message, breadcrumbs or source of each."""
-    placed = {k: {"message": [], "crumbs": [], "source": []} for k in range(ISSUES)}
-    for i, (_kind, text, _secret) in enumerate(corpus):
-        k = i % ISSUES
-        where = "source" if "\n" in text else ("message", "crumbs", "crumbs", "source")[i // ISSUES % 4]
-        if where == "message" and len(placed[k]["message"]) >= 4:
-            where = "crumbs"
-        placed[k][where].append(text)
+    """Spread the corpus over ISSUES issues, every kind in each place it can be written in."""
+    placed = {k: {place: [] for place in PLACES} for k in range(ISSUES)}
+    seen: dict[str, int] = {}
+    in_message: set[str] = set()
+    for i, (kind, text, _secret) in enumerate(corpus):
+        n = seen[kind] = seen.get(kind, -1) + 1
+        where = "source" if "\n" in text else ORDER[n % len(ORDER)]
+        if where != "source" and kind not in in_message:
+            where = "message"  # the kind's first one-line value
+        if where == "frames" and any(c in text for c in "()"):
+            where = "crumbs"  # a frame's function name cannot hold parentheses
+        if where == "message":
+            in_message.add(kind)
+        placed[i % ISSUES][where].append(text)
     return placed
+
+
+def _stack(k: int, line: int, functions: list[str]) -> str:
+    """A stack whose in-app frames are named after the seeded values (the PR body lists them)."""
+    url = f"chrome-extension://hpoiebnmdefkcpbbhiegdgnhlmbmlbkn/src/lib/leak{k}.js"
+    frames = [f"    at load{k} ({url}:{line}:10)"]
+    frames += [f"    at {name} ({url}:{line + 1 + n}:3)" for n, name in enumerate(functions)]
+    return "SyntaxError: Unexpected token\n    at JSON.parse (<anonymous>)\n" + "\n".join(frames)
 
 
 def _script() -> dict:
@@ -89,10 +121,7 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
     for k, parts in placed.items():
         text, line = _source_file(k, parts["source"])
         (source / "src" / "lib" / f"leak{k}.js").write_text(text)
-        stack = (
-            "SyntaxError: Unexpected token\n    at JSON.parse (<anonymous>)\n"
-            f"    at load{k} (chrome-extension://hpoiebnmdefkcpbbhiegdgnhlmbmlbkn/src/lib/leak{k}.js:{line}:10)"
-        )
+        stack = _stack(k, line, parts["frames"])
         message = f"Unexpected token in settings {k}: " + " | ".join(parts["message"])
         issues.append(
             logger_issue(error_type="SyntaxError", message=message, stack=stack, breadcrumbs=parts["crumbs"])
@@ -161,6 +190,29 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
     )
     assert leaks == {name: [] for name in sinks}
     assert record_leaks == []
+    # every kind was seeded in each place it can be written in (multi-line values only in source,
+    # values with parentheses in no frame), and GitLab tokens in breadcrumbs stayed out of PR bodies
+    where: dict[str, set[str]] = {}
+    for kind, _text, secret in corpus:
+        found = {p for p in PLACES for k in placed if any(secret in t for t in placed[k][p])}
+        where.setdefault(kind, set()).update(found)
+    for kind, places in where.items():
+        texts = [t for k, t, _s in corpus if k == kind]
+        if all("\n" in t for t in texts):
+            assert places == {"source"}, kind
+        elif any(c in t for t in texts for c in "()"):
+            assert {"message", "crumbs", "source"} <= places, (kind, places)
+        else:
+            assert places == set(PLACES), (kind, places)
+    # (all of it visible: no message over the PR body's 1,000 characters, no stack over a prompt's 12 frames)
+    assert all(len(placed[k]["frames"]) <= 11 for k in placed)
+    assert all(len(" | ".join(placed[k]["message"])) < 900 for k in placed)
+    in_crumbs = [
+        s
+        for kind, _t, s in corpus
+        if kind == "gitlab_token" and any(s in crumb for k in placed for crumb in placed[k]["crumbs"])
+    ]
+    assert in_crumbs and not any(s in sinks["pr_titles_and_bodies"] for s in in_crumbs)
 
 
 def _commit_message(forge, repo, number: int) -> str:

@@ -242,6 +242,234 @@ GENERATORS: dict[str, Callable[[random.Random], tuple[str, str]]] = {
     ),
 }
 
+# --- shapes added after leaks were found: platform tokens, IBANs, national phones, obfuscated
+# emails, names with postal addresses -------------------------------------------------------------
+
+GITLAB_PREFIXES = [
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glcbt-",
+    "glft-",
+    "glsoat-",
+    "glimt-",
+    "glagent-",
+    "gloas-",
+    "glffct-",
+]
+
+
+def _gitlab(rng: random.Random) -> str:
+    shape = rng.randrange(4)
+    if shape == 0:  # routable personal access token
+        return "glpat-" + _pick(rng, ALNUM + "_-", 30) + ".01." + _pick(rng, HEX, 9)
+    if shape == 1:
+        return "glptt-" + _pick(rng, HEX, 40)
+    if shape == 2:
+        return "GR1348941" + _pick(rng, ALNUM + "_-", 20)
+    return rng.choice(GITLAB_PREFIXES) + _pick(rng, ALNUM + "_-", rng.choice([20, 26, 50]))
+
+
+def _huggingface(rng: random.Random) -> str:
+    # 34 letters, often with no digit at all (so no "long base64" rule sees it)
+    return rng.choice(["hf_", "hf_", "api_org_"]) + _pick(rng, string.ascii_letters, 34)
+
+
+# (prefix, body alphabet, body length) of other platforms' tokens
+PLATFORM_TOKENS = [
+    ("pypi-AgEIcHlwaS5vcmc", ALNUM + "_-", 70),
+    ("rubygems_", HEX, 48),
+    ("dckr_pat_", ALNUM + "_-", 27),
+    ("SG.", ALNUM + "_-", 22),  # + "." + 43 below
+    ("SK", HEX, 32),
+    ("shpat_", HEX, 32),
+    ("shpss_", HEX, 32),
+    ("dp.pt.", ALNUM, 43),
+    ("dp.st.", ALNUM, 43),
+    ("dapi", HEX, 32),
+    ("dop_v1_", HEX, 64),
+    ("hvs.", ALNUM + "_-", 95),
+    ("xkeysib-", HEX, 64),
+    ("key-", HEX, 32),
+    ("rzp_live_", ALNUM, 14),
+    ("sq0atp-", ALNUM + "_-", 22),
+    ("lin_api_", ALNUM, 40),
+    ("pplx-", ALNUM, 48),
+    ("gsk_", ALNUM, 52),
+    ("tskey-", ALNUM + "-", 40),
+    ("sntryu_", HEX, 64),
+    ("PMAK-", HEX, 24),  # + "-" + 34 below
+]
+
+
+def _platform_token(rng: random.Random) -> str:
+    prefix, alphabet, length = rng.choice(PLATFORM_TOKENS)
+    token = prefix + _pick(rng, alphabet, length)
+    if prefix == "SG.":
+        token += "." + _pick(rng, ALNUM + "_-", 43)
+    if prefix == "PMAK-":
+        token += "-" + _pick(rng, HEX, 34)
+    return token
+
+
+def _slack_and_stripe(rng: random.Random) -> str:
+    if rng.random() < 0.5:
+        return (
+            f"xox{rng.choice('bpaer')}-"
+            + "-".join(_pick(rng, string.digits, 12) for _ in range(2))
+            + "-"
+            + _pick(rng, ALNUM, 32)
+        )
+    return f"{rng.choice(['sk', 'rk'])}_{rng.choice(['live', 'test', 'prod'])}_" + _pick(rng, ALNUM, 30)
+
+
+IBAN_FORMATS = {  # country → BBAN as a sequence of (alphabet, count)
+    "DE": [(string.digits, 18)],
+    "GB": [(string.ascii_uppercase, 4), (string.digits, 14)],
+    "FR": [(string.digits, 10), (UPPER_DIGITS, 11), (string.digits, 2)],
+    "NL": [(string.ascii_uppercase, 4), (string.digits, 10)],
+    "ES": [(string.digits, 20)],
+    "IT": [(string.ascii_uppercase, 1), (string.digits, 10), (UPPER_DIGITS, 12)],
+    "NO": [(string.digits, 11)],
+    "CH": [(string.digits, 5), (UPPER_DIGITS, 12)],
+    "PL": [(string.digits, 24)],
+    "SA": [(string.digits, 2), (UPPER_DIGITS, 18)],
+    "BR": [(string.digits, 23), (string.ascii_uppercase, 1), (UPPER_DIGITS, 1)],
+    "MT": [(string.ascii_uppercase, 4), (string.digits, 5), (UPPER_DIGITS, 18)],
+}
+
+
+def _iban(rng: random.Random) -> str:
+    country = rng.choice(sorted(IBAN_FORMATS))
+    bban = "".join(_pick(rng, alphabet, count) for alphabet, count in IBAN_FORMATS[country])
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if rng.random() < 0.6 else iban
+
+
+def _national_phone(rng: random.Random) -> str:
+    d = lambda n: _pick(rng, string.digits, n)  # noqa: E731
+    shapes = [
+        lambda: f"020 {rng.randint(3, 8)}{d(3)} {d(4)}",  # London
+        lambda: f"07{rng.randint(100, 999)} {d(6)}",  # UK mobile
+        lambda: f"(01{d(2)}) {d(3)} {d(4)}",
+        lambda: f"01{d(3)} {d(6)}",
+        lambda: "0" + str(rng.randint(1, 9)) + " " + " ".join(d(2) for _ in range(4)),  # France
+        lambda: f"030 {d(7)}",  # Berlin
+        lambda: f"0{rng.randint(151, 179)} {d(8)}",  # German mobile
+        lambda: f"03-{d(4)}-{d(4)}",  # Tokyo
+        lambda: f"04{d(2)} {d(3)} {d(3)}",  # Australian mobile
+        lambda: f"({rng.randint(11, 99)}) 9{d(4)}-{d(4)}",  # Brazil
+        lambda: f"{rng.randint(6, 9)}{d(2)} {d(3)} {d(3)}",  # Spain
+    ]
+    return rng.choice(shapes)()
+
+
+FIRST = ["Jane", "John", "Amelia", "Oliver", "Sofia", "Lukas", "Chloé", "Mateo", "Priya", "Hiroshi"]
+LAST = ["Doe", "Smith", "Okafor", "Müller", "Dubois", "García", "Rossi", "Nakamura", "Patel", "O'Brien"]
+DOMAINS = ["example", "mailbox", "notes-app", "inbox"]
+
+
+def _obfuscated_email(rng: random.Random) -> tuple[str, str]:
+    user = f"{rng.choice(FIRST).lower().replace('é', 'e')}.{_pick(rng, string.ascii_lowercase, 4)}"
+    domain, tld = rng.choice(DOMAINS), rng.choice(["com", "org", "co", "io", "net"])
+    at, dot = rng.choice(
+        [
+            (" (at) ", " (dot) "),
+            (" [at] ", " [dot] "),
+            (" at ", " dot "),
+            (" AT ", " DOT "),
+            ("(at)", "."),
+            (" {at} ", " {dot} "),
+            ("%40", "."),
+            (" @ ", " . "),
+            ("@", "[.]"),
+            (" _at_ ", " _dot_ "),
+        ]
+    )
+    text = f"{user}{at}{domain}{dot}{tld}"
+    return f"reach me at {text} if needed", f"{user}{at}{domain}"
+
+
+STREETS = ["Baker", "High", "Elm", "Maple", "Station", "Church", "Oak", "Pennsylvania", "Sunset", "Victoria"]
+TYPES = [
+    "Street",
+    "St",
+    "Road",
+    "Rd",
+    "Avenue",
+    "Ave",
+    "Lane",
+    "Drive",
+    "Boulevard",
+    "Close",
+    "Way",
+    "Terrace",
+]
+CITIES = [
+    ("London", "NW1 6XE"),
+    ("Springfield, IL", "62704"),
+    ("Leeds", "LS1 4AP"),
+    ("Austin, TX", "78701"),
+    ("Toronto, ON", "M5V 2T6"),
+    ("Bristol", "BS1 5TR"),
+]
+
+
+def _street_address(rng: random.Random) -> tuple[str, str, str]:
+    """(the whole address, the street line, the full name before it)."""
+    number = f"{rng.randint(1, 2400)}{rng.choice(['', '', 'B', 'a'])}"
+    street = f"{number} {rng.choice(STREETS)} {rng.choice(TYPES)}"
+    city, postcode = rng.choice(CITIES)
+    name = f"{rng.choice(FIRST)} {rng.choice(LAST)}{_pick(rng, string.ascii_lowercase, 3)}"  # distinct
+    separator = rng.choice([", ", "\n"])
+    return f"{name}{separator}{street}, {city} {postcode}", street, name
+
+
+def _foreign_address(rng: random.Random) -> tuple[str, str]:
+    shapes = [
+        lambda: (
+            s := f"{rng.choice(['Haupt', 'Linden', 'Berliner', 'Schiller'])}straße {rng.randint(1, 99)}",
+            f"{s}, 10115 Berlin",
+        ),
+        lambda: (
+            s := f"{rng.choice(['Kerk', 'Prinsen', 'Heren'])}straat {rng.randint(1, 99)}",
+            f"{s}, 1017 GC Amsterdam",
+        ),
+        lambda: (
+            s := f"{rng.randint(1, 99)} rue de la {rng.choice(['Paix', 'Gare', 'Liberté'])}",
+            f"{s}, 75002 Paris",
+        ),
+        lambda: (
+            s := f"Calle {rng.choice(['Mayor', 'Alcalá', 'Serrano'])} {rng.randint(1, 99)}",
+            f"{s}, 28013 Madrid",
+        ),
+        lambda: (
+            s := f"Via {rng.choice(['Roma', 'Garibaldi', 'Dante'])} {rng.randint(1, 99)}",
+            f"{s}, 00184 Roma",
+        ),
+        lambda: (s := f"P.O. Box {rng.randint(100, 99999)}", f"{s}, Austin, TX 78701"),
+    ]
+    street, whole = rng.choice(shapes)()
+    return whole, street
+
+
+GENERATORS.update(
+    {
+        "gitlab_token": lambda r: (s := _gitlab(r), s),
+        "huggingface_token": lambda r: (s := _huggingface(r), s),
+        "platform_token": lambda r: (s := _platform_token(r), s),
+        "slack_stripe_token": lambda r: (s := _slack_and_stripe(r), s),
+        "iban": lambda r: (f"IBAN {(s := _iban(r))}", s),
+        "phone_national": lambda r: (f"call me on {(s := _national_phone(r))} please", s),
+        "email_obfuscated": _obfuscated_email,
+        "postal_address": lambda r: ((a := _street_address(r))[0], a[1]),
+        "name_with_address": lambda r: (f"ship to {(a := _street_address(r))[0]}", a[2]),
+        "address_abroad": lambda r: ((a := _foreign_address(r))[0], a[1]),
+    }
+)
+
+
 CONTEXTS = [
     "Failed to call API with {} (see logs)",
     "config: {}",
@@ -349,4 +577,26 @@ ADVERSARIAL_UNITS = [
     " ",
     "\n",
     "é",
+    # the shapes added later: token prefixes without bodies, IBAN starts, trunk-0 phone groups,
+    # hidden @ and dots, house numbers and capitalized words without a street type
+    "glpat-",
+    "hf_",
+    "SK",
+    "dp.pt.",
+    "x" * 25 + " ",
+    "GB82 ",
+    "AB12",
+    "07700 ",
+    "0 ",
+    "(0",
+    "a (at) ",
+    "a at a dot ",
+    "a%40",
+    "a [.]",
+    "1 A ",
+    "1 Aa Aa Aa Aa ",
+    "Aaaa ",
+    "Aaaastraße ",
+    "Calle ",
+    "My name is ",
 ]

@@ -10,6 +10,8 @@ import pytest
 from aws_lambda_powertools import Logger
 
 from homeostat_core.fixing.scrub import ScrubbingFilter, install_scrubbing, scrub
+from homeostat_core.fixing.scrub_personal import IBAN_LENGTHS, iban_valid
+from homeostat_core.fixing.scrub_rules import TOKEN_PREFIXES
 from tests.unit.fixing.secrets_corpus import ADVERSARIAL_UNITS, GENERATORS, build_corpus
 
 CORPUS = build_corpus()
@@ -58,6 +60,48 @@ def test_every_corpus_secret_is_redacted(kind, text, secret):
         ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws_secret_key"),
         ("ya29.a0AfH6SMBx3kJmZ-LqVn8yT_pQrStUvWxYz0123", "google_oauth"),
         ("npm_" + "aB3d" * 9, "npm_token"),
+        ("glpat-z_sxgtrfAxKr8q1TPY8Y", "gitlab_token"),
+        ("glpat-" + "aB3d_" * 6 + ".01.0f1a2b3c4", "gitlab_token"),
+        ("gldt-" + "x" * 20, "gitlab_token"),
+        ("glptt-" + "0a" * 20, "gitlab_token"),
+        ("GR1348941" + "Ab_9" * 5, "gitlab_token"),
+        ("hf_" + "abcdefghijklmnopqrstuvwxyzABCDEFGH", "huggingface_token"),
+        ("api_org_" + "abcdefghijklmnopqrstuvwxyzABCDEFGH", "huggingface_token"),
+        ("pypi-AgEIcHlwaS5vcmc" + "CJGE2YmM3ZGQ4LWU1ZjQtNDBlZC05NGRlLWU0ZTU4ZTVmZDQw", "registry_token"),
+        ("rubygems_" + "0a1b" * 12, "registry_token"),
+        ("SG." + "a1B2" * 6 + "." + "c3D4" * 11, "vendor_token"),
+        ("SK" + "0123456789abcdef" * 2, "vendor_token"),
+        ("shpat_" + "0123456789abcdef" * 2, "vendor_token"),
+        ("dp.pt." + "a1B2" * 11, "vendor_token"),
+        ("dapi" + "0123456789abcdef" * 2, "vendor_token"),
+        ("hvs." + "a1B2_" * 20, "vendor_token"),
+        ("xoxe-1-" + "A1b2" * 10, "slack_token"),
+        ("rk_prod_" + "a1B2" * 6, "stripe_key"),
+        ("DE89 3704 0044 0532 0130 00", "iban"),
+        ("DE89370400440532013000", "iban"),
+        ("GB82 WEST 1234 5698 7654 32", "iban"),
+        ("FR76 3000 6000 0112 3456 7890 189", "iban"),
+        ("NO93 8601 1117 947", "iban"),
+        ("020 7946 0958", "phone"),
+        ("07700 900123", "phone"),
+        ("(0161) 496 0000", "phone"),
+        ("01632 960123", "phone"),
+        ("01 23 45 67 89", "phone"),
+        ("03-1234-5678", "phone"),
+        ("(11) 91234-5678", "phone"),
+        ("alice (at) example (dot) com", "email"),
+        ("alice [at] example [dot] com", "email"),
+        ("alice at example dot com", "email"),
+        ("alice AT mail DOT example DOT org", "email"),
+        ("alice (at) example.com", "email"),
+        ("alice%40example.com", "email"),
+        ("alice@example[.]com", "email"),
+        ("alice @ example . com", "email"),
+        ("221B Baker Street, London NW1 6XE", "postal_address"),
+        ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "postal_address"),
+        ("Hauptstraße 5, 10115 Berlin", "postal_address"),
+        ("5 rue de la Paix, 75002 Paris", "postal_address"),
+        ("P.O. Box 1234, Austin, TX 78701", "postal_address"),
     ],
 )
 def test_redaction_names_the_kind(text, kind):
@@ -134,10 +178,67 @@ def test_parameters_headers_and_cookies(text, expected):
         "headers: {'x-api-key': apiKey, cookie: document.cookie}",
         "std::vector<int> and a::b",
         "password: this.state.password, token: getToken(), secret: undefined",
+        # near the shapes added later
+        "failed at app.js, look at this dot product, ping @alice here, meet at 5 pm",
+        "Step 2 Drive the car; retry 3 times on the main road",
+        "version 0.10.2 build 0123456, chmod 0755 0644, padding: 0 12px 0 12px;",
+        "date 01.02.2024 and 06-11-2024 and 01/02/2024, matrix 0 1 0 1 0 1 0 1 0",
+        "hf_hub_download(repo_id); key-value store; SKIPPED_TESTS_ARE_A_LONG_IDENTIFIER",
+        "Surname: required, recipient: unknown, GB12 is not an account number",
+        "TypeError: Cannot read properties of undefined (reading 'street'); const a = user.address.street;",
+        "at Object.<anonymous> (chrome-extension://abc/dist/background.js:1:1234)",
     ],
 )
 def test_ordinary_code_and_errors_are_left_alone(text):
     assert scrub(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jane Doe, 221B Baker Street, London NW1 6XE", "[REDACTED:person_name], [REDACTED:postal_address]"),
+        ("Jane Doe\n221B Baker Street\nLondon NW1 6XE", "[REDACTED:person_name]\n[REDACTED:postal_address]"),
+        (
+            "My name is Jane Doe and I live at 42 Elm Street, Springfield, IL 62704.",
+            "My name is [REDACTED:person_name] and I live at [REDACTED:postal_address].",
+        ),
+        ("ship to: Amelia Okafor", "ship to: [REDACTED:person_name]"),
+        (
+            "first_name=Priya&last_name=Patel",
+            "first_name=[REDACTED:person_name]&last_name=[REDACTED:person_name]",
+        ),
+        ("IBAN: GB82 WEST 1234 5698 7654 32 BIC: NWBKGB2L", "IBAN: [REDACTED:iban] BIC: NWBKGB2L"),
+        ("token glpat-z_sxgtrfAxKr8q1TPY8Y.", "token [REDACTED:gitlab_token]."),
+    ],
+)
+def test_names_addresses_and_token_ends(text, expected):
+    assert scrub(text) == expected
+
+
+def test_an_iban_of_every_country_is_redacted_and_a_wrong_check_digit_is_not():
+    import random
+
+    rng = random.Random(5)
+    for country, length in IBAN_LENGTHS.items():
+        bban = "".join(rng.choice("0123456789") for _ in range(length - 4))
+        numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+        iban = f"{country}{98 - int(numeric) % 97:02d}{bban}"
+        assert iban_valid(iban), iban
+        spaced = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+        assert scrub(f"pay {iban} now") == "pay [REDACTED:iban] now", iban
+        assert scrub(f"pay {spaced} now") == "pay [REDACTED:iban] now", spaced
+        wrong = iban[:2] + f"{(int(iban[2:4]) + 1) % 100:02d}" + iban[4:]
+        assert not iban_valid(wrong)
+    assert len(IBAN_LENGTHS) >= 100
+
+
+def test_every_platform_token_prefix_is_redacted_with_a_body_and_kept_without_one():
+    for prefix, (kind, shortest, alphabet) in TOKEN_PREFIXES.items():
+        body_char = {"0-9a-fA-F": "a", "A-Za-z0-9": "A"}.get(alphabet.rstrip("-"), "b")
+        token = prefix + (body_char + "1") * shortest
+        assert scrub(f"key {token} end") == f"key [REDACTED:{kind}] end", prefix
+        short = prefix + body_char * min(shortest // 2, 12)  # (32+ hex would be a hex secret anyway)
+        assert scrub(f"key {short} end") == f"key {short} end", prefix
 
 
 def test_scrub_is_idempotent_and_input_cannot_forge_findings():
