@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from homeostat_core.models import ErrorReport, SourceResolution, StackFrame
+from homeostat_core.sourcing.imports import reachable
 from homeostat_core.sourcing.names import MessageNames, frame_name, message_names, usable
 from homeostat_core.sourcing.resolve import PathMatch, PathResolver, Unresolved
 from homeostat_core.sourcing.roots import browser_of
@@ -149,7 +150,7 @@ class _Locator:
                 return None
             doubt = f"{match.path} is build output" if match.built else self._doubt(frame, match)
             if doubt:
-                by_name = self._by_symbol(frame, doubt)
+                by_name = self._by_symbol(frame, doubt, entries=(match.path,))
                 if by_name is not None and self.allows(by_name.path):
                     return self._checked(by_name, frame)
                 generated = match.built and looks_generated(self.sources.read(match.path))
@@ -157,10 +158,25 @@ class _Locator:
                     # a bundle: its entry file or its own text would be a guess at the wrong lines
                     self.problems.append(f"{frame.path}: {doubt}, and no function name finds its source")
                     return None
+            built = self._built_from(frame, match)
+            if built:
+                # the file a bundle was named after, but the trace's line is the bundle's
+                placed = self._by_symbol(frame, built, entries=(match.path,)) or self._by_message(
+                    frame, match, built
+                )
+                if placed is not None and self.allows(placed.path):
+                    return self._checked(placed, frame)
+                unsure = replace(self._at(frame, match), note=f"{built}: the line is unknown", confidence=0.5)
+                return self._checked(unsure, frame)
             return self._checked(self._follow_by_name(self._at(frame, match)), frame)
         self.tried += [p for p in match.tried if p not in self.tried]
         if match.candidates:
             chosen = self._choose_by_name(frame, match)
+            if chosen is None and not self._any_defines(match.candidates, frame):
+                # a bundle named after several entries (`assets/index.ts-<hash>.js`): its function
+                # is in a module they import, found by name like any bundle's
+                why = f"{len(match.candidates)} files match {frame.path} and none defines its function"
+                chosen = self._by_symbol(frame, why, entries=match.candidates)
             if chosen is not None:
                 return self._checked(chosen, frame)
             self.problems.append(f"{frame.path}: ambiguous, {', '.join(match.candidates)} all match")
@@ -184,6 +200,30 @@ class _Locator:
         if name is None or defines or (match.rule != "suffix" and not match.note):
             return None
         return f"{match.path} does not define {name.label()}"
+
+    def _built_from(self, frame: StackFrame, match: PathMatch) -> str | None:
+        """Why a file matched by name (not by its served path) is the source of a bundle rather
+        than what ran: the trace's column is past the end of its line (`youtube.<hash>.js:1:2280`
+        against a 40-character line 1)."""
+        if not (match.rule == "suffix" or match.note) or not frame.line or not frame.column:
+            return None
+        lines = (self.sources.read(match.path) or "").splitlines()
+        if frame.line > len(lines) or frame.column <= len(lines[frame.line - 1]) + 1:
+            return None
+        return f"column {frame.column} is past the end of line {frame.line} of {match.path} (a bundle's)"
+
+    def _by_message(self, frame: StackFrame, match: PathMatch, why: str) -> Located | None:
+        """A bundle's frame with no usable function name: the one line of the file that reads
+        the property the message names (`reading 'videoId'` → `details.videoId`)."""
+        if not self.message.prop:
+            return None
+        pattern = focus_patterns(MessageNames(prop=self.message.prop))[0]
+        lines = (self.sources.read(match.path) or "").splitlines()
+        hits = [number for number, line in enumerate(lines, start=1) if pattern.search(line)]
+        if len(hits) != 1:
+            return None
+        note = f"{why}; the only line of it reading .{self.message.prop}"
+        return replace(self._at(frame, match), line=hits[0], column=None, note=note, guessed=True)
 
     def _at(self, frame: StackFrame, match: PathMatch) -> Located:
         line = frame.line or 1
@@ -260,7 +300,18 @@ class _Locator:
         )
         return self._follow_by_name(found)
 
-    def _by_symbol(self, frame: StackFrame, why: str) -> Located | None:
+    def _any_defines(self, paths: tuple[str, ...], frame: StackFrame) -> bool:
+        name = frame_name(frame.function)
+        return name is None or any(
+            d.name == name.name and d.kind in CALLABLE_KINDS
+            for path in paths
+            for d in self._definitions(path)
+        )
+
+    def _by_symbol(self, frame: StackFrame, why: str, entries: tuple[str, ...] = ()) -> Located | None:
+        """The frame's function by name in the repository's own source. Ties are broken by the
+        class it names, the served path's folders, the other frames' functions in the same file,
+        and the files the bundle's entries (`entries`) import."""
         name = frame_name(frame.function)
         if name is None:
             return None
@@ -280,9 +331,10 @@ class _Locator:
         if not defs:
             return None
         others = self.names - set(wanted)
+        in_bundle = reachable(entries, self.sources) if entries and len({d.path for d in defs}) > 1 else set()
 
         def score(d: Definition) -> float:
-            value = 0.0
+            value = 1.0 if d.path in in_bundle else 0.0
             if name.owner:
                 value += 2 if d.owner == name.owner else (-1 if d.owner else 0)
             value += 0.5 * len(set(d.path.lower().split("/")[:-1]) & hints)
@@ -300,6 +352,8 @@ class _Locator:
             0.1 if name.owner and best.owner == name.owner else 0
         )
         note = f"{why}; {best.path} defines {name.label()}"
+        if best.path in in_bundle:
+            note += f", and the bundle's entry {entries[0]} imports it"
         return Located(
             frame.path,
             best.path,

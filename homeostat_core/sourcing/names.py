@@ -118,7 +118,9 @@ def frame_name(function: str | None) -> FrameName | None:
     if not parts:
         return FrameName(alias) if alias else None
     name, owner = parts[-1], (parts[-2] if len(parts) > 1 else None)
-    if not usable(name) or owner in _BUILTIN_NAMESPACES:
+    # Babel's _createClass defines every method as `value`: `t.value` names no function
+    babel_method = name == "value" and not (owner and usable(owner))
+    if not usable(name) or owner in _BUILTIN_NAMESPACES or babel_method:
         return FrameName(alias) if alias else None
     return FrameName(name, owner if owner and usable(owner) else None, alias)
 

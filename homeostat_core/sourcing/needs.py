@@ -27,6 +27,7 @@ MAX_SPANS = 5
 MAX_SPAN_LINES = 25
 MAX_PAGES = 3  # HTML pages read to find the <script> tags that load the top file
 _LOADER = re.compile(r"\bimportScripts\s*\(|^\s*import\b|\brequire\s*\(|^\s*export\s+\*\s+from\b")
+_STRING = re.compile(r"""(["'`])(?:\\.|(?!\1)[^\\])*\1""")  # one way to match each character
 _DEFINING_KINDS = frozenset({"function", "class", "variable", "global", "type"})
 
 
@@ -118,9 +119,8 @@ def _loaders(top: Located, sources: RepoSources, *, pages: bool = True) -> list[
     lines = _lines(sources.read(top.path))
     hits = [i + 1 for i, line in enumerate(lines) if _LOADER.search(line)]
     if hits:
-        spans.append(
-            _cap(top.path, hits[0], hits[-1], f"how {posixpath.basename(top.path)} loads other scripts")
-        )
+        end = _statement_end(lines, hits[-1])  # `importScripts(` and its arguments on the next lines
+        spans.append(_cap(top.path, hits[0], end, f"how {posixpath.basename(top.path)} loads other scripts"))
     if not pages:
         return spans
     name = posixpath.basename(top.served)
@@ -140,6 +140,17 @@ def _loaders(top: Located, sources: RepoSources, *, pages: bool = True) -> list[
         if scripts and any(name in page_lines[i - 1] for i in scripts):
             spans.append(_cap(page, scripts[0], scripts[-1], f"the scripts {page} loads, in order"))
     return spans
+
+
+def _statement_end(lines: list[str], start: int) -> int:
+    """The last line of the statement opening on line `start` (1-based): where its brackets close."""
+    depth = 0
+    for number in range(start, min(len(lines), start + MAX_SPAN_LINES - 1) + 1):
+        text = _STRING.sub("", lines[number - 1])  # brackets in strings
+        depth += sum(text.count(c) for c in "({[") - sum(text.count(c) for c in ")}]")
+        if depth <= 0:
+            return number
+    return start
 
 
 def _manifest_for(top: Located, sources: RepoSources) -> str | None:
@@ -180,7 +191,17 @@ def _declaration_of(base: str, top: Located, sources: RepoSources) -> list[Span]
         member = base.split(".")[1]
         assigned = re.compile(rf"\bthis\.{re.escape(member)}\s*=[^=]")
         hits = [i + 1 for i, line in enumerate(lines) if assigned.search(line)]
-        return [_cap(top.path, hits[0], hits[0], f"where this.{member} is set")] if hits else []
+        if hits:
+            return [_cap(top.path, hits[0], hits[0], f"where this.{member} is set")]
+        # never assigned with `this.`: a class field (`groups = null;`) or a key of the object the
+        # instance is built from (a Vue component's `data() { return { groups: null } }`)
+        name = re.escape(member)
+        initialized = re.compile(
+            rf"^\s*(?:(?:private|public|protected|readonly|static|declare)\s+)*{name}\s*[?!]?\s*[:=][^=]"
+            rf"|[{{,]\s*{name}\s*:"
+        )
+        hits = [i + 1 for i, line in enumerate(lines) if initialized.search(line) and i + 1 != top.line]
+        return [_cap(top.path, hits[0], hits[0], f"where this.{member} is initialized")] if hits else []
     root = root_name(base)
     if not root:
         return []

@@ -9,7 +9,8 @@ In order (the first that names an existing file wins):
    most trailing folders with it — outside tests, vendored code and build output when possible.
 
 Two suffix candidates with different content are ambiguous: no guess is made (the caller may
-still choose by the frame's function name). The same relative path under other extension roots
+still choose by the frame's function name), unless exactly one of them is inside the project
+(package) of an extension root — a monorepo's extension beside a web app with the same paths. The same relative path under other extension roots
 is a per-browser twin of the match.
 """
 
@@ -69,6 +70,7 @@ class PathResolver:
     browser: str | None
     roots: list[Root] = field(init=False)
     _cache: dict[str, PathMatch | Unresolved] = field(default_factory=dict, init=False)
+    _project_folders: list[str] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.roots = extension_roots(self.tree, self.repo, self.browser)
@@ -145,8 +147,45 @@ class PathResolver:
         if chosen and all(folder_browsers(posixpath.dirname(p)) for p in top):
             twins = tuple(p for p in top if p != chosen)
             return PathMatch(chosen, "suffix", None, confidence, twins, "per-browser copies")
+        inside = self._in_extension_projects(top)
+        if inside and len({self.tree.blob(p) or p for p in inside}) == 1:
+            chosen, project = inside[0], self._project_of(inside[0])
+            note = (
+                f"{len(copies)} files end in {served}; only {chosen} is in the extension's project {project}/"
+            )
+            return PathMatch(chosen, "suffix", None, confidence, tuple(inside[1:]), note)
         firsts = tuple(group[0] for group in copies.values())
         return Unresolved(tuple(tried), firsts, reason=f"{len(firsts)} different files match as well")
+
+    def _in_extension_projects(self, paths: list[str]) -> list[str]:
+        """The paths inside the project of an extension root (a monorepo's extension package
+        beside a web app or a server with the same relative paths)."""
+        return [p for p in paths if self._project_of(p)]
+
+    def _project_of(self, path: str) -> str | None:
+        for project in self._projects():
+            if path.startswith(project + "/"):
+                return project
+        return None
+
+    def _projects(self) -> list[str]:
+        """Each extension root's project: the nearest folder at or above it with a package.json
+        below the repository root (else the root's own folder). A root at the repository's top
+        holds everything, so it tells nothing apart and is left out."""
+        if self._project_folders is None:
+            found = []
+            for root in self.roots:
+                if root.rule == "repository_root" or not root.folder:
+                    continue
+                folder, project = root.folder, root.folder
+                while folder:
+                    if self.tree.has_file(posixpath.join(folder, "package.json")):
+                        project = folder
+                        break
+                    folder = posixpath.dirname(folder)
+                found.append(project)
+            self._project_folders = found
+        return self._project_folders
 
     def _for_browser(self, paths: list[str]) -> str | None:
         """The one path in a folder named for the trace's browser, if exactly one is."""
