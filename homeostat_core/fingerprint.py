@@ -468,6 +468,24 @@ def fingerprint_issue(
     return _fingerprint_from(report.error_type, report.message, signature.file_path, signature.function)
 
 
+def lean_report(
+    title: str | bytes, body: str | bytes | None, labels: Sequence[Any] = (), number: int | None = None
+) -> tuple[ErrorReport, ErrorFingerprint | None]:
+    """The issue's report with only the frames its fingerprint needs, and that fingerprint; None
+    in its place when the fingerprint needs more (an in-app frame is minified: the id must come
+    from the symbolicated report, so the caller parses in full). Every other field of the report
+    is complete (versions, stack text, breadcrumbs); raises UnparseableIssue as parse_issue does."""
+    signature = SignatureFrames()
+    report = parse_issue(title, body, labels, number, enough=signature.add)
+    if any(frame.in_app and is_minified_frame(frame) for frame in report.frames):
+        return report, None
+    if not signature.complete:  # the stack ended first: the report is whole
+        return report, fingerprint(report)
+    return report, _fingerprint_from(
+        report.error_type, report.message, signature.file_path, signature.function
+    )
+
+
 def fingerprint_with_history(report: ErrorReport) -> ErrorFingerprint:
     """`fingerprint(report)` plus `previous_ids`: the ids this error had under PREVIOUS_VERSIONS
     (newest first, without repeats or the current id), all computed now (the CLI and tests; the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homeostat_core.fingerprint import KnownFingerprints, fingerprint, is_minified_frame
+from homeostat_core.fingerprint import KnownFingerprints, fingerprint, is_minified_frame, lean_report
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import (
     ErrorReport,
@@ -41,6 +41,7 @@ def parse_and_group(
     # Errors whose history could not be read (a store error): all their issues wait for the next
     # run together, as one deferred fingerprint, rather than some joining a group under a guess.
     unread: dict[str, tuple[list[int], PortError]] = {}
+    first_seen: set[str] = set()  # current ids met in this run
     for issue in sorted(issues, key=lambda i: i.number):
         labels = {label.lower() for label in issue.labels}
         if UNPARSEABLE_LABEL in labels:
@@ -48,19 +49,32 @@ def parse_and_group(
         answered = bool(labels & {REJECTED_LABEL, GAVE_UP_LABEL, OPTED_OUT_LABEL})
         opted_out = ctx.repo.opt_out_label.lower() in labels
         try:
-            report = parse_issue(issue.title, issue.body, issue.labels, issue.number)
+            lean, current = lean_report(issue.title, issue.body, issue.labels, issue.number)
         except UnparseableIssue as exc:
             if not answered and not opted_out:
                 outcomes.append(_answer_unparseable(ctx, issue, exc))
             continue
-        current = None
+        except Exception as exc:  # a parser bug on one issue: that issue's error, not the run's
+            outcomes.append(_intake_failed((issue.number,), exc, None))
+            continue
+        report = None  # the whole report, every frame mapped: parsed only where it is read
         try:
-            report = _symbolicated(ctx, report, record)
-            current = fingerprint(report)
+            if current is None:  # minified in-app frames: the id comes from the mapped source
+                report = _whole_report(ctx, issue, record)
+                current = fingerprint(report)
             if current.id in unread:
                 unread[current.id][0].append(issue.number)
                 continue
-            fp = known(report, current)  # the current id, or the older one its history is kept under
+            if report is None and current.id not in first_seen:
+                # the error's first report: older versions' ids (read from every frame) and the
+                # group's report for the fix engine come from the whole report
+                report = _whole_report(ctx, issue, record)
+            first_seen.add(current.id)
+            fp = known(report or lean, current)  # the current id, or the older one its history is under
+            group = groups.get(fp.id)
+            if report is None and not (opted_out or answered) and (group is None or not group.issues):
+                report = _whole_report(ctx, issue, record)  # the group's first working report
+            report = report or lean
         except RateLimitLow:
             raise  # stops the whole run: every later call would be refused too
         except PortError as exc:
@@ -85,6 +99,12 @@ def parse_and_group(
             group.issues.append(issue)
     outcomes.extend(_intake_failed(tuple(numbers), exc, fp_id) for fp_id, (numbers, exc) in unread.items())
     return list(groups.values())
+
+
+def _whole_report(ctx: RunContext, issue: ForgeIssue, record: RunRecord) -> ErrorReport:
+    """Every frame of the issue, minified ones mapped to their source where a map exists. The
+    other issues of a group are read only as far as their fingerprint needs (lean_report)."""
+    return _symbolicated(ctx, parse_issue(issue.title, issue.body, issue.labels, issue.number), record)
 
 
 def _answer_unparseable(ctx: RunContext, issue: ForgeIssue, exc: UnparseableIssue) -> FingerprintOutcome:
