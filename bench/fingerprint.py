@@ -32,14 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seed_fingerprint import seed_issue_fingerprint_id  # noqa: E402
 
 from homeostat_core import fingerprint as fp_module  # noqa: E402
-from homeostat_core.fingerprint import (  # noqa: E402
-    FINGERPRINT_VERSION,
+from homeostat_core.fingerprint import FINGERPRINT_VERSION, fingerprint, fingerprint_issue, lean_report  # noqa: E402
+from homeostat_core.fingerprint_history import (  # noqa: E402
     KnownFingerprints,
-    fingerprint,
     fingerprint_at_version,
-    fingerprint_issue,
     fingerprint_with_history,
-    lean_report,
 )
 from homeostat_core.intake import UnparseableIssue, parse_issue  # noqa: E402
 from homeostat_core.intake import issue as issue_module  # noqa: E402

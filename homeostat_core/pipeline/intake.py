@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from homeostat_core.fingerprint import KnownFingerprints, fingerprint, is_minified_frame, lean_report
+from homeostat_core.fingerprint import fingerprint, is_minified_frame, lean_report
+from homeostat_core.fingerprint_history import KnownFingerprints
 from homeostat_core.intake import UnparseableIssue, parse_issue
 from homeostat_core.models import (
     ErrorReport,

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from homeostat_core.config import RepoConfig
-from homeostat_core.fingerprint import fingerprint_with_history, is_minified_frame
+from homeostat_core.fingerprint import is_minified_frame
+from homeostat_core.fingerprint_history import fingerprint_with_history
 from homeostat_core.fixing.model_settings import ModelSettings
 from homeostat_core.fixing.prompts import BuiltPrompt, PromptContext, build_fix_messages, load_context
 from homeostat_core.intake import parse_issue

@@ -2,7 +2,7 @@
 read with Sentry's `symbolic` library. Runs before fingerprinting (docs/SOURCEMAPS.md).
 
     report, stats = symbolicate(report, maps)   # maps: a SourceMapStore, or None
-    fp = fingerprint_with_history(report)
+    fp = fingerprint_with_history(report)   # homeostat_core.fingerprint_history
 """
 
 from homeostat_core.symbolication.forge_maps import ForgeSourceMaps

@@ -9,13 +9,10 @@ import json
 import pytest
 
 from homeostat_core.adapters.source_maps import DirectorySourceMaps
-from homeostat_core.fingerprint import (
-    FINGERPRINT_VERSION,
-    PREVIOUS_VERSIONS,
+from homeostat_core.fingerprint import FINGERPRINT_VERSION, PREVIOUS_VERSIONS, fingerprint, fingerprint_stack
+from homeostat_core.fingerprint_history import (
     KnownFingerprints,
-    fingerprint,
     fingerprint_at_version,
-    fingerprint_stack,
     fingerprint_with_history,
     known_fingerprint,
     versions_to_try,
@@ -167,7 +164,7 @@ def test_older_ids_are_computed_only_when_needed(monkeypatch):
     assert versions_to_try([FINGERPRINT_VERSION, FINGERPRINT_VERSION]) == ()
     assert versions_to_try(["", FINGERPRINT_VERSION]) == PREVIOUS_VERSIONS  # "" = before versions
     assert versions_to_try(["2026-12"]) == PREVIOUS_VERSIONS
-    import homeostat_core.fingerprint as fingerprint_module
+    import homeostat_core.fingerprint_history as fingerprint_module
 
     computed = []
     real = fingerprint_module.fingerprint_at_version

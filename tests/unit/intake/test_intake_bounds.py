@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from homeostat_core.fingerprint import PREVIOUS_VERSIONS, fingerprint, fingerprint_stack, known_fingerprint
+from homeostat_core.fingerprint import PREVIOUS_VERSIONS, fingerprint, fingerprint_stack
+from homeostat_core.fingerprint_history import known_fingerprint
 from homeostat_core.intake import UnparseableIssue, make_frame, parse_issue, parse_stack, split_location
 from homeostat_core.intake.paths import location_facts, normalize_path
 from homeostat_core.intake.stack import MAX_COLUMN, MAX_LINE

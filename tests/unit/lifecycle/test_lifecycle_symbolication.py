@@ -76,7 +76,7 @@ def test_without_maps_the_minified_frames_are_counted_on_the_run_record(tmp_path
 def test_an_error_attempted_under_the_previous_fingerprint_version_keeps_its_history(tmp_path):
     from datetime import timedelta
 
-    from homeostat_core.fingerprint import fingerprint_with_history
+    from homeostat_core.fingerprint_history import fingerprint_with_history
     from homeostat_core.intake import parse_issue
     from homeostat_core.models import AttemptState
 
