@@ -93,7 +93,7 @@ class PromptContext:
     ci_failure: str | None = None
     targets: tuple[Target, ...] = ()  # what the windows show, in order
     resolution: SourceResolution | None = None  # how the top frame's file was found
-    located: tuple[str, ...] = ()  # "served:line → path:line (how)" per located frame
+    located: tuple[str, ...] = ()  # "served:line → path:line (how)" per frame: for people, not the model
     twin_sets: tuple[frozenset[str], ...] = ()  # per-browser copies: one change for the caps
 
     @property
@@ -242,7 +242,8 @@ def _window_section(blocks: _Blocks, window: Window, text: str) -> str:
         blocks.block("source", code),
     ]
     for focus in window.focuses:
-        if 1 <= focus.line <= len(lines):
+        # quoted apart unless the window is that one line (the window's header names the line)
+        if 1 <= focus.line <= len(lines) and window.start != window.end:
             which = "The line the error is most likely at:" if focus.guessed else "The failing line"
             parts.append(f"{which} {focus.line} of {window.path}:")
             parts.append(blocks.block("failing_line", lines[focus.line - 1]))
@@ -260,10 +261,8 @@ def _user_message(
     in_app = [f for f in error.frames if f.in_app][:MAX_STACK_FRAMES]
     sections = [
         f"Fingerprint: {ctx.fingerprint.id}",
-        "Error type:",
-        blocks.block("error_type", error.error_type),
-        "Error message:",
-        blocks.block("error_message", _truncate(error.message, MAX_MESSAGE_CHARS)),
+        "Error (type: message):",
+        blocks.block("error", f"{error.error_type}: {_truncate(error.message, MAX_MESSAGE_CHARS)}"),
     ]
     if in_app:
         sections += [
@@ -275,11 +274,6 @@ def _user_message(
         sections += [
             "Breadcrumbs (oldest first, the last before the error):",
             blocks.block("breadcrumbs", "\n".join(crumbs)),
-        ]
-    if ctx.located:
-        sections += [
-            "Where the frames are in the repository (trace path → repository file):",
-            blocks.block("located", "\n".join(ctx.located)),
         ]
     frames_left = shape.window_frames
     targets = []
