@@ -276,7 +276,8 @@ class Forge(Protocol):
         expected_head: str | None = None,
         draft: bool = True,
     ) -> tuple[PullRequest, bool]:
-        """Commit `changes` on the fingerprint's branch (rebuilt on the base head) and open or
+        """Commit `changes` on the fingerprint's branch (the base head's tree plus `changes`; on an
+        open PR a new commit on top of its head, never a rewrite) and open or
         update Homeostat's own PR. Returns (pr, created); pr.head_sha is the commit just pushed
         and pr.branch the branch actually used.
 

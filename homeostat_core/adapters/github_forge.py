@@ -348,12 +348,16 @@ class GitHubForge:
             head = self._branch_head(repo, existing.branch)
             if expected_head is None or head != expected_head:
                 raise ForeignCommits(existing.branch, head, expected_head)
-            commit_sha = self._commit(repo, self._base(repo), changes, title)
+            # A follow-up is a new commit on top (the failed one stays for the reviewer), with the
+            # base head as a second parent when the base moved, so the PR's diff is this fix alone.
+            base = self._base(repo)
+            parents = [head] if self.commit_contains(repo, head, base.sha) else [head, base.sha]
+            commit_sha = self._commit(repo, base, changes, title, parents=parents)
             self._t.request(
                 "update branch",
                 "PATCH",
                 f"/repos/{repo.slug}/git/refs/heads/{existing.branch}",
-                {"sha": commit_sha, "force": True},  # rebuilt on the base head: not a fast-forward
+                {"sha": commit_sha, "force": False},  # a fast-forward: refused if the branch moved
             )
             pr, created = self._edit_pr(repo, existing.number, title, body), False
         else:
@@ -433,7 +437,16 @@ class GitHubForge:
             "read base branch", f"/repos/{repo.slug}/branches/{quote(repo.branch)}", item=branch_for_cache
         )
 
-    def _commit(self, repo: RepoConfig, base: _Base, changes: Sequence[FileChange], message: str) -> str:
+    def _commit(
+        self,
+        repo: RepoConfig,
+        base: _Base,
+        changes: Sequence[FileChange],
+        message: str,
+        *,
+        parents: Sequence[str] = (),
+    ) -> str:
+        """One commit of `base`'s tree with `changes`; its parent is `base` unless `parents` says."""
         url = f"/repos/{repo.slug}/git"
         entries = []
         for change in changes:
@@ -453,7 +466,7 @@ class GitHubForge:
             "create commit",
             "POST",
             f"{url}/commits",
-            {"message": message, "tree": tree["sha"], "parents": [base.sha]},
+            {"message": message, "tree": tree["sha"], "parents": list(parents or [base.sha])},
         )
         return commit["sha"]
 

@@ -165,7 +165,11 @@ class LocalForge:
             head = self.branch_sha(repo, branch)
             if expected_head is None or head != expected_head:
                 raise ForeignCommits(branch, head, expected_head)
-            commit = self._commit_on_base(repo, changes, title)
+            # A follow-up is a new commit on top (the failed one stays for the reviewer), with the
+            # base head as a second parent when the base moved, so the PR's diff is this fix alone.
+            base = self._base_sha(repo)
+            parents = [head] if self.commit_contains(repo, head, base) else [head, base]
+            commit = self._commit_tree(repo, base, changes, title, self.login, parents=parents)
             # compare-and-swap: the branch moves only if it still ends at what Homeostat pushed
             moved = self._git(repo, "update-ref", f"refs/heads/{branch}", commit, head, check=False)
             if moved.returncode != 0:
@@ -506,9 +510,17 @@ class LocalForge:
         return self._commit_tree(repo, self._base_sha(repo), changes, message, self.login)
 
     def _commit_tree(
-        self, repo: RepoConfig, parent: str, changes: Sequence[FileChange], message: str, login: str
+        self,
+        repo: RepoConfig,
+        parent: str,
+        changes: Sequence[FileChange],
+        message: str,
+        login: str,
+        *,
+        parents: Sequence[str] = (),
     ) -> str:
-        """One commit on `parent` with `changes`, by `login`, built in a temporary index."""
+        """One commit of `parent`'s tree with `changes`, by `login`, built in a temporary index;
+        its parent is `parent` unless `parents` says."""
         with tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             self._git(repo, "read-tree", parent, env=env)
@@ -525,7 +537,8 @@ class LocalForge:
             "GIT_COMMITTER_NAME": login,
             "GIT_COMMITTER_EMAIL": email,
         }
-        return self._git(repo, "commit-tree", tree, "-p", parent, "-m", message, env=identity).stdout.strip()
+        parent_args = [arg for sha in (parents or [parent]) for arg in ("-p", sha)]
+        return self._git(repo, "commit-tree", tree, *parent_args, "-m", message, env=identity).stdout.strip()
 
     def _free_branch(
         self, repo: RepoConfig, fingerprint_id: str, expected_head: str | None

@@ -64,6 +64,7 @@ class Harness:
     close_as_person: Callable[[int], None]
     commit_author: Callable[[str], str]
     without_drafts: Callable[[], None]
+    commits_ahead: Callable[[str], list[str]]  # (branch) -> its commits not on the base, newest first
     fake: FakeGitHub | None = None
 
 
@@ -138,6 +139,9 @@ def _github_harness() -> Iterator[Harness]:
         close_as_person=lambda number: fake.close_pull(SLUG, number),
         commit_author=lambda sha: fake.commit_author(SLUG, sha),
         without_drafts=without_drafts,
+        commits_ahead=lambda branch: fake._only_in(
+            fake._repos[SLUG], fake.ref_sha(SLUG, branch), fake.ref_sha(SLUG, "main")
+        ),
         fake=fake,
     )
     fake.stop()
@@ -223,6 +227,7 @@ def _local_harness(tmp_path: Path) -> Iterator[Harness]:
         close_as_person=lambda number: forge.close_pr_as(REPO, number),
         commit_author=lambda sha: forge.commit_author(REPO, sha)[0],
         without_drafts=without_drafts,
+        commits_ahead=lambda branch: forge._git(REPO, "rev-list", f"main..{branch}").stdout.split(),
     )
 
 

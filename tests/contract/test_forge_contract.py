@@ -111,6 +111,33 @@ def test_upsert_creates_once_then_updates_the_same_pr(forge_harness: Harness, fo
     assert record["title"] == "fix: TypeError in app.js (2)"
 
 
+def test_a_follow_up_is_a_new_commit_on_top_and_the_failed_one_stays(forge_harness: Harness, forge):
+    h = forge_harness
+    # Given Homeostat's PR with one commit, which CI failed
+    pr, _ = forge.upsert_pr(h.repo, FID, _fix("one"), "fix: TypeError in app.js", "first body")
+    failed = pr.head_sha
+    assert h.commits_ahead(BRANCH) == [failed]
+
+    # When the follow-up fix is pushed (the base has not moved)
+    pr2, _ = forge.upsert_pr(h.repo, FID, _fix("two"), "fix (2)", "second", expected_head=failed)
+
+    # Then it is one more commit on top: the failed commit is still the branch's history
+    assert h.commits_ahead(BRANCH) == [pr2.head_sha, failed]
+    assert forge.commit_contains(h.repo, pr2.head_sha, failed)
+    assert "// two" in h.file_on_branch(BRANCH, "src/app.js")
+
+    # When the base moves and a third fix follows
+    h.push_to_base({"README.md": "# widget v2\n"})
+    forge.list_trigger_issues(h.repo)
+    pr3, _ = forge.upsert_pr(h.repo, FID, _fix("three"), "fix (3)", "third", expected_head=pr2.head_sha)
+
+    # Then it too sits on top of both earlier commits, and brings the new base in
+    ahead = h.commits_ahead(BRANCH)
+    assert ahead[0] == pr3.head_sha and set(ahead[1:]) == {pr2.head_sha, failed}
+    assert h.file_on_branch(BRANCH, "README.md") == "# widget v2\n"
+    assert "// three" in h.file_on_branch(BRANCH, "src/app.js")
+
+
 def test_crash_between_branch_push_and_pr_converges_to_one_pr(forge_harness: Harness, forge):
     h = forge_harness
     # Given a run that pushed the branch and died before opening the PR
