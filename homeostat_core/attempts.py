@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["as_utc", "parse_utc_iso", "to_utc_iso"]
+__all__ = ["as_utc", "parse_utc_iso", "to_utc_iso", "to_utc_seconds"]
 
 # Fixed width (microseconds, "Z") so ISO strings sort like the instants they name.
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -24,6 +24,11 @@ def as_utc(moment: datetime) -> datetime:
 def to_utc_iso(moment: datetime) -> str:
     """The ISO-8601 UTC form every state timestamp is stored in, e.g. 2025-01-02T03:04:05.000000Z."""
     return as_utc(moment).strftime(_ISO_FORMAT)
+
+
+def to_utc_seconds(moment: datetime) -> str:
+    """The form people read (console, reports, comments), to the second: 2025-01-02T03:04:05Z."""
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_utc_iso(text: str) -> datetime:

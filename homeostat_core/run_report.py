@@ -1,12 +1,15 @@
-"""The per-repo run summary: the seed's markdown table and JSON lines, from RunRecords."""
+"""The per-repo run summary from RunRecords: console tables (what `homeostat report` and the demo
+print, within 100 columns), the seed's markdown table, and JSON lines."""
 
 from __future__ import annotations
 
 import json
 import statistics
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
+from homeostat_core.attempts import to_utc_seconds
 from homeostat_core.lifecycle import stage_of
 from homeostat_core.models import AttemptState, RunRecord
 
@@ -25,6 +28,40 @@ COLUMNS = (
     ("Tokens", lambda r: r.tokens),
     ("Latency (ms)", lambda r: r.latency_ms),
 )
+
+
+# Short headers so the table fits 100 columns; the same counts as the markdown table's columns.
+CONSOLE_COLUMNS = (
+    ("repo", lambda r: r.repo.split("/", 1)[-1]),
+    ("issues", lambda r: r.issues_processed),
+    ("fps", lambda r: r.fingerprints_processed),
+    ("PRs", lambda r: r.prs_created),
+    ("upd", lambda r: r.prs_updated),
+    ("cool", lambda r: r.cooldowns),
+    ("pattern", lambda r: r.pattern_hits),
+    ("unparsed", lambda r: r.unparseable),
+    ("rejected", lambda r: r.validation_rejected),
+    ("deferred", lambda r: len(r.deferred_issues)),
+    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
+    ("tokens", lambda r: r.tokens),
+    ("ms", lambda r: r.latency_ms),
+)
+CONSOLE_LEGEND = (
+    "  (fps: fingerprints, PRs: opened, upd: updated, cool: in cooldown, pattern: fixed from a pattern)"
+)
+
+
+def console_table(records: list[RunRecord]) -> str:
+    """The run table as the demo prints it, with a total row under several repositories."""
+    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
+    if len(records) > 1:
+        totals = ["total"]
+        for _, get in CONSOLE_COLUMNS[1:]:
+            values = [get(r) for r in records]
+            total = sum(float(v) for v in values)
+            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
+        rows.append(tuple(totals))
+    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
 
 
 def latest_per_repo(records: Iterable[RunRecord]) -> list[RunRecord]:
@@ -66,42 +103,53 @@ def markdown_table(records: Iterable[RunRecord]) -> str:
     return "\n".join(lines)
 
 
+# Each RunRecord field's JSONL name: the seed's artifact names (cost, latency), camelCase for ours.
+JSONL_NAMES = {
+    "run_id": "runId",
+    "repo": "repo",
+    "timestamp": "timestamp",
+    "issues_seen": "issuesSeen",
+    "issues_processed": "issuesProcessed",
+    "fingerprints_processed": "fingerprintsProcessed",
+    "prs_created": "prsCreated",
+    "prs_updated": "prsUpdated",
+    "cooldowns": "cooldowns",
+    "pattern_hits": "patternHits",
+    "unparseable": "unparseable",
+    "validation_rejected": "validationRejected",
+    "cost_usd": "cost",
+    "tokens": "tokens",
+    "latency_ms": "latency",
+    "api_calls": "apiCalls",
+    "stopped_early": "stoppedEarly",
+    "frames_symbolicated": "framesSymbolicated",
+    "frames_minified": "framesMinified",
+    "frames_unusable": "framesUnusable",
+    "maps_skipped": "mapsSkipped",
+    "reports_without_version": "reportsWithoutVersion",
+    "resolved_by": "resolvedBy",
+    "deferred_issues": "deferredIssues",
+    "deferrals": "deferrals",
+    "unparseable_by_code": "unparseableByCode",
+    "outcomes": "outcomes",
+    "error": "error",
+}
+
+
 def jsonl(records: Iterable[RunRecord]) -> str:
-    """The seed's JSONL artifact fields (timestamp, repo, fingerprintsProcessed, ...) plus ours."""
+    """Every field of each run record as one JSON line (`kind: run`), timestamps to the second:
+    the seed's JSONL artifact fields (timestamp, repo, fingerprintsProcessed, ...) plus ours."""
     out = []
     for record in records:
-        data = asdict(record)
-        out.append(
-            json.dumps(
-                {
-                    "timestamp": record.timestamp.isoformat(),
-                    "repo": record.repo,
-                    "runId": record.run_id,
-                    "fingerprintsProcessed": record.fingerprints_processed,
-                    "issuesProcessed": record.issues_processed,
-                    "prsCreated": record.prs_created,
-                    "prsUpdated": record.prs_updated,
-                    "cooldowns": record.cooldowns,
-                    "patternHits": record.pattern_hits,
-                    "unparseable": record.unparseable,
-                    "validationRejected": record.validation_rejected,
-                    "deferredIssues": record.deferred_issues,
-                    "cost": round(record.cost_usd, 6),
-                    "tokens": record.tokens,
-                    "latency": record.latency_ms,
-                    "apiCalls": record.api_calls,
-                    "stoppedEarly": record.stopped_early,
-                    "framesSymbolicated": record.frames_symbolicated,
-                    "framesMinified": record.frames_minified,
-                    "mapsSkipped": record.maps_skipped,
-                    "reportsWithoutVersion": record.reports_without_version,
-                    "resolvedBy": record.resolved_by,
-                    "error": data["error"],
-                    "outcomes": record.outcomes,
-                },
-                separators=(",", ":"),
-            )
-        )
+        line: dict[str, Any] = {"kind": "run"}
+        for spec in fields(RunRecord):
+            value = getattr(record, spec.name)
+            if spec.name == "timestamp":
+                value = to_utc_seconds(value)
+            elif spec.name == "cost_usd":
+                value = round(value, 6)
+            line[JSONL_NAMES[spec.name]] = value  # a new field needs its name here
+        out.append(json.dumps(line, separators=(",", ":"), default=str))
     return "\n".join(out)
 
 
@@ -177,6 +225,30 @@ def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord])
             )
         )
     return out
+
+
+def outcomes_jsonl(outcomes: Iterable[FixOutcomes]) -> str:
+    """One JSON line per repository (`kind: fixOutcomes`): the fix-outcome table's figures."""
+    return "\n".join(
+        json.dumps(
+            {
+                "kind": "fixOutcomes",
+                "repo": o.repo,
+                "prsOpened": o.prs_opened,
+                "merged": o.merged,
+                "closedByPeople": o.closed_by_people,
+                "mergeRate": o.merge_rate,
+                "medianHoursToMerge": o.median_hours_to_merge,
+                "verified": o.verified,
+                "regressions": o.regressions,
+                "cost": round(o.cost_usd, 6),
+                "costPerMergedFix": o.cost_per_merged_fix,
+                "costPerVerifiedFix": o.cost_per_verified_fix,
+            },
+            separators=(",", ":"),
+        )
+        for o in outcomes
+    )
 
 
 def _fmt(value: float | None, pattern: str) -> str:

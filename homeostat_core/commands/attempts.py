@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from homeostat_core.attempts import to_utc_iso
+from homeostat_core.attempts import to_utc_seconds
 from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.models import AttemptState
 
@@ -25,7 +25,7 @@ def attempt_row(state: AttemptState) -> tuple[str, ...]:
         state.fingerprint_id,
         str(state.attempts),
         state.last_result or "-",
-        to_utc_iso(state.backoff_until) if state.backoff_until else "-",
+        to_utc_seconds(state.backoff_until) if state.backoff_until else "-",
         f"#{state.pr_number}" if state.pr_number is not None else "-",
     )
 

@@ -19,14 +19,14 @@ from pathlib import Path
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
 from homeostat_core.commands._issue_file import read_issue_file
-from homeostat_core.commands.local_words import CI_WORDS, console_table, describe_outcome
+from homeostat_core.commands.local_words import CI_WORDS, describe_outcome
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
 from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
 from homeostat_core.models import FileChange
 from homeostat_core.patterns.matcher import on_probation
 from homeostat_core.ports import ForgeError
-from homeostat_core.run_report import fix_outcomes, outcomes_table
+from homeostat_core.run_report import CONSOLE_LEGEND, console_table, fix_outcomes, outcomes_table
 from homeostat_core.settings import ENVIRONMENTS, get_settings
 
 DEFAULT_STATE = Path(".work/local")
@@ -193,7 +193,7 @@ def _print_run(run_id: str, config: HomeostatConfig, stack) -> list:
     records = sorted((r for r in runs.list() if r.run_id == run_id), key=lambda r: r.repo)
     say()
     say(console_table(records))
-    say("  (fps: fingerprints, PRs: opened, upd: updated, cool: in cooldown, pattern: fixed from a pattern)")
+    say(CONSOLE_LEGEND)
     say()
     forge = stack.forge()
     for record in records:

@@ -1,39 +1,6 @@
-"""What local mode prints: the run table and each outcome in a maintainer's words."""
+"""What local mode prints: each outcome in a maintainer's words (the run table: run_report)."""
 
 from __future__ import annotations
-
-from homeostat_core.run_report import aligned
-
-# Short headers so the table fits 100 columns; the same counts as `homeostat report`'s table
-# (PRs = PRs created, upd = PRs updated).
-CONSOLE_COLUMNS = (
-    ("repo", lambda r: r.repo.split("/", 1)[-1]),
-    ("issues", lambda r: r.issues_processed),
-    ("fps", lambda r: r.fingerprints_processed),
-    ("PRs", lambda r: r.prs_created),
-    ("upd", lambda r: r.prs_updated),
-    ("cool", lambda r: r.cooldowns),
-    ("pattern", lambda r: r.pattern_hits),
-    ("unparsed", lambda r: r.unparseable),
-    ("rejected", lambda r: r.validation_rejected),
-    ("deferred", lambda r: len(r.deferred_issues)),
-    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
-    ("tokens", lambda r: r.tokens),
-    ("ms", lambda r: r.latency_ms),
-)
-
-
-def console_table(records: list) -> str:
-    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
-    if len(records) > 1:
-        totals = ["total"]
-        for _, get in CONSOLE_COLUMNS[1:]:
-            values = [get(r) for r in records]
-            total = sum(float(v) for v in values)
-            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
-        rows.append(tuple(totals))
-
-    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
 
 
 def is_rejection(outcome: dict) -> bool:

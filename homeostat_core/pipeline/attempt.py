@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 from homeostat_core import lifecycle
-from homeostat_core.attempts import as_utc
+from homeostat_core.attempts import as_utc, to_utc_seconds
 from homeostat_core.budget import BudgetReservation
 from homeostat_core.fixing.engine import (
     MODEL_UNAVAILABLE_REASONS,
@@ -57,7 +57,9 @@ def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) ->
         if waiting is not None:
             return outcome_for(group, Result.DONE, pr=state.pr_number, reason=waiting)
     if state is not None and state.backoff_until and as_utc(ctx.now) < as_utc(state.backoff_until):
-        return outcome_for(group, Result.COOLDOWN, reason=f"backoff until {state.backoff_until.isoformat()}")
+        return outcome_for(
+            group, Result.COOLDOWN, reason=f"backoff until {to_utc_seconds(state.backoff_until)}"
+        )
     if not has_open_pr(state):
         _check_new_pr_limits(ctx)
     elif _people_committed(ctx, state):

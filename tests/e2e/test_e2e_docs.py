@@ -513,13 +513,21 @@ def test_operations_lists_exactly_the_run_record_fields():
     from datetime import UTC, datetime
 
     from homeostat_core.models import RunRecord
-    from homeostat_core.run_report import jsonl
+    from homeostat_core.run_report import FixOutcomes, jsonl, outcomes_jsonl
 
-    section = _section("OPERATIONS.md", "## The run record").split("and `outcomes`", 1)[0]
-    documented = set(re.findall(r"`([a-z][A-Za-z]*)`", section)) | {"outcomes"}
+    section = _section("OPERATIONS.md", "## The run record")
+    fields_part, report_part = section.split("and `outcomes`", 1)
+    documented = set(re.findall(r"`([a-z][A-Za-z]*)`", fields_part)) | {"outcomes", "kind"}
     printed = set(json.loads(jsonl([RunRecord(run_id="r", repo="a/b", timestamp=datetime.now(UTC))])))
     assert documented == printed, (
         f"documented, not printed: {sorted(documented - printed)}; "
+        f"printed, not documented: {sorted(printed - documented)}"
+    )
+    outcome_part = report_part.split("`kind` = `fixOutcomes`", 1)[1]
+    documented = set(re.findall(r"`([a-z][A-Za-z]*)`", outcome_part)) | {"kind", "repo"}
+    printed = set(json.loads(outcomes_jsonl([FixOutcomes("a/b", 1, 1, 0, 2.0, 0, 0, 0.1)])))
+    assert documented == printed, (
+        f"fix outcomes documented, not printed: {sorted(documented - printed)}; "
         f"printed, not documented: {sorted(printed - documented)}"
     )
 
