@@ -223,6 +223,9 @@ class RepoConfig:
     # The CI verdict (docs/FORGES.md)
     ci_ignore: tuple[str, ...] = ()
     ci_start_grace_minutes: float = 15.0
+    # Event-driven runs (docs/WAKES.md)
+    wake_debounce_seconds: int = 120
+    min_minutes_between_runs: int = 10
 
     @property
     def owner(self) -> str:
@@ -348,6 +351,21 @@ def _number(*, zero_allowed: bool) -> Reader:
             problems.add(key, f"must be {'0 or more' if zero_allowed else 'greater than 0'}, got {value}")
         else:
             return float(value)
+        return None
+
+    return read
+
+
+def _whole_number(*, maximum: int) -> Reader:
+    """0 up to `maximum` (a bound that keeps a wake within the 6-hour sweep it speeds up)."""
+
+    def read(value: Any, key: str, problems: _Problems) -> int | None:
+        if not _is_int(value):
+            problems.add(key, f"must be a whole number, got {type(value).__name__}")
+        elif not 0 <= value <= maximum:
+            problems.add(key, f"must be from 0 to {maximum}, got {value}")
+        else:
+            return value
         return None
 
     return read
@@ -549,6 +567,16 @@ REPO_KEYS: tuple[RepoKey, ...] = (
         "ci_start_grace_minutes",
         _number(zero_allowed=True),
         "minutes after a push during which CI that has not started counts as pending",
+    ),
+    RepoKey(
+        "wake_debounce_seconds",
+        _whole_number(maximum=3600),
+        "seconds a new report waits for others before it wakes a run (a burst: one run)",
+    ),
+    RepoKey(
+        "min_minutes_between_runs",
+        _whole_number(maximum=360),
+        "minutes between two event-driven runs of the repository (the 6-hour sweep aside)",
     ),
 )
 REPO_KEY_NAMES = frozenset(spec.name for spec in REPO_KEYS)

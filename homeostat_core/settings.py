@@ -33,6 +33,8 @@ class Settings:
     runs_table: str = "homeostat-runs"
     idempotency_table: str = "homeostat-idempotency"
     queue_url: str | None = None
+    # the standard queue of delayed wakes (docs/WAKES.md); unset: `issues` webhooks wake nothing
+    wake_queue_url: str | None = None
     repos_file: str | None = None
     # forge: "github" in Lambda, "local" for the embedded default
     forge: str = "github"
@@ -104,6 +106,7 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         runs_table=environ.get("HOMEOSTAT_RUNS_TABLE", defaults.runs_table),
         idempotency_table=environ.get("HOMEOSTAT_IDEMPOTENCY_TABLE", defaults.idempotency_table),
         queue_url=environ.get("HOMEOSTAT_QUEUE_URL") or None,
+        wake_queue_url=environ.get("HOMEOSTAT_WAKE_QUEUE_URL") or None,
         repos_file=environ.get("HOMEOSTAT_REPOS_FILE") or None,
         forge=forge,
         local_forge_dir=environ.get("HOMEOSTAT_LOCAL_FORGE_DIR") or None,

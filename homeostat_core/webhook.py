@@ -12,12 +12,15 @@ import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from homeostat_core.jobs import InvalidJob, LearningJob, enqueue_learning
 from homeostat_core.observability import logger
 from homeostat_core.ports import BRANCH_PREFIX, JobQueue
+
+if TYPE_CHECKING:
+    from homeostat_core.wakes import Waker
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 SIGNATURE_PREFIX = "sha256="
@@ -146,8 +149,10 @@ def receive_delivery(
     secret: str,
     queue: JobQueue,
     once: Callable[[str, Callable[[], dict]], dict] | None = None,
+    wakes: Waker | None = None,
 ) -> WebhookResponse:
-    """Handle one delivery. `once(key, fn)` runs fn at most once per key.
+    """Handle one delivery. `once(key, fn)` runs fn at most once per key; `wakes` answers
+    `issues` deliveries (a report wakes its repository's run: homeostat_core/wakes.py).
 
     The key is the hash of the signed body, not the `X-GitHub-Delivery` id: that header is not
     covered by the signature, so a replayed delivery under a new id is still the same delivery.
@@ -169,6 +174,11 @@ def receive_delivery(
         return refused.response
     if event == "ping":
         return WebhookResponse(200, "pong")
+    if event == "issues" and wakes is not None:
+        try:
+            return WebhookResponse(202, wakes.on_issue_event(payload))
+        except InvalidJob as exc:
+            return WebhookResponse(400, str(exc))
     try:
         job = job_from_webhook(event, payload)
     except InvalidJob as exc:

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Protocol
 
-from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
+from homeostat_core.config import RepoConfig
 from homeostat_core.jobs import (
     LearningJob,
     RepoRunJob,
@@ -34,7 +32,7 @@ from homeostat_core.observability import logger, run_summary
 from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
 from homeostat_core.ports import Deadline, RateLimitLow
-from homeostat_core.settings import get_settings
+from homeostat_core.repos_file import configured_repo
 
 # A run stopped by its deadline continues this soon; one stopped by the rate limit, just after the
 # reset. A repo run continues at most this many times per scheduled run (the next tick takes over).
@@ -86,7 +84,7 @@ def _time_budget(ports, deadline: Deadline) -> Iterator[None]:
 
 
 def _learn(job: LearningJob, body: dict[str, Any], ports, env: str, continuations) -> dict[str, Any]:
-    repo = _configured_repo(job.repo)
+    repo = configured_repo(job.repo)
     if repo is None:
         return {
             "kind": "learning",
@@ -122,29 +120,6 @@ def _continue_learning_later(
         "Learning job continues after the rate-limit reset", extra={"repo": job.repo, "at": at.isoformat()}
     )
     return at
-
-
-def _configured_repo(slug: str) -> RepoConfig | None:
-    """The repository's config from the bundled repos.yml: learning acts only on configured repos."""
-    for repo in _bundled_config(get_settings().repos_file or str(default_config_path())).repositories:
-        if repo.slug.lower() == slug.lower():
-            return repo
-    return None
-
-
-def _bundled_config(path: str) -> HomeostatConfig:
-    """repos.yml, parsed once per container (again only when the file changed): at 10,000
-    repositories parsing it takes seconds, too long for every webhook's learning job."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return load_config(path)  # names the file and why it cannot be read
-    return _parsed(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=2)
-def _parsed(path: str, mtime_ns: int, size: int) -> HomeostatConfig:
-    return load_config(path)
 
 
 def _rate_limit_reset(forge, repo: RepoConfig) -> datetime | None:

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from homeostat_core.adapters.aws import aws_session
-from homeostat_core.adapters.wiring import job_queue, webhook_secret
+from homeostat_core.adapters.wiring import job_queue, waker, webhook_secret
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
 from homeostat_core.webhook import receive_delivery
@@ -41,6 +41,12 @@ def _once():
     # the key is the hash of the signed body (receive_delivery): a replay under a new delivery id is
     # the same delivery
     return lambda delivery_key, action: enqueue_once(key={"delivery": delivery_key}, action=action)
+
+
+@cache
+def _waker():
+    # Built on the first `issues` delivery's call; None when no wake queue is configured.
+    return waker(get_settings())
 
 
 def _raw_body(event) -> bytes | None:
@@ -72,6 +78,7 @@ def receive() -> Response:
         secret=webhook_secret(settings),
         queue=job_queue(settings),  # its SQS client is made on the first send
         once=lambda key, action: _once()(key, action),
+        wakes=_waker(),
     )
     return Response(
         status_code=result.status, content_type=content_types.APPLICATION_JSON, body=result.to_json()

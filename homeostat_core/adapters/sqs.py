@@ -9,6 +9,7 @@ as failed are sent again once; what still fails is raised, named, after the rest
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
@@ -100,3 +101,24 @@ def _batches(items: list[tuple[QueueMessage, str]]) -> list[list[tuple[QueueMess
         batches[-1].append(item)
         size += length
     return batches
+
+
+# SQS's longest per-message delay; a wake due later is delayed again when it arrives early.
+MAX_DELAY_S = 900
+
+
+class SqsWakeSender:
+    """WakeSender on a standard SQS queue (FIFO queues take no per-message delay): the message
+    becomes visible when the wake is due, and the waker function queues the repository's run."""
+
+    def __init__(self, queue: SqsJobQueue, clock):
+        self._queue = queue
+        self._clock = clock
+
+    def send_wake(self, body: dict, due_at) -> None:
+        delay = (due_at - self._clock.now()).total_seconds()
+        self._queue._client.send_message(
+            QueueUrl=self._queue.queue_url,
+            MessageBody=json.dumps(body, separators=(",", ":")),
+            DelaySeconds=max(0, min(MAX_DELAY_S, math.ceil(delay))),
+        )

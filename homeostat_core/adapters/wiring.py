@@ -56,6 +56,31 @@ def job_queue(settings: Settings) -> SqsJobQueue:
     )
 
 
+def waker(settings: Settings, clock=None):
+    """The webhook's and the waker's wakes (docs/WAKES.md); None when no wake queue is configured."""
+    if not settings.wake_queue_url:
+        return None
+    # lazy: each function loads only the adapters it builds
+    from homeostat_core.adapters.dynamo_wakes import DynamoWakeStore
+    from homeostat_core.adapters.sqs import SqsJobQueue, SqsWakeSender
+    from homeostat_core.repos_file import configured_repo
+    from homeostat_core.wakes import Waker
+
+    clock = clock or SystemClock()
+    wake_queue = SqsJobQueue(
+        settings.wake_queue_url,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+        session=aws_session(),
+    )
+    store = DynamoWakeStore(
+        settings.runs_table, session=aws_session(), region=settings.region, endpoint_url=settings.endpoint_url
+    )
+    return Waker(
+        store=store, sender=SqsWakeSender(wake_queue, clock), clock=clock, configured=configured_repo
+    )
+
+
 @lru_cache(maxsize=4)
 def build_forge(settings: Settings):
     """One forge per container: warm invocations keep its ETag cache, so idle repos cost a 304."""

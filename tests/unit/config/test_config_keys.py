@@ -90,6 +90,8 @@ def test_every_key_set_to_a_non_default_value_survives_the_queue_message():
             "vendor_paths": ["src/lib/openpgp.js"],
             "ci_ignore": ["codecov/*"],
             "ci_start_grace_minutes": 30,
+            "wake_debounce_seconds": 30,
+            "min_minutes_between_runs": 20,
         }
     )
     changed = {
