@@ -40,6 +40,11 @@ COMMAND_MODULES = (
     "doctor",
 )
 
+DESCRIPTION = (
+    "Homeostat turns the error reports your browser extensions file as GitHub issues into draft fix "
+    "PRs. These commands check its configuration, show what it would do with an error, read what "
+    "it did, and run it on this machine."
+)
 EPILOG = (
     "exit codes: 0 ok, 1 problems found, 2 bad flags or arguments, 3 unusable input, "
     "4 missing settings/credentials/state, 70 internal error, 130 interrupted, 141 output pipe closed. "
@@ -48,8 +53,10 @@ EPILOG = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="homeostat", description=__doc__.splitlines()[0], epilog=EPILOG)
-    parser.add_argument("--debug", action="store_true", help="print the traceback of a failure")
+    parser = argparse.ArgumentParser(prog="homeostat", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument(
+        "--debug", action="store_true", help="when a command fails, print the full traceback too"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -59,7 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # a capability not built yet
             raise
         module.register(subparsers)
+    _describe_commands(parser)
     return parser
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """A command's `--help` opens with what the command list says it does, unless it says more."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                if sub.description is None and helps.get(name):
+                    sub.description = helps[name][0].upper() + helps[name][1:] + "."
+                _describe_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,8 +17,9 @@ def add_state_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state",
         type=Path,
-        help="a local-mode state folder (as `homeostat local run --state DIR` keeps) instead of the "
-        "deployed tables",
+        metavar="DIR",
+        help="read a local state folder (made by `homeostat local run --state DIR`) instead of the "
+        "deployed stack's tables",
     )
 
 

@@ -12,10 +12,12 @@ COLUMNS = ("fingerprint", "attempts", "lastResult", "backoffUntil", "pr")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("attempts", help="show fix attempts and cooldowns")
+    parser = subparsers.add_parser("attempts", help="show each error's fix attempts, cooldown and PR")
     sub = parser.add_subparsers(dest="attempts_command", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="one row per fingerprint of REPO")
-    listing.add_argument("repo", metavar="REPO", help="repository slug, owner/name")
+    listing = sub.add_parser(
+        "list", help="one row per error of REPO: attempts, last result, cooldown end, PR"
+    )
+    listing.add_argument("repo", metavar="REPO", help="the repository, owner/name")
     add_state_option(listing)
     listing.set_defaults(func=list_command)
 

@@ -9,10 +9,12 @@ from homeostat_core.config import ConfigError, default_config_path, load_config
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("config", help="check .homeostat/repos.yml")
+    parser = subparsers.add_parser("config", help="check a repos.yml (the repositories Homeostat fixes)")
     sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = sub.add_parser("check", help="validate a repos.yml; exit 1 with every problem listed")
-    check.add_argument("file", nargs="?", help="path to repos.yml (default: the bundled one)")
+    check = sub.add_parser(
+        "check", help="list every problem in a repos.yml (exit 1 if there is any), or say it is OK"
+    )
+    check.add_argument("file", nargs="?", help="the repos.yml to check (default: .homeostat/repos.yml)")
     check.set_defaults(func=check_command)
 
 

@@ -31,14 +31,30 @@ DEFAULT_SLUG = "local/checkout"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "context",
-        help="show which file and lines a fix for an issue would be shown (no model call)",
-        description=__doc__.split("\n\n")[0],
+        help="show which file and lines the model would be shown to fix an issue (no model call)",
+        description="Show what the model would be shown to fix the error in ISSUE_FILE: the file a fix "
+        "would edit, the lines around each frame, and how each was found. No model, network or "
+        "AWS account is used.",
     )
-    parser.add_argument("issue", type=Path, metavar="ISSUE_FILE", help="the issue as markdown")
-    parser.add_argument("--checkout", type=Path, required=True, metavar="DIR", help="the repository")
-    parser.add_argument("--config", type=Path, metavar="FILE", help="repos.yml with the repository's keys")
-    parser.add_argument("--repo", metavar="OWNER/NAME", help="which repository of --config")
-    parser.add_argument("--format", choices=("json", "table"), default="json")
+    parser.add_argument(
+        "issue",
+        type=Path,
+        metavar="ISSUE_FILE",
+        help="the issue as a markdown file (front matter, then the report)",
+    )
+    parser.add_argument(
+        "--checkout", type=Path, required=True, metavar="DIR", help="a checkout of the extension's repository"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a repos.yml with the repository's settings (path filters, source roots, path map)",
+    )
+    parser.add_argument("--repo", metavar="OWNER/NAME", help="which repository of --config this checkout is")
+    parser.add_argument(
+        "--format", choices=("json", "table"), default="json", help="json (default, for scripts) or table"
+    )
     parser.set_defaults(func=context_command)
 
 

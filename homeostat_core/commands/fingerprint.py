@@ -40,11 +40,16 @@ Inputs = Iterator[tuple[Any, ErrorReport | dict[str, Any]]]
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fingerprint",
-        help="fingerprint errors (JSON lines on stdin, or logger issues with --issue)",
-        description=__doc__.split("\n\n")[0],
+        help="show how errors are identified and grouped (JSON lines on stdin, or issues with --issue)",
+        description="Print the fingerprint Homeostat gives each error (the id that groups reports of the "
+        "same bug), from JSON lines on standard input or from logger issues (--issue FILE).",
     )
     add_input_arguments(parser)
-    parser.add_argument("--group", action="store_true", help="print groups (id, count, members) instead")
+    parser.add_argument(
+        "--group",
+        action="store_true",
+        help="print one line per group instead (fingerprint, how many errors, which ones)",
+    )
     parser.set_defaults(func=fingerprint_command)
 
 
@@ -57,12 +62,15 @@ def add_input_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="a logger issue in markdown: YAML front matter (title, labels) or a '# title' first line (repeatable)",
     )
-    parser.add_argument("--title", help="issue title (when FILE has no title of its own; single --issue)")
+    parser.add_argument("--title", help="the issue's title, when FILE has none (with a single --issue)")
     parser.add_argument(
         "--label", action="append", default=[], help="issue label, e.g. source:wordpress (repeatable)"
     )
     parser.add_argument(
-        "--maps", metavar="DIR", help="source maps laid out by path (DIR/dist/background.js.map)"
+        "--maps",
+        metavar="DIR",
+        help="a folder of source maps laid out like the extension (DIR/dist/background.js.map), to map "
+        "minified frames back to the original files first",
     )
 
 

@@ -34,26 +34,37 @@ WIDTH = 100  # console output fits 100 columns
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("local", help="run the whole loop locally (moto + local forge + model)")
+    parser = subparsers.add_parser(
+        "local", help="run Homeostat on this machine: local GitHub, AWS and model; no accounts needed"
+    )
     sub = parser.add_subparsers(dest="local_command", metavar="ACTION", required=True)
 
     def common(p: argparse.ArgumentParser, state_help: str) -> None:
-        p.add_argument("--state", type=Path, default=DEFAULT_STATE, help=state_help)
-        p.add_argument("--config", type=Path, default=None, help="repos.yml (default: the bundled one)")
+        p.add_argument("--state", type=Path, default=DEFAULT_STATE, metavar="DIR", help=state_help)
+        p.add_argument(
+            "--config",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="repos.yml (default: .homeostat/repos.yml)",
+        )
         p.add_argument(
             "--env",
             choices=ENVIRONMENTS,
             default=None,
-            help="HOMEOSTAT_ENV for this command (default: $HOMEOSTAT_ENV, else dev); only production learns",
+            help="the environment to run as (default: $HOMEOSTAT_ENV, else dev); only production learns "
+            "patterns from merged fixes",
         )
 
     existing = f"an existing state folder, made by `local run` (default {DEFAULT_STATE})"
 
-    run = sub.add_parser("run", help="scheduler → queue → worker until the queue is empty")
+    run = sub.add_parser(
+        "run", help="run Homeostat once over the configured repositories and print what it did"
+    )
     common(
         run,
-        f"state folder kept between runs; created (with a marker file) if missing or empty "
-        f"(default {DEFAULT_STATE})",
+        f"the folder that keeps the local repositories and state between commands; created if "
+        f"missing or empty (default {DEFAULT_STATE})",
     )
     run.add_argument(
         "--later",
@@ -64,43 +75,49 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     run.set_defaults(func=run_command)
 
-    ci = sub.add_parser(
-        "ci", help="report a CI result on a Homeostat PR's head commit (a signed check_run webhook)"
-    )
+    ci = sub.add_parser("ci", help="report a CI result (pass or fail) on a Homeostat PR, as GitHub would")
     common(ci, existing)
-    ci.add_argument("result", choices=("pass", "fail"))
-    ci.add_argument("repo", help="owner/name")
+    ci.add_argument("result", choices=("pass", "fail"), help="pass or fail")
+    ci.add_argument("repo", help="the repository, owner/name")
     ci.add_argument("pr", type=int, help="the PR number")
     ci.add_argument("--summary", default="", help="what the failing check says (for `fail`)")
     ci.set_defaults(func=ci_command)
 
-    merge = sub.add_parser("merge", help="merge open Homeostat PRs and deliver signed webhooks")
+    merge = sub.add_parser(
+        "merge", help="merge Homeostat's open PRs as a maintainer would, and tell Homeostat, as GitHub would"
+    )
     common(merge, existing)
     merge.add_argument("--all", action="store_true", required=True, help="merge every open Homeostat PR")
     merge.set_defaults(func=merge_command)
 
     release = sub.add_parser(
-        "release", help="release a version: bump version_file on the default branch and tag v<VERSION>"
+        "release", help="release a version of a local repository (bump its version file and tag v<VERSION>)"
     )
     common(release, existing)
-    release.add_argument("repo", help="owner/name")
+    release.add_argument("repo", help="the repository, owner/name")
     release.add_argument("version", help="the version to release, like 1.3.0")
     release.set_defaults(func=release_command)
 
-    add = sub.add_parser(
-        "add-issue", help="file a logger issue (markdown with front matter) in the local forge"
-    )
+    add = sub.add_parser("add-issue", help="file an error report (a markdown issue) in a local repository")
     common(add, existing)
-    add.add_argument("repo", help="owner/name")
-    add.add_argument("file", type=Path)
+    add.add_argument("repo", help="the repository, owner/name")
+    add.add_argument(
+        "file",
+        type=Path,
+        help="the issue as a markdown file (front matter with title and labels, then the report)",
+    )
     add.set_defaults(func=add_issue_command)
 
-    demo = sub.add_parser("demo", help="the whole story from a clean state (what `make demo` runs)")
+    demo = sub.add_parser(
+        "demo", help="the whole story in about a minute, from a clean state (what `make demo` runs)"
+    )
     demo.add_argument(
         "--state",
         type=Path,
         default=Path(".work/demo"),
-        help="state folder, emptied first: only a new or empty folder, or one Homeostat made (default .work/demo)",
+        metavar="DIR",
+        help="the state folder, emptied first: a new or empty folder, or one Homeostat made "
+        "(default .work/demo)",
     )
     demo.set_defaults(func=demo_command)
 

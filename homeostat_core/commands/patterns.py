@@ -15,19 +15,23 @@ from homeostat_core.patterns.matcher import on_probation
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("patterns", help="list, export or import the pattern library")
+    parser = subparsers.add_parser(
+        "patterns", help="list, export or import the fix patterns Homeostat has learned"
+    )
     sub = parser.add_subparsers(dest="patterns_command", metavar="ACTION", required=True)
-    listing = sub.add_parser("list", help="one row per pattern")
+    listing = sub.add_parser(
+        "list", help="one row per learned pattern: the error it fixes, its file, how far it is trusted"
+    )
     listing.set_defaults(func=list_command)
     add_state_option(listing)
     export = sub.add_parser("export", help="write every pattern to FILE (library.json format; - = stdout)")
-    export.add_argument("file", metavar="FILE")
+    export.add_argument("file", metavar="FILE", help="the library.json to write (- for standard output)")
     export.set_defaults(func=export_command)
     add_state_option(export)
     imp = sub.add_parser(
         "import", help="load FILE (library.json format; - = stdin); nothing is written if any entry is bad"
     )
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar="FILE", help="the library.json to read (- for standard input)")
     imp.set_defaults(func=import_command)
     add_state_option(imp)
 

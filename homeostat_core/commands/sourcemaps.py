@@ -35,19 +35,27 @@ class UploadError(Exception):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("sourcemaps", help="source maps for symbolication (upload)")
+    parser = subparsers.add_parser(
+        "sourcemaps", help="upload a release's source maps, so reports map back to the original code"
+    )
     commands = parser.add_subparsers(dest="sourcemaps_command", metavar="COMMAND", required=True)
     upload = commands.add_parser(
         "upload",
-        help="upload a release's maps to the source-maps bucket",
-        description=__doc__.split("\n\n")[0],
+        help="upload a release's source maps (and the bundles they map) to the deployed bucket",
+        description="Put a release's source maps, and the bundles they map, in the deployed "
+        "source-maps bucket (run it from the extension's release CI). Everything is checked before "
+        "anything is uploaded.",
     )
     upload.add_argument("directory", metavar="DIR", help="the extension as built (maps beside the bundles)")
-    upload.add_argument("--repo", required=True, metavar="OWNER/NAME")
+    upload.add_argument(
+        "--repo", required=True, metavar="OWNER/NAME", help="the repository the release was built from"
+    )
     upload.add_argument(
         "--version", required=True, metavar="X.Y.Z", help="the extension version (manifest.json)"
     )
-    upload.add_argument("--bucket", default=None, help="default: $HOMEOSTAT_SOURCEMAPS_BUCKET")
+    upload.add_argument(
+        "--bucket", default=None, help="the bucket (default: $HOMEOSTAT_SOURCEMAPS_BUCKET, a stack output)"
+    )
     upload.set_defaults(func=upload_command)
 
 

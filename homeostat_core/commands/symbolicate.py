@@ -28,8 +28,9 @@ from homeostat_core.models import ErrorReport, StackFrame
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "symbolicate",
-        help="print errors' frames resolved through source maps (--maps DIR)",
-        description=__doc__.split("\n\n")[0],
+        help="show errors' stack frames mapped back to the original files (--maps DIR)",
+        description="Print the stack frames of errors (JSON lines on standard input, or --issue files) as "
+        "source maps resolve them, and which maps could not be used and why.",
     )
     add_input_arguments(parser)
     parser.set_defaults(func=symbolicate_command)
