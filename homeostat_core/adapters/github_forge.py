@@ -1,6 +1,7 @@
 """The Forge port over GitHub's REST API, through PyGithub 2.x.
 
-- Commits go through the Git Data API only (tree → commit → ref): no clone, no git binary.
+- Commits go through the Git Data API only (tree → commit → ref; github_git.py): no clone, no
+  git binary.
 - One PR per fingerprint: head branch `homeostat/fix-<id>` (or `-2`, `-3`, … when someone else
   holds that name), found in one listing of the repo's open PRs per run (never the search API),
   updated rather than duplicated, and a branch left by a crash before its PR existed is reused.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +31,15 @@ from urllib.parse import quote
 from github import Auth, Consts, GithubException
 from requests.exceptions import RequestException
 
-from homeostat_core.adapters.github_checks import branch_for_cache, read_check_results, read_required_checks
+from homeostat_core.adapters.github_checks import read_check_results, read_required_checks
+from homeostat_core.adapters.github_git import (
+    Base,
+    BranchExists,
+    branch_head,
+    create_branch,
+    create_commit,
+    read_branch,
+)
 from homeostat_core.adapters.github_limits import DEFAULT_RATE_LIMIT_FLOOR, GitHubRetry, default_retry
 from homeostat_core.adapters.github_shapes import (
     commit_logins,
@@ -76,16 +85,6 @@ CONTENT_WRITES_PER_MINUTE = 80
 SECONDS_BETWEEN_WRITES = max(Consts.DEFAULT_SECONDS_BETWEEN_WRITES, 60 / CONTENT_WRITES_PER_MINUTE)
 # What the base branch requires is read once per run (or again after this long: learning jobs).
 REQUIRED_CHECKS_FOR = timedelta(minutes=5)
-
-
-@dataclass(frozen=True, slots=True)
-class _Base:
-    sha: str
-    tree_sha: str
-
-
-class _BranchExists(Exception):
-    """POST git/refs answered 422 "Reference already exists"."""
 
 
 class GitHubForge:
@@ -142,7 +141,7 @@ class GitHubForge:
         # runs are serialized, and a PR opened meanwhile by a racing run is adopted on the 422
         # "already exists" answer.
         self._open_prs: dict[str, dict[int, PullRequest]] = {}
-        self._bases: dict[str, _Base] = {}
+        self._bases: dict[str, Base] = {}
         self._required: dict[str, tuple[datetime, tuple[RequiredCheck, ...]]] = {}
         self._pr_labels: dict[tuple[str, int], set[str]] = {}
 
@@ -345,14 +344,16 @@ class GitHubForge:
         existing = self.find_open_pr(repo, fingerprint_id)
         if existing is not None:
             # Never over people's commits: the branch must still end at Homeostat's last push.
-            head = self._branch_head(repo, existing.branch)
+            head = branch_head(self._t, repo, existing.branch)
             if expected_head is None or head != expected_head:
                 raise ForeignCommits(existing.branch, head, expected_head)
             # A follow-up is a new commit on top (the failed one stays for the reviewer), with the
             # base head as a second parent when the base moved, so the PR's diff is this fix alone.
             base = self._base(repo)
             parents = [head] if self.commit_contains(repo, head, base.sha) else [head, base.sha]
-            commit_sha = self._commit(repo, base, changes, title, parents=parents)
+            commit_sha = create_commit(
+                self._t, repo, base, changes, title, parents=parents, separate_blobs=self._separate_blobs
+            )
             self._t.request(
                 "update branch",
                 "PATCH",
@@ -361,7 +362,9 @@ class GitHubForge:
             )
             pr, created = self._edit_pr(repo, existing.number, title, body), False
         else:
-            commit_sha = self._commit(repo, self._base(repo), changes, title)
+            commit_sha = create_commit(
+                self._t, repo, self._base(repo), changes, title, separate_blobs=self._separate_blobs
+            )
             branch = self._push_new_branch(repo, fingerprint_id, commit_sha, expected_head)
             pr, created = self._open_pr(repo, fingerprint_id, branch, title, body, draft)
         self._ensure_pr_labels(repo, pr.number)
@@ -386,10 +389,10 @@ class GitHubForge:
             if candidate in foreign:
                 continue
             try:
-                self._create_branch(repo, candidate, commit_sha)
+                create_branch(self._t, repo, candidate, commit_sha)
                 return candidate
-            except _BranchExists:
-                head = self._branch_head(repo, candidate)
+            except BranchExists:
+                head = branch_head(self._t, repo, candidate)
                 if head is None or not (head == expected_head or self._commit_is_own(repo, head)):
                     continue
             self._t.request(
@@ -401,74 +404,18 @@ class GitHubForge:
             return candidate
         raise ForgeError(f"upsert PR: every branch name for {fingerprint_id} is held by someone else")
 
-    def _create_branch(self, repo: RepoConfig, branch: str, sha: str) -> None:
-        url = f"/repos/{repo.slug}/git/refs"
-        try:
-            self._requester.requestJsonAndCheck(
-                "POST", url, input={"ref": f"refs/heads/{branch}", "sha": sha}
-            )
-        except GithubException as exc:
-            if exc.status == 422 and "already exists" in message_of(exc).lower():
-                raise _BranchExists(branch) from None
-            raise forge_error("create branch", exc) from None
-        except RequestException as exc:
-            raise ForgeError(f"create branch: {type(exc).__name__}") from None
-
-    def _branch_head(self, repo: RepoConfig, branch: str) -> str | None:
-        data = self._t.get_or_none("read branch", f"/repos/{repo.slug}/git/ref/heads/{branch}")
-        return data["object"]["sha"] if data is not None else None
-
     def _commit_is_own(self, repo: RepoConfig, sha: str) -> bool:
         """Written by Homeostat: GitHub maps both its author and its committer to our login."""
         data = self._t.get("read commit", f"/repos/{repo.slug}/commits/{sha}", item=commit_logins)
         me = self.whoami().lower()
         return [login.lower() for login in data] == [me, me]
 
-    def _base(self, repo: RepoConfig) -> _Base:
+    def _base(self, repo: RepoConfig) -> Base:
         base = self._bases.get(repo.slug)
         if base is None:
-            branch = self._branch(repo)
-            base = self._bases[repo.slug] = _Base(sha=branch["sha"], tree_sha=branch["tree_sha"])
+            branch = read_branch(self._t, repo)
+            base = self._bases[repo.slug] = Base(sha=branch["sha"], tree_sha=branch["tree_sha"])
         return base
-
-    def _branch(self, repo: RepoConfig) -> dict[str, Any]:
-        """The base branch: its head commit and tree, and what its protection requires of CI."""
-        return self._t.get(
-            "read base branch", f"/repos/{repo.slug}/branches/{quote(repo.branch)}", item=branch_for_cache
-        )
-
-    def _commit(
-        self,
-        repo: RepoConfig,
-        base: _Base,
-        changes: Sequence[FileChange],
-        message: str,
-        *,
-        parents: Sequence[str] = (),
-    ) -> str:
-        """One commit of `base`'s tree with `changes`; its parent is `base` unless `parents` says."""
-        url = f"/repos/{repo.slug}/git"
-        entries = []
-        for change in changes:
-            entry: dict[str, Any] = {"path": change.path, "mode": "100644", "type": "blob"}
-            if self._separate_blobs:
-                blob = self._t.request(
-                    "create blob", "POST", f"{url}/blobs", {"content": change.content, "encoding": "utf-8"}
-                )
-                entry["sha"] = blob["sha"]
-            else:
-                entry["content"] = change.content
-            entries.append(entry)
-        tree = self._t.request(
-            "create tree", "POST", f"{url}/trees", {"base_tree": base.tree_sha, "tree": entries}
-        )
-        commit = self._t.request(
-            "create commit",
-            "POST",
-            f"{url}/commits",
-            {"message": message, "tree": tree["sha"], "parents": list(parents or [base.sha])},
-        )
-        return commit["sha"]
 
     def _open_pr(
         self, repo: RepoConfig, fingerprint_id: str, branch: str, title: str, body: str, draft: bool
@@ -580,7 +527,7 @@ class GitHubForge:
         known = self._required.get(repo.slug)
         if known is not None and now - known[0] < REQUIRED_CHECKS_FOR:
             return known[1]
-        required = read_required_checks(self._t, repo, self._branch(repo)["required"], self._per_page)
+        required = read_required_checks(self._t, repo, read_branch(self._t, repo)["required"], self._per_page)
         self._required[repo.slug] = (now, required)
         return required
 

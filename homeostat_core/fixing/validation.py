@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from homeostat_core.config import RepoConfig, never_fix_file_type, normalize_repo_path
+from homeostat_core.config import RepoConfig
+from homeostat_core.config_paths import never_fix_file_type, normalize_repo_path
 from homeostat_core.fixing.capabilities import (
     DYNAMIC_CODE,
     NETWORK_SINK,

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from homeostat_core.attempts import parse_utc_iso, to_utc_iso
-from homeostat_core.config import normalize_repo_path
+from homeostat_core.config_paths import normalize_repo_path
 from homeostat_core.models import FileEdit, Pattern
 from homeostat_core.ports import PatternStore
 

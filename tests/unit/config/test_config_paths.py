@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from homeostat_core.config import PathFilters, RepoConfig, matches_any_glob, normalize_repo_path, parse_config
+from homeostat_core.config import PathFilters, RepoConfig, parse_config
+from homeostat_core.config_paths import matches_any_glob, normalize_repo_path
 
 FILTERS = PathFilters(include=("src/", "content/"), exclude=("src/vendor/",))
 

@@ -9,7 +9,10 @@ from homeostat_core.adapters.memory_state import MemoryState
 from homeostat_core.lifecycle import ALLOWED, Stage, stage_of
 from homeostat_core.models import AttemptState
 from homeostat_core.pipeline.dispatch import HANDLERS
-from tests.unit.house.imports import cycles, imports
+from tests.unit.house.imports import ROOT, cycles, imports
+
+# A file a newcomer reads whole before changing one behaviour; past this, split it along its seams.
+MAX_LINES = 600
 
 
 def test_the_import_graph_has_no_cycle_counting_imports_inside_functions():
@@ -51,3 +54,12 @@ def test_every_stage_has_a_handler_a_row_in_the_legal_moves_and_survives_the_sto
 def test_every_move_in_the_legal_moves_table_lands_on_a_stage_with_a_handler():
     targets = {to for moves in ALLOWED.values() for to in moves}
     assert targets <= set(HANDLERS)
+
+
+def test_no_file_of_homeostat_core_is_too_long_to_read():
+    files = sorted((ROOT / "homeostat_core").rglob("*.py"))
+    assert len(files) > 50, "the scan found too few files: it is not looking"
+    too_long = {
+        str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert too_long == {}, f"split these along their seams (at most {MAX_LINES} lines each): {too_long}"
