@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "attempts",
     "patterns",
     "report",
+    "try_extension",
     "local",
     "doctor",
 )

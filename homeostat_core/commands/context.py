@@ -82,7 +82,7 @@ def context_command(args: argparse.Namespace, stdout: TextIO | None = None) -> i
     data = found.to_json()
     if found.prompt is None:
         data["reason"] = "no_frames" if not any(f.path for f in found.report.frames) else "no_source"
-    print(json.dumps(data, indent=2) if args.format == "json" else _table(data), file=out)
+    print(json.dumps(data, indent=2) if args.format == "json" else context_table(data), file=out)
     return EXIT_OK if found.prompt is not None else EXIT_PROBLEMS
 
 
@@ -124,7 +124,7 @@ def _repo(args: argparse.Namespace) -> RepoConfig:
     return config.repo(args.repo)
 
 
-def _table(data: dict) -> str:
+def context_table(data: dict) -> str:
     resolution = data.get("resolution") or {}
     lines = [
         f"file         {data['filePath'] or '(none)'}",

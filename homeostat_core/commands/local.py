@@ -123,20 +123,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _config(args) -> HomeostatConfig:
+    """The --config file (else the bundled repos.yml): it alone says which repositories run."""
     config = load_config(args.config or default_config_path())
-    require_example_repos(config)
+    require_buildable_repos(config, args.state)
     return config
 
 
-def require_example_repos(config: HomeostatConfig) -> None:
-    """Local mode builds each repository from examples/repos/<name>: name the ones it cannot build."""
-    missing = [repo.slug for repo in config.repositories if not (EXAMPLES / "repos" / repo.name).is_dir()]
+def require_buildable_repos(config: HomeostatConfig, state: Path) -> None:
+    """Each repository is in the state folder's forge already (`homeostat try` put it there) or is
+    built from examples/repos/<name>: name the ones local mode cannot build."""
+    missing = [
+        repo.slug
+        for repo in config.repositories
+        if not (EXAMPLES / "repos" / repo.name).is_dir()
+        and not (Path(state) / "forge" / repo.owner / repo.name).is_dir()
+    ]
     if missing:
         available = ", ".join(sorted(p.name for p in (EXAMPLES / "repos").iterdir() if p.is_dir()))
         raise CliError(
-            f"local mode builds each repository from {EXAMPLES / 'repos'}/<name>, and there is none for "
-            f"{', '.join(missing)}",
-            f"use repositories named like the examples ({available}) or add a folder for each",
+            f"local mode has no source for {', '.join(missing)}: it builds each repository from "
+            f"{EXAMPLES / 'repos'}/<name>, or from the state folder's forge",
+            f"try your own extension with `homeostat try PATH --issue FILE` (docs/TRY.md), or use "
+            f"repositories named like the examples ({available})",
         )
 
 
@@ -171,9 +179,12 @@ def say_wrapped(text: str, indent: str = "  ") -> None:
 # --- run ------------------------------------------------------------------------------------
 
 
-def local_run(state: Path, config: HomeostatConfig, env: str, later_hours: float = 0.0) -> list:
-    """One scheduled run through the real handlers; returns the run records it wrote."""
-    with LocalStack(state, env=env) as stack:
+def local_run(
+    state: Path, config: HomeostatConfig, env: str, later_hours: float = 0.0, repos_file: Path | None = None
+) -> list:
+    """One scheduled run through the real handlers, over the repositories of `repos_file` (the
+    bundled repos.yml when None); returns the run records it wrote."""
+    with LocalStack(state, env=env, repos_file=repos_file) as stack:
         stack.seed_examples(config)
         if later_hours:
             stack.advance_clock(later_hours)
@@ -235,7 +246,7 @@ def run_command(args) -> int:
     if args.later < 0:
         raise CliError(f"--later {args.later}: must be 0 or more hours", "pass how many hours to skip ahead")
     say("== homeostat local run")
-    local_run(args.state, config, env, later_hours=args.later)
+    local_run(args.state, config, env, later_hours=args.later, repos_file=args.config)
     return 0
 
 
@@ -243,13 +254,20 @@ def run_command(args) -> int:
 
 
 def local_ci(
-    state: Path, config: HomeostatConfig, env: str, slug: str, number: int, passed: bool, summary: str
+    state: Path,
+    config: HomeostatConfig,
+    env: str,
+    slug: str,
+    number: int,
+    passed: bool,
+    summary: str,
+    repos_file: Path | None = None,
 ):
     """CI reports on the PR's head commit (the forge's checks), GitHub sends the signed check_run
     webhook, and the worker turns it into the lifecycle move. Returns what the worker did."""
 
     repo = _configured(config, slug)
-    with LocalStack(state, env=env) as stack:
+    with LocalStack(state, env=env, repos_file=repos_file) as stack:
         forge = stack.forge()
         pr = forge.get_pr(repo, number)
         if pr is None or pr.state != "open":
@@ -288,20 +306,29 @@ def ci_command(args) -> int:
     config, env = _config(args), _env(args)
     require_state(args.state)
     passed = args.result == "pass"
-    status, stage = local_ci(args.state, config, env, args.repo, args.pr, passed, args.summary)
+    status, stage = local_ci(
+        args.state, config, env, args.repo, args.pr, passed, args.summary, repos_file=args.config
+    )
     say(f"  CI {'passed' if passed else 'failed'} on {args.repo} PR #{args.pr}; webhook answered {status}")
     say(f"  worker: {CI_WORDS.get(stage, stage or 'not a Homeostat PR: nothing changed')}")
     return 0
 
 
-def local_merge(state: Path, config: HomeostatConfig, env: str, *, ready_only: bool = False) -> int:
+def local_merge(
+    state: Path,
+    config: HomeostatConfig,
+    env: str,
+    *,
+    ready_only: bool = False,
+    repos_file: Path | None = None,
+) -> int:
     """A maintainer merges Homeostat's open PRs (`ready_only`: those marked ready for review), and
     GitHub sends the signed pull_request webhooks."""
     # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
 
     merged_count = 0
-    with LocalStack(state, env=env) as stack:
+    with LocalStack(state, env=env, repos_file=repos_file) as stack:
         forge = stack.forge()
         say(f"  HOMEOSTAT_ENV={env}")
         if env != "production":
@@ -341,7 +368,7 @@ def merge_command(args) -> int:
     config, env = _config(args), _env(args)
     require_state(args.state)
     say(f"== homeostat local merge --all --env {env} --state {args.state}")
-    local_merge(args.state, config, env)
+    local_merge(args.state, config, env, repos_file=args.config)
     return 0
 
 

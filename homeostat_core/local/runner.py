@@ -28,6 +28,7 @@ from typing import Any
 from homeostat_core.adapters import aws, dynamo, wiring
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
+from homeostat_core.config import default_config_path
 from homeostat_core.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,9 +75,19 @@ class LocalStack:
     reloaded on the next start, so `homeostat local run --state DIR` continues where it stopped.
     """
 
-    def __init__(self, state_dir: Path, *, env: str = "dev", echo: Callable[[str], None] = print):
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        env: str = "dev",
+        echo: Callable[[str], None] = print,
+        repos_file: Path | None = None,
+    ):
         self.state_dir = Path(state_dir).resolve()
         self.env = env
+        # The repos.yml the handlers read (HOMEOSTAT_REPOS_FILE): the one the command was given,
+        # else the bundled one, never a HOMEOSTAT_REPOS_FILE left in the shell.
+        self.repos_file = Path(repos_file or default_config_path()).resolve()
         self.echo = echo
         self._moto = None
         self._scripted = None
@@ -122,6 +133,7 @@ class LocalStack:
             POWERTOOLS_METRICS_DISABLED="true",
             POWERTOOLS_TRACE_DISABLED="true",
         )
+        self._setenv(HOMEOSTAT_REPOS_FILE=str(self.repos_file))
         self._start_model()
         get_settings.cache_clear()
         self._create_resources()
