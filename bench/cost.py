@@ -688,7 +688,7 @@ def measure(args) -> tuple[Measured, list, list]:
                 with meter.measure() as usage:
                     body = world.work(event)
                 if index:
-                    (active if body["repo"]["slug"] in active_slugs else idle).append(usage)
+                    (active if body["repo"] in active_slugs else idle).append(usage)
             # Each fix PR's life through the webhook, and the learning jobs it queues.
             ignored, queued, learning = [], [], []
             for slug in active_slugs:

@@ -104,9 +104,7 @@ def worker_process(index: int, environ: dict[str, str], queue_url: str, start, r
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         ended = time.time()  # the message held its worker and its lane from receive to delete
         body = json.loads(message["Body"])
-        results.put(
-            ("run", body["repo"]["slug"], message["Attributes"]["MessageGroupId"], began, ended, failed)
-        )
+        results.put(("run", body["repo"], message["Attributes"]["MessageGroupId"], began, ended, failed))
     results.put(("done", index))
 
 

@@ -2,12 +2,16 @@
 
 Two kinds share the FIFO queue. A FIFO message group is a lane: its messages run one at a time,
 in order; different lanes run side by side up to the worker's maximum concurrency (infra).
-- `repo_run`: one repository's config, one per repo per scheduled run, in the lane of the
+- `repo_run`: one repository's slug, one per repo per scheduled run or wake, in the lane of the
   credential that pays for its API calls (`installation:<id>` for a GitHub App installation,
   `token` for the personal access token), so one rate limit is never spent by two runs at once
   and a repo run that fails delays only its own lane;
 - `learning`: a LearningJob from a webhook delivery, in its own per-PR lane
   (`learning:<repo>#<pr>`): never behind repo runs, ordered per PR.
+
+Messages carry identifiers, never config: the worker reads the repository's config from its own
+repos.yml and refuses a slug it does not list, so whoever can send to the queue cannot change
+what a run may do.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from homeostat_core.config import ConfigError, HomeostatConfig, RepoConfig, repo_from_json
+from homeostat_core.config import SLUG_RE, HomeostatConfig, RepoConfig
 from homeostat_core.ports import QueueMessage
 
 if TYPE_CHECKING:
@@ -71,7 +75,7 @@ class LearningJob:
 @dataclass(frozen=True, slots=True)
 class RepoRunJob:
     run_id: str
-    repo: RepoConfig
+    slug: str
     continuation: int = 0  # 0: the scheduled run; n: its n-th continuation
 
 
@@ -97,7 +101,7 @@ def learning_lane(job: LearningJob) -> str:
 
 
 def repo_run_message(repo: RepoConfig, run_id: str, *, continuation: int = 0) -> dict[str, Any]:
-    body: dict[str, Any] = {"kind": "repo_run", "runId": run_id, "repo": repo.to_json()}
+    body: dict[str, Any] = {"kind": "repo_run", "runId": run_id, "repo": repo.slug}
     if continuation:
         body["continuation"] = continuation
     return body
@@ -134,6 +138,15 @@ def enqueue_learning(job: LearningJob, delivery_id: str, queue: JobQueue) -> Non
     )
 
 
+def _slug(value: Any) -> str:
+    # A message queued before messages carried identifiers only names its repository the old
+    # way, inside its config: only the slug is read from it.
+    slug = value.get("slug") if isinstance(value, dict) else value
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        raise InvalidMessage(f"repo_run message names no repository: {str(slug)[:80]!r}")
+    return slug
+
+
 def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
     if not isinstance(body, dict):
         raise InvalidMessage("message body must be a JSON object")
@@ -143,15 +156,9 @@ def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
             continuation = body.get("continuation", 0)
             if not isinstance(continuation, int) or isinstance(continuation, bool) or continuation < 0:
                 raise InvalidMessage(f"repo_run message has a bad continuation {continuation!r}")
-            return RepoRunJob(
-                run_id=str(body["runId"]),
-                repo=repo_from_json(body["repo"], "queue message"),
-                continuation=continuation,
-            )
+            return RepoRunJob(run_id=str(body["runId"]), slug=_slug(body["repo"]), continuation=continuation)
         except KeyError as exc:
             raise InvalidMessage(f"repo_run message is missing {exc}") from None
-        except ConfigError as exc:
-            raise InvalidMessage(f"repo_run message has a bad repo config: {exc}") from None
     if kind == "learning":
         try:
             return LearningJob.from_json(body["job"])

@@ -101,3 +101,19 @@ def emit_outcome_metric(repo: str, name: str) -> None:
     outcome_metrics.add_metric(name=name, unit=MetricUnit.Count, value=1.0)
     outcome_metrics.flush_metrics()
     logger.info(OUTCOME_MESSAGE, extra={"outcome": name, RUN_RECORD_REPO_FIELD: repo})
+
+
+# Queue messages refused by the worker because repos.yml does not list their repository (a stale
+# message after a repository was removed, or a forged one): consumed, never retried.
+UNKNOWN_REPO_METRIC = "UnknownRepoRefused"
+COUNT_METRICS = (UNKNOWN_REPO_METRIC,)
+
+
+def emit_count_metric(name: str) -> None:
+    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+    if name not in COUNT_METRICS:
+        raise ValueError(f"unknown count metric {name!r}")
+    count_metrics = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    count_metrics.add_metric(name=name, unit=MetricUnit.Count, value=1.0)
+    count_metrics.flush_metrics()

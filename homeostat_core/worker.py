@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,7 +28,7 @@ from homeostat_core.jobs import (
     repo_run_message,
 )
 from homeostat_core.learning import JobOutcome, handle_job
-from homeostat_core.observability import logger, run_summary
+from homeostat_core.observability import UNKNOWN_REPO_METRIC, emit_count_metric, logger, run_summary
 from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
 from homeostat_core.ports import Deadline, RateLimitLow
@@ -48,15 +48,29 @@ class Continuations(Protocol):
 
 
 def run_message(
-    body: dict[str, Any], *, ports, env: str, deadline=None, continuations: Continuations | None = None
+    body: dict[str, Any],
+    *,
+    ports,
+    env: str,
+    deadline=None,
+    continuations: Continuations | None = None,
+    configured: Callable[[str], RepoConfig | None] = configured_repo,
 ) -> dict[str, Any]:
-    """Run one queue message; returns a JSON-able summary (stored by the worker's idempotency)."""
+    """Run one queue message; returns a JSON-able summary (stored by the worker's idempotency).
+
+    `configured`: the repository's config by slug (the deployment's repos.yml); a message naming
+    a repository it does not list is refused: counted, logged, and consumed (never retried)."""
     job = parse_message(body)
     deadline = deadline or Deadline.unlimited()
+    repo = configured(job.slug) if isinstance(job, RepoRunJob) else None
+    if isinstance(job, RepoRunJob) and repo is None:
+        emit_count_metric(UNKNOWN_REPO_METRIC)
+        logger.warning("Repo run refused: repository not in repos.yml", extra={"repo": job.slug})
+        return {"kind": "repo_run", "repo": job.slug, "refused": "not in repos.yml"}
     with _time_budget(ports, deadline):
         if isinstance(job, RepoRunJob):
-            record = run_repo(job.repo, ports, deadline=deadline, run_id=job.run_id, env=env)
-            continued = _continue_if_stopped(job, record, ports, continuations)
+            record = run_repo(repo, ports, deadline=deadline, run_id=job.run_id, env=env)
+            continued = _continue_if_stopped(job, repo, record, ports, continuations)
             return {
                 "kind": "repo_run",
                 "repo": record.repo,
@@ -66,7 +80,7 @@ def run_message(
                 "error": record.error,
                 "continuesAt": continued.isoformat() if continued else None,
             }
-        return _learn(job, body, ports, env, continuations)
+        return _learn(job, body, ports, env, continuations, configured)
 
 
 @contextmanager
@@ -83,8 +97,10 @@ def _time_budget(ports, deadline: Deadline) -> Iterator[None]:
             port.set_time_budget(Deadline.unlimited().time_left)
 
 
-def _learn(job: LearningJob, body: dict[str, Any], ports, env: str, continuations) -> dict[str, Any]:
-    repo = configured_repo(job.repo)
+def _learn(
+    job: LearningJob, body: dict[str, Any], ports, env: str, continuations, configured
+) -> dict[str, Any]:
+    repo = configured(job.repo)
     if repo is None:
         return {
             "kind": "learning",
@@ -136,32 +152,32 @@ def _rate_limit_reset(forge, repo: RepoConfig) -> datetime | None:
 def continuation_name(job: RepoRunJob) -> str:
     """A schedule name unique per run, repo and continuation (64 characters of [0-9A-Za-z-_.])."""
     run = re.sub(r"[^0-9A-Za-z_.-]", "-", job.run_id)[:36]
-    return f"{run}-{hashlib.sha256(job.repo.slug.encode()).hexdigest()[:16]}-{job.continuation + 1}"
+    return f"{run}-{hashlib.sha256(job.slug.encode()).hexdigest()[:16]}-{job.continuation + 1}"
 
 
 def _continue_if_stopped(
-    job: RepoRunJob, record, ports, continuations: Continuations | None
+    job: RepoRunJob, repo: RepoConfig, record, ports, continuations: Continuations | None
 ) -> datetime | None:
     """A run that stopped early (deadline near, rate-limit budget low) continues soon, in its own
     lane: never beside another run of the same repo, never behind the next 6-hour tick."""
-    reset = _rate_limit_reset(ports.forge, job.repo)
+    reset = _rate_limit_reset(ports.forge, repo)
     if continuations is None or not (record.stopped_early or reset is not None):
         return None
     if job.continuation >= MAX_CONTINUATIONS:
         logger.warning(
-            "Run stopped early again; the next scheduled run takes over", extra={"repo": job.repo.slug}
+            "Run stopped early again; the next scheduled run takes over", extra={"repo": repo.slug}
         )
         return None
     now = ports.clock.now()
     at = max(reset + AFTER_RESET, now + AFTER_RESET) if reset is not None else now + CONTINUE_AFTER_DEADLINE
     continuations.continue_later(
-        repo_run_message(job.repo, job.run_id, continuation=job.continuation + 1),
-        group_id=repo_lane(job.repo),
+        repo_run_message(repo, job.run_id, continuation=job.continuation + 1),
+        group_id=repo_lane(repo),
         at=at,
         name=continuation_name(job),
     )
     logger.info(
         "Run continues later",
-        extra={"repo": job.repo.slug, "at": at.isoformat(), "why": "rate limit" if reset else "deadline"},
+        extra={"repo": repo.slug, "at": at.isoformat(), "why": "rate limit" if reset else "deadline"},
     )
     return at

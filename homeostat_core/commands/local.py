@@ -204,7 +204,7 @@ def _progress(env: str):
             say(f"  ✗ {body.get('kind')} message failed; it goes back to the queue (DLQ after 3 receives)")
             return
         if body.get("kind") == "repo_run":
-            say(f"  ✓ worker ran {body['repo']['slug']}")
+            say(f"  ✓ worker ran {body['repo']}")
             return
         job = body.get("job", {})
         done = "took in" if env == "production" else f"logged (HOMEOSTAT_ENV={env}, no learning)"

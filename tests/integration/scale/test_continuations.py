@@ -94,6 +94,7 @@ def test_a_run_stopped_by_its_deadline_continues_within_minutes_in_its_lane(worl
         env="test",
         deadline=deadline,
         continuations=continuations,
+        configured=repo,  # the deployment's repos.yml lists every acme/ repository
     )
     # Then it stopped early, deferring its issues, and scheduled its continuation in ~2 minutes
     assert result["deferred"] and result["error"] is None
@@ -106,7 +107,7 @@ def test_a_run_stopped_by_its_deadline_continues_within_minutes_in_its_lane(worl
     assert target["SqsParameters"] == {"MessageGroupId": "token"}
     assert target["RoleArn"] == ROLE
     continued = parse_message(json.loads(target["Input"]))
-    assert (continued.run_id, continued.repo.slug, continued.continuation) == ("run-1", "acme/web", 1)
+    assert (continued.run_id, continued.slug, continued.continuation) == ("run-1", "acme/web", 1)
 
 
 def test_a_run_stopped_by_a_low_rate_limit_continues_after_the_reset(world):
@@ -121,6 +122,7 @@ def test_a_run_stopped_by_a_low_rate_limit_continues_after_the_reset(world):
         env="test",
         deadline=Deadline.unlimited(),
         continuations=continuations,
+        configured=repo,  # the deployment's repos.yml lists every acme/ repository
     )
     # Then the run deferred its work without spending below the floor or hitting GitHub's refusal
     assert result["deferred"]
@@ -141,6 +143,7 @@ def test_continuations_stop_after_the_cap(world):
         env="test",
         deadline=Deadline(remaining_s=lambda: 0.0, margin_s=60.0),
         continuations=continuations,
+        configured=repo,  # the deployment's repos.yml lists every acme/ repository
     )
     assert _schedules(scheduler, group) == []
 
@@ -158,5 +161,6 @@ def test_a_finished_run_schedules_nothing(world):
         env="test",
         deadline=Deadline.unlimited(),
         continuations=continuations,
+        configured=repo,  # the deployment's repos.yml lists every acme/ repository
     )
     assert _schedules(scheduler, group) == []

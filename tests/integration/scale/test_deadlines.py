@@ -74,6 +74,7 @@ def test_a_slow_model_is_cut_to_the_time_left_and_the_run_continues_instead_of_b
     # When the repo's run message is handled
     result = run_message(
         repo_run_message(world.repo, "run-1"),
+        configured={world.repo.slug: world.repo}.get,
         ports=ports,
         env="test",
         deadline=countdown(4.0, margin_s=1.0),
@@ -100,6 +101,7 @@ def test_no_model_call_starts_without_the_time_for_it(slow_world):
     world, ports, server = slow_world([{"content": storage_fix(1)}])
     result = run_message(
         repo_run_message(world.repo, "run-2"),
+        configured={world.repo.slug: world.repo}.get,
         ports=ports,
         env="test",
         deadline=Deadline(remaining_s=lambda: 1.2, margin_s=1.0),  # 0.2 s left: less than a call needs
@@ -120,7 +122,13 @@ def test_the_fix_loop_checks_the_deadline_between_tries(slow_world):
     )
     world, ports, server = slow_world([{"content": bad}])
     deadline = Deadline(remaining_s=lambda: 300.0 if not server.requests else 30.0, margin_s=60.0)
-    run_message(repo_run_message(world.repo, "run-3"), ports=ports, env="test", deadline=deadline)
+    run_message(
+        repo_run_message(world.repo, "run-3"),
+        configured={world.repo.slug: world.repo}.get,
+        ports=ports,
+        env="test",
+        deadline=deadline,
+    )
     # Then no second try was made; the first call's cost is on the record, the attempt not counted
     assert len(server.requests) == 1
     (record,) = world.state.runs.list(world.repo.slug)
@@ -157,7 +165,11 @@ def test_a_reused_container_does_not_carry_an_earlier_invocations_deadline(githu
     # Given an invocation that ended with 0.3 s left (a repo run stopped by a secondary limit)
     fake.inject(429, 1, {"Retry-After": "1"}, method="GET", path_contains="/issues")
     result = run_message(
-        repo_run_message(repo, "run-4"), ports=ports, env="test", deadline=countdown(0.3, 0.0)
+        repo_run_message(repo, "run-4"),
+        configured={repo.slug: repo}.get,
+        ports=ports,
+        env="test",
+        deadline=countdown(0.3, 0.0),
     )
     assert result["error"] is None and fake.calls[-1].status == 429
     # When the same container's next invocation (a learning job, its own 900 s) meets the same limit

@@ -57,7 +57,7 @@ def test_repo_runs_are_grouped_by_installation_and_the_token_has_one_lane():
     # When a run is scheduled
     assert schedule_runs(config, "run-1", queue) == 5
     # Then each message sits in its credential's lane
-    lanes = {body["repo"]["slug"]: group for body, group, _ in queue.sent}
+    lanes = {body["repo"]: group for body, group, _ in queue.sent}
     assert lanes == {
         "acme/a": "installation:11",
         "acme/b": "installation:11",
@@ -65,10 +65,11 @@ def test_repo_runs_are_grouped_by_installation_and_the_token_has_one_lane():
         "me/d": "token",
         "someone/e": "token",
     }
-    # And the message carries the installation, so the worker knows which credential to use
-    bodies = {body["repo"]["slug"]: body for body, _, _ in queue.sent}
-    assert parse_message(bodies["other/c"]).repo.installation_id == 22
-    assert parse_message(bodies["me/d"]).repo.installation_id is None
+    # And the message names its repository only: the worker reads the installation (which
+    # credential to use) from its own repos.yml, never from the message
+    bodies = {body["repo"]: body for body, _, _ in queue.sent}
+    assert parse_message(bodies["other/c"]).slug == "other/c"
+    assert set(bodies["other/c"]) == {"kind", "runId", "repo"}
     # And deduplication ids differ per repo and stay within SQS's 128 characters
     dedup = [d for _, _, d in queue.sent]
     assert len(set(dedup)) == 5 and all(len(d) <= 128 for d in dedup)
@@ -128,7 +129,7 @@ def test_the_busiest_lanes_are_queued_first_and_each_lane_keeps_its_order():
     schedule_runs(config, "run-1", queue)
     # Then the lane with the most runs goes first (FIFO hands it out first), the smallest last,
     # and within a lane the repos.yml order holds
-    assert [body["repo"]["slug"] for body, _, _ in queue.sent] == [
+    assert [body["repo"] for body, _, _ in queue.sent] == [
         "big/a",
         "big/b",
         "big/c",
