@@ -20,7 +20,8 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from homeostat_core.config import SLUG_RE, HomeostatConfig, RepoConfig
+from homeostat_core.config import HomeostatConfig, RepoConfig
+from homeostat_core.config_readers import SLUG_RE
 from homeostat_core.ports import QueueMessage
 
 if TYPE_CHECKING:
