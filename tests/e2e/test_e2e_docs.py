@@ -16,6 +16,9 @@ reason when it cannot (pytest lists the skips and their reasons in its summary):
 - `npx cdk synth` and `make synth` share one CDK CLI synth (bundling skipped: it pip-installs the
   Lambda's wheels from PyPI);
 - the rest (aws, deploys, pip, shell steps) is skipped with its reason.
+Commands run in a temporary folder laid out like a clone (examples/ and tests/ linked), so what
+they write stays out of the clone. `pytest -s -k run_or_skipped` prints the inventory: how many
+commands run and each one skipped, grouped by its reason.
 Inline `homeostat ...` commands (and `local run`-style fragments) parse with the real argument
 parser; inline `make TARGET` names a target of the Makefile.
 
@@ -82,6 +85,16 @@ MAKE_TARGETS = {
     "format": "rewrites files in place (ruff format)",
     "clean": "deletes .venv, node_modules and cdk.out",
 }
+# Shell steps of the docs, each with why it is not run here.
+SHELL_STEPS = {
+    "export": "sets the reader's shell environment",
+    "out()": "defines a shell helper that reads the deployed stack's outputs (AWS credentials)",
+    "cat": "writes the reader's own secret values into a file",
+    "shred": "deletes the reader's secret and key files",
+    "sam": "invokes a deployed function's code in Docker (SAM CLI)",
+    "jq": "reads a template synthesized with the bundled asset (pip from PyPI)",
+    "gh": "calls GitHub's API with the reader's credentials (network)",
+}
 # `homeostat` subcommands that reach AWS or GitHub, with why they cannot run here.
 HOMEOSTAT_ONLINE = {
     ("sourcemaps", "upload"): "uploads to the deployed S3 bucket (AWS credentials)",
@@ -97,7 +110,7 @@ class Command:
     expected: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"{self.doc}:{self.line}: {self.text[:70]}"
+        return f"{self.doc}:{self.line}: {self.text.splitlines()[0][:70]}"
 
 
 # --- reading the docs ----------------------------------------------------------------------------
@@ -205,8 +218,8 @@ def skip_reason(command: Command) -> str | None:
         return "an AWS CLI call (credentials and a deployed stack)"
     if program == "pip":
         return "installs from PyPI (network)"
-    if program == "export":
-        return "sets the reader's shell environment"
+    if program in SHELL_STEPS:
+        return SHELL_STEPS[program]
     return f"a shell step (`{program}`), not one of the commands this test runs"
 
 
@@ -315,6 +328,14 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
     return code, out + err
 
 
+def like_a_clone(folder: Path) -> Path:
+    """A temporary working folder where the docs' relative paths (examples/, tests/) resolve as in
+    a clone, so what a documented command writes (state folders, exports) stays out of the clone."""
+    for name in ("examples", "tests"):
+        (folder / name).symlink_to(ROOT / name)
+    return folder
+
+
 DOCS_WITH_HOMEOSTAT = [
     doc
     for doc in DOCS
@@ -326,9 +347,7 @@ DOCS_WITH_HOMEOSTAT = [
 @pytest.mark.parametrize("doc", DOCS_WITH_HOMEOSTAT, ids=lambda p: p.name)
 def test_every_homeostat_command_in_the_docs_runs(doc, tmp_path, monkeypatch, capsys):
     # Given a working folder where the docs' relative paths resolve as in a clone
-    monkeypatch.chdir(tmp_path)
-    for name in ("examples", "tests"):
-        (tmp_path / name).symlink_to(ROOT / name)
+    monkeypatch.chdir(like_a_clone(tmp_path))
     for name in ("HOMEOSTAT_ENV", "HOMEOSTAT_LLM_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     for command in fenced_commands(doc):
@@ -349,7 +368,7 @@ OTHER_COMMANDS = [
 
 
 @pytest.mark.parametrize("command", OTHER_COMMANDS, ids=str)
-def test_every_other_documented_command_runs_or_says_why_not(command):
+def test_every_other_documented_command_runs_or_says_why_not(command, tmp_path):
     reason = skip_reason(command)
     if reason:
         pytest.skip(f"{command.doc}:{command.line} `{command.text.splitlines()[0][:60]}`: {reason}")
@@ -357,7 +376,7 @@ def test_every_other_documented_command_runs_or_says_why_not(command):
     # When the module runs (a server: until its first line of output)
     process = subprocess.Popen(
         [sys.executable, *words[1:]],
-        cwd=ROOT,
+        cwd=like_a_clone(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -374,6 +393,35 @@ def test_every_other_documented_command_runs_or_says_why_not(command):
     assert output.strip(), f"{command}: printed nothing"
     assert "Traceback" not in output, f"{command}:\n{output}"
     assert still_running or process.returncode == 0, f"{command} exited {process.returncode}:\n{output}"
+
+
+def test_every_fenced_command_is_run_or_skipped_with_its_reason(capsys):
+    """The inventory: what this test runs and what it skips, and why (printed with `pytest -s`)."""
+    ran, skipped = [], {}
+    for command in all_fenced() + inline_python_modules():
+        reason = None if is_synth(command) else skip_reason(command)
+        if reason is None:
+            ran.append(command)
+        else:
+            skipped.setdefault(reason, []).append(command)
+    with capsys.disabled():
+        print(f"\ndocs commands: {len(ran)} run, {sum(map(len, skipped.values()))} skipped")
+        for reason, commands in sorted(skipped.items(), key=lambda item: -len(item[1])):
+            print(f"  {len(commands):2d} skipped: {reason}")
+            for command in commands:
+                print(f"       {command}")
+    # Every kind of command the docs show and this test can run offline is run at least once
+    kinds = {
+        "homeostat" if _program(c.text) == "homeostat" else "synth" if is_synth(c) else "python -m"
+        for c in ran
+    }
+    assert kinds == {"homeostat", "synth", "python -m"}, kinds
+    # and a command of a kind it runs is skipped only for a reason that is about that command
+    for reason, commands in skipped.items():
+        for command in commands:
+            program = _program(command.text)
+            assert not (program == "homeostat" and reason.startswith("a shell step")), command
+            assert not (program in ("python", "python3") and "-m" in _words(command.text)), command
 
 
 def _synth_context(command: Command) -> tuple[str, ...]:
@@ -395,7 +443,12 @@ def test_the_documented_synth_runs_offline(tmp_path):
     if not synths:
         pytest.skip("no doc runs a synth")
     if not cdk.exists():
-        pytest.skip("node_modules/.bin/cdk is missing: `npm ci` (the Makefile runs it before tests)")
+        # The CLI runs `python3 app.py` (cdk.json), which tests/infra synthesizes in-process with
+        # every context flag; without the CLI this would add ~10 s of CPU to check the same app.
+        pytest.skip(
+            "node_modules/.bin/cdk is missing (`npm ci`, which `make test` runs first); "
+            "tests/infra synthesizes the same app in-process"
+        )
     env = {
         **os.environ,
         # cdk.json runs `python3 app.py`: this interpreter's folder first, as `make synth` does
