@@ -7,7 +7,10 @@ in order; different lanes run side by side up to the worker's maximum concurrenc
   `token` for the personal access token), so one rate limit is never spent by two runs at once
   and a repo run that fails delays only its own lane;
 - `learning`: a LearningJob from a webhook delivery, in its own per-PR lane
-  (`learning:<repo>#<pr>`): never behind repo runs, ordered per PR.
+  (`learning:<repo>#<pr>`): never behind repo runs, ordered per PR;
+- `steering`: a SteeringJob, a person's comment or review on Homeostat's PR or a linked issue
+  (homeostat_core/steering), in the lane of the installation it came from: a new attempt it asks
+  for spends that installation's rate limit and the repository's budget like a repo run.
 
 Messages carry identifiers, never config: the worker reads the repository's config from its own
 repos.yml and refuses a slug it does not list, so whoever can send to the queue cannot change
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from homeostat_core.config import HomeostatConfig, RepoConfig
 from homeostat_core.config_readers import SLUG_RE
 from homeostat_core.ports import QueueMessage
+from homeostat_core.steering.port import CommentKind
 
 if TYPE_CHECKING:
     from homeostat_core.ports import JobQueue
@@ -74,6 +78,35 @@ class LearningJob:
 
 
 @dataclass(frozen=True, slots=True)
+class SteeringJob:
+    """Which comment or review to read back from the forge: nothing in it is trusted (the author,
+    the text and the author's permission are read with Homeostat's own credentials)."""
+
+    kind: CommentKind
+    repo: str
+    number: int  # the issue or PR the comment is on
+    comment_id: int
+    installation_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> SteeringJob:
+        try:
+            job = SteeringJob(**data)
+        except TypeError as exc:
+            raise InvalidJob(f"steering job has unexpected fields: {exc}") from None
+        if job.kind not in ("issue_comment", "review", "review_comment"):
+            raise InvalidJob(f"unknown steering job kind {job.kind!r}")
+        for name in ("number", "comment_id"):
+            value = getattr(job, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise InvalidJob(f"steering job needs a positive {name}")
+        return job
+
+
+@dataclass(frozen=True, slots=True)
 class RepoRunJob:
     run_id: str
     slug: str
@@ -99,6 +132,11 @@ def repo_lane(repo: RepoConfig) -> str:
 def learning_lane(job: LearningJob) -> str:
     """Learning jobs never wait behind repo runs and stay ordered per PR (CI jobs: per commit)."""
     return _group_id(f"{LEARNING_LANE_PREFIX}{job.repo}#{job.pr_number or job.head_sha}")
+
+
+def steering_lane(job: SteeringJob) -> str:
+    """The installation's lane (the token's without one), like that repository's runs."""
+    return f"installation:{job.installation_id}" if job.installation_id is not None else TOKEN_LANE
 
 
 def repo_run_message(repo: RepoConfig, run_id: str, *, continuation: int = 0) -> dict[str, Any]:
@@ -148,7 +186,19 @@ def _slug(value: Any) -> str:
     return slug
 
 
-def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
+def enqueue_job(job: LearningJob | SteeringJob, delivery_id: str, queue: JobQueue) -> None:
+    """A webhook delivery's job, in its lane, once per delivery."""
+    if isinstance(job, LearningJob):
+        enqueue_learning(job, delivery_id, queue)
+        return
+    queue.send(
+        {"kind": "steering", "job": job.to_json()},
+        group_id=steering_lane(job),
+        dedup_id=_dedup_id(delivery_id),
+    )
+
+
+def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob | SteeringJob:
     if not isinstance(body, dict):
         raise InvalidMessage("message body must be a JSON object")
     kind = body.get("kind")
@@ -165,4 +215,9 @@ def parse_message(body: dict[str, Any]) -> RepoRunJob | LearningJob:
             return LearningJob.from_json(body["job"])
         except (KeyError, InvalidJob) as exc:
             raise InvalidMessage(f"learning message is invalid: {exc}") from None
+    if kind == "steering":
+        try:
+            return SteeringJob.from_json(body["job"])
+        except (KeyError, InvalidJob) as exc:
+            raise InvalidMessage(f"steering message is invalid: {exc}") from None
     raise InvalidMessage(f"unknown message kind {kind!r}")

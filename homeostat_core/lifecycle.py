@@ -8,6 +8,7 @@ state write goes through `transition`, which refuses a move the table below does
 new ──claim──▶ claimed ──fix──▶ fix_recorded ──publish──▶ draft ──CI green──▶ ready
                  │                   │                      │  ╲                │
                  └──no fix──▶ attempt_failed                │   CI red ─▶ ci_failed ─▶ claimed (iterate)
+                                                            │  (a maintainer's retry or review: draft/ready ─▶ claimed)
                                      ▲                      ▼                 │
        people committed ──▶ handed_over   merged · closed_by_person · opted_out · given_up
 ```
@@ -83,9 +84,12 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     # An iteration on an open PR can fail to produce a fix: the PR is still there and can still end.
     Stage.ATTEMPT_FAILED: frozenset({Stage.CLAIMED, Stage.GIVEN_UP, Stage.HANDED_OVER, *_PR_ENDS}),
     # draft → draft / ready → draft: the fix rebuilt on a base branch that moved (a new commit, so
-    # CI must pass again)
-    Stage.DRAFT: frozenset({Stage.DRAFT, Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
-    Stage.READY: frozenset({Stage.DRAFT, Stage.CI_FAILED, Stage.HANDED_OVER, *_PR_ENDS}),
+    # CI must pass again); draft / ready → claimed: a maintainer's `/homeostat retry` or review
+    # asks for a new attempt on the open PR (homeostat_core/steering)
+    Stage.DRAFT: frozenset(
+        {Stage.DRAFT, Stage.READY, Stage.CI_FAILED, Stage.HANDED_OVER, Stage.CLAIMED, *_PR_ENDS}
+    ),
+    Stage.READY: frozenset({Stage.DRAFT, Stage.CI_FAILED, Stage.HANDED_OVER, Stage.CLAIMED, *_PR_ENDS}),
     Stage.CI_FAILED: frozenset({Stage.CLAIMED, Stage.READY, Stage.HANDED_OVER, Stage.GIVEN_UP, *_PR_ENDS}),
     Stage.HANDED_OVER: frozenset(_PR_ENDS),
     # merged = awaiting release until a version with the fix is reported; then verified or regressed

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from homeostat_core.jobs import InvalidJob, LearningJob, enqueue_learning
+from homeostat_core.jobs import InvalidJob, LearningJob, SteeringJob, enqueue_job
 from homeostat_core.observability import logger
 from homeostat_core.ports import BRANCH_PREFIX, JobQueue
+from homeostat_core.steering.routing import STEERING_EVENTS, steering_job
 
 if TYPE_CHECKING:
     from homeostat_core.wakes import Waker
@@ -187,8 +188,8 @@ def receive_delivery(
         return WebhookResponse(202, f"ignored {event}")
 
     def enqueue() -> dict:
-        enqueue_learning(job, key, queue)
-        logger.info("Learning job queued", extra={"delivery": delivery_id, "job": job.to_json()})
+        enqueue_job(job, key, queue)
+        logger.info("Job queued", extra={"delivery": delivery_id, "job": job.to_json()})
         return job.to_json()
 
     key = hashlib.sha256(event.encode() + b"\x00" + body).hexdigest()
@@ -277,8 +278,8 @@ def _homeostat_branch(branch: Any) -> bool:
     return isinstance(branch, str) and branch.startswith(BRANCH_PREFIX)
 
 
-def job_from_webhook(event: str, payload: dict[str, Any]) -> LearningJob | None:
-    """The learning job a delivery asks for, or None when it cannot concern Homeostat's PRs.
+def job_from_webhook(event: str, payload: dict[str, Any]) -> LearningJob | SteeringJob | None:
+    """The job a delivery asks for, or None when it cannot concern Homeostat's PRs.
 
     Raises InvalidJob when a relevant event lacks the fields learning needs.
     """
@@ -289,6 +290,8 @@ def job_from_webhook(event: str, payload: dict[str, Any]) -> LearningJob | None:
             return _check_job(event, payload)
         if event == "status":
             return _status_job(payload)
+        if event in STEERING_EVENTS:
+            return steering_job(event, payload, _repo_name(payload), _homeostat_branch)
     except InvalidJob:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

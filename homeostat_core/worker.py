@@ -22,6 +22,7 @@ from homeostat_core.config import RepoConfig
 from homeostat_core.jobs import (
     LearningJob,
     RepoRunJob,
+    SteeringJob,
     learning_lane,
     parse_message,
     repo_lane,
@@ -33,6 +34,7 @@ from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
 from homeostat_core.ports import Deadline, RateLimitLow
 from homeostat_core.repos_file import configured_repo
+from homeostat_core.steering.steer import steer
 
 # A run stopped by its deadline continues this soon; one stopped by the rate limit, just after the
 # reset. A repo run continues at most this many times per scheduled run (the next tick takes over).
@@ -80,7 +82,23 @@ def run_message(
                 "error": record.error,
                 "continuesAt": continued.isoformat() if continued else None,
             }
+        if isinstance(job, SteeringJob):
+            return _steer(job, ports, env, deadline, configured)
         return _learn(job, body, ports, env, continuations, configured)
+
+
+def _steer(job: SteeringJob, ports, env: str, deadline: Deadline, configured) -> dict[str, Any]:
+    """A person's comment or review; a stop for the rate limit raises, and the queue delivers
+    the message again after its visibility timeout (in the same lane)."""
+    repo = configured(job.repo)
+    if repo is None:
+        return {
+            "kind": "steering",
+            "repo": job.repo,
+            "outcome": {"action": "ignored", "why": "repo not configured"},
+        }
+    outcome = steer(job, ports=ports, repo=repo, env=env, deadline=deadline)
+    return {"kind": "steering", "repo": job.repo, "outcome": outcome.to_json()}
 
 
 @contextmanager

@@ -49,6 +49,7 @@ from homeostat_core.adapters.github_shapes import (
     pull_for_cache,
     pull_from_json,
 )
+from homeostat_core.adapters.github_steering import GitHubSteering
 from homeostat_core.adapters.github_transport import (
     ACCEPT,
     API_VERSION,
@@ -87,7 +88,7 @@ SECONDS_BETWEEN_WRITES = max(Consts.DEFAULT_SECONDS_BETWEEN_WRITES, 60 / CONTENT
 REQUIRED_CHECKS_FOR = timedelta(minutes=5)
 
 
-class GitHubForge:
+class GitHubForge(GitHubSteering):
     """Forge port implementation for github.com or GitHub Enterprise (`base_url`)."""
 
     # Who Homeostat is: resolved by whoami() once per instance (an App: "<slug>[bot]").

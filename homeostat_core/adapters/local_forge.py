@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from homeostat_core.adapters.local_forge_people import PeopleActions
+from homeostat_core.adapters.local_steering import LocalSteering
 from homeostat_core.ci_verdict import Check, ci_verdict, outcome_of
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import CheckResult, FileChange, ForgeIssue, PullRequest, Release
@@ -47,7 +48,7 @@ from homeostat_core.ports import (
 from homeostat_core.report.markers import pr_marker
 
 
-class LocalForge(PeopleActions):
+class LocalForge(PeopleActions, LocalSteering):
     """Forge port on the local disk; also the demo's way to add issues, merge and set checks.
 
     `login`: who Homeostat is here (its PRs' author, its commits' author and committer).

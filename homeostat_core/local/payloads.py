@@ -49,3 +49,59 @@ def check_run_payload(repo: RepoConfig, pr, *, passed: bool, summary: str) -> di
         "repository": {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}},
         "sender": {"login": "github-actions[bot]", "type": "Bot"},
     }
+
+
+def _repository(repo: RepoConfig) -> dict:
+    return {"name": repo.name, "full_name": repo.slug, "owner": {"login": repo.owner}}
+
+
+def _user(login: str) -> dict:
+    return {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
+
+
+def issue_comment_payload(
+    repo: RepoConfig,
+    number: int,
+    comment_id: int,
+    body: str,
+    login: str,
+    *,
+    pr=None,
+    association: str = "NONE",
+) -> dict:
+    """An `issue_comment` created delivery in GitHub's shape: on an issue, or on the PR `pr`
+    (GitHub sends PR conversation comments as issue comments with `issue.pull_request`)."""
+    issue = {"number": number, "title": "", "state": "open", "user": _user("someone")}
+    if pr is not None:
+        issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo.slug}/pulls/{number}"}
+    return {
+        "action": "created",
+        "issue": issue,
+        "comment": {"id": comment_id, "body": body, "user": _user(login), "author_association": association},
+        "repository": _repository(repo),
+        "sender": _user(login),
+    }
+
+
+def review_payload(
+    repo: RepoConfig, pr, review_id: int, body: str, login: str, *, state: str = "changes_requested"
+) -> dict:
+    """A `pull_request_review` submitted delivery in GitHub's shape."""
+    return {
+        "action": "submitted",
+        "review": {"id": review_id, "body": body, "state": state, "user": _user(login)},
+        "pull_request": {"number": pr.number, "head": {"ref": pr.branch, "sha": pr.head_sha}},
+        "repository": _repository(repo),
+        "sender": _user(login),
+    }
+
+
+def review_comment_payload(repo: RepoConfig, pr, comment_id: int, body: str, login: str) -> dict:
+    """A `pull_request_review_comment` created delivery in GitHub's shape."""
+    return {
+        "action": "created",
+        "comment": {"id": comment_id, "body": body, "user": _user(login)},
+        "pull_request": {"number": pr.number, "head": {"ref": pr.branch, "sha": pr.head_sha}},
+        "repository": _repository(repo),
+        "sender": _user(login),
+    }

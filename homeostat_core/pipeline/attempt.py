@@ -65,7 +65,7 @@ def handle_attempt(ctx: RunContext, group: Group, state: AttemptState | None) ->
     elif _people_committed(ctx, state):
         # Checked before paying for a model: Homeostat will not push over people's commits.
         return hand_over(ctx, group, state)
-    return claim_and_fix(ctx, group, state, claim=lambda: _claim(ctx, group, state))
+    return claim_and_fix(ctx, group, state, claim=lambda: claim_attempt(ctx, group, state))
 
 
 def _people_committed(ctx: RunContext, state: AttemptState) -> bool:
@@ -74,16 +74,24 @@ def _people_committed(ctx: RunContext, state: AttemptState) -> bool:
 
 
 def claim_and_fix(
-    ctx: RunContext, group: Group, before: AttemptState | None, claim: Callable[[], AttemptState]
+    ctx: RunContext,
+    group: Group,
+    before: AttemptState | None,
+    claim: Callable[[], AttemptState],
+    *,
+    instruction: str | None = None,
+    publish_with: Callable[[RunContext, Group, AttemptState, ProposedFix], FingerprintOutcome] = publish,
 ) -> FingerprintOutcome:
     """Pattern at $0 when one applies, else a model call paid from the day's budget; then publish.
 
     Money is reserved before the claim and settled at what the calls really cost, whatever happens.
+    `instruction`: a maintainer's review, shown to the model (never answered by a pattern);
+    `publish_with`: how the fix reaches the forge (steering pushes on top of the open PR).
     """
     match = _pattern_for(ctx, group)
     # A regression means the learned fix did not work: show it to the model, never re-apply it.
     regressed = stage_of(before) is Stage.REGRESSED
-    fix: ProposedFix | FixFailure | None = None if regressed else _pattern_fix(ctx, match)
+    fix: ProposedFix | FixFailure | None = None if regressed or instruction else _pattern_fix(ctx, match)
     if fix is not None:
         claimed = claim()
     else:
@@ -96,7 +104,7 @@ def claim_and_fix(
                 now=ctx.now,
             ) as money:
                 claimed = claim()
-                fix = _ask_model(ctx, group, claimed, match, money)
+                fix = _ask_model(ctx, group, claimed, match, money, instruction)
         except BudgetExceeded:
             raise Deferred(
                 Deferral.DAILY_BUDGET, f"daily_budget_usd={ctx.repo.daily_budget_usd} reached"
@@ -114,7 +122,7 @@ def claim_and_fix(
             edits=fix.edits,
         )
     )
-    outcome = publish(ctx, group, recorded, fix)
+    outcome = publish_with(ctx, group, recorded, fix)
     return dataclasses.replace(outcome, extra={**outcome.extra, **hint}) if hint else outcome
 
 
@@ -150,7 +158,7 @@ def _pattern_fix(ctx: RunContext, match: PatternMatch | None) -> ProposedFix | N
     return fix
 
 
-def _claim(ctx: RunContext, group: Group, state: AttemptState | None) -> AttemptState:
+def claim_attempt(ctx: RunContext, group: Group, state: AttemptState | None) -> AttemptState:
     """Attempt n+1, with one conditional write (ConflictError: another worker has it)."""
     fp = group.fingerprint
     before = state or AttemptState(repo=ctx.repo.slug, fingerprint_id=fp.id)
@@ -185,6 +193,7 @@ def _ask_model(
     claimed: AttemptState,
     match: PatternMatch | None,
     money: BudgetReservation,
+    instruction: str | None = None,
 ) -> ProposedFix | FixFailure:
     # We only get here when no pattern applied: the best one (if any) is an example for the model.
     hint = match
@@ -200,6 +209,7 @@ def _ask_model(
             ci_failure=claimed.ci_summary or claimed.failure_summary,
             sources=ctx.sources,
             deadline=ctx.deadline,
+            instruction=instruction,
         )
     except Exception as exc:
         # Model calls made before the error were still paid for: settle to that, not to zero.

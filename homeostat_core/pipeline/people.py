@@ -35,7 +35,7 @@ def record_opt_outs(
         state = rows.get(fp.id)
         try:
             if group.opted_out and (state is None or state.opted_out_at is None or _pr_left_open(state)):
-                outcomes.append(_opt_out(ctx, group, state))
+                outcomes.append(opt_out(ctx, group, state))
                 handled.add(fp.id)
             elif state is not None and state.opt_out_issue in group.issue_numbers:
                 # the issue that carried the label is listed without it: a person lifted the opt-out
@@ -55,7 +55,9 @@ def _pr_left_open(state: AttemptState) -> bool:
     return has_open_pr(state) and stage_of(state) in lifecycle.PR_OPEN - {Stage.HANDED_OVER}
 
 
-def _opt_out(ctx: RunContext, group: Group, state: AttemptState | None) -> FingerprintOutcome:
+def opt_out(ctx: RunContext, group: Group, state: AttemptState | None) -> FingerprintOutcome:
+    """Record the opt-out of `group.opted_out[0]` (a person put the label on it, or a writer said
+    `/homeostat stop`): Homeostat's open PR closed, its branch deleted."""
     fp = group.fingerprint
     issue = group.opted_out[0].number
     before = state or AttemptState(

@@ -55,25 +55,14 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
             raise Deferred(
                 Deferral.MAX_PRS_PER_DAY, f"max_prs_per_day={ctx.repo.max_prs_per_day} reached"
             ) from None
-    fp = group.fingerprint
+    title, body = pr_text(ctx, group, state, fix)
     try:
         pr, created = ctx.forge.upsert_pr(
             ctx.repo,
-            fp.id,
+            group.fingerprint.id,
             fix.changes,
-            render_pr_title(fp, group.report, scrub=scrub),
-            render_pr_body(
-                fingerprint=fp,
-                error=group.report,
-                attempt=state,
-                fix=fix,
-                next_backoff=state.backoff_until or ctx.now,
-                now=ctx.now,
-                issue_numbers=group.issue_numbers,
-                repo=ctx.repo,
-                scrub=scrub,
-                earlier_cost_usd=_earlier_cost(ctx, state) if iterating else 0.0,
-            ),
+            title,
+            body,
             expected_head=state.head_sha if iterating else None,
             draft=True,
         )
@@ -89,6 +78,13 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
                 no_drafts_note(),
                 NO_DRAFTS_MARKER,
             )
+    return linked_and_recorded(ctx, group, state, fix, pr, created=created)
+
+
+def linked_and_recorded(
+    ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix, pr: PullRequest, *, created: bool
+) -> FingerprintOutcome:
+    """After the push: the issues told where the fix is, the PR and its head recorded."""
     link_issues(ctx, group, pr, fix)
     published = record_published(ctx, state, pr)
     return outcome_for(
@@ -106,7 +102,25 @@ def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
     )
 
 
-def _earlier_cost(ctx: RunContext, state: AttemptState) -> float:
+def pr_text(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> tuple[str, str]:
+    """The PR's title and body for `fix` (the running cost counts the PR's earlier commits)."""
+    fp = group.fingerprint
+    body = render_pr_body(
+        fingerprint=fp,
+        error=group.report,
+        attempt=state,
+        fix=fix,
+        next_backoff=state.backoff_until or ctx.now,
+        now=ctx.now,
+        issue_numbers=group.issue_numbers,
+        repo=ctx.repo,
+        scrub=scrub,
+        earlier_cost_usd=earlier_cost(ctx, state) if has_open_pr(state) else 0.0,
+    )
+    return render_pr_title(fp, group.report, scrub=scrub), body
+
+
+def earlier_cost(ctx: RunContext, state: AttemptState) -> float:
     """What the PR's earlier commits cost (its state block's running total)."""
     pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
     try:

@@ -112,6 +112,9 @@ class _Repo:
     next_number: int = 1
     tags: dict[str, str] = field(default_factory=dict)  # tag name -> commit sha
     releases: list[dict[str, Any]] = field(default_factory=list)  # GitHub releases, oldest first
+    collaborators: dict[str, str] = field(default_factory=dict)  # login -> admin|maintain|write|triage|read
+    reviews: dict[int, dict[str, Any]] = field(default_factory=dict)  # review id -> review
+    review_comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> comment on a diff line
 
     @property
     def owner(self) -> str:
@@ -344,6 +347,60 @@ class FakeGitHub:
                 # A PR opened by someone else: shows up in the issues list with a pull_request key.
                 repo.issues[number]["is_pull"] = True
             return number
+
+    # --- people steering Homeostat (comments, reviews, who may write) ---------------------------
+
+    def set_collaborator(self, slug: str, login: str, permission: str) -> None:
+        with self._lock:
+            self._repos[slug].collaborators[login.lower()] = permission
+
+    def add_comment(self, slug: str, number: int, body: str, author: str) -> int:
+        """`author` comments on issue or PR `number` (the API's comment id)."""
+        with self._lock:
+            repo = self._repos[slug]
+            issue = self._issue(repo, number)
+            now = _now()
+            comment = {"id": self._new_id(), "issue": issue["number"], "body": body, "author": author}
+            comment.update(created_at=now, updated_at=now)
+            repo.comments[comment["id"]] = comment
+            return comment["id"]
+
+    def add_review(
+        self, slug: str, number: int, body: str, author: str, state: str = "CHANGES_REQUESTED"
+    ) -> int:
+        with self._lock:
+            repo = self._repos[slug]
+            pr = self._pull(repo, str(number))
+            review = {"id": self._new_id(), "pull": number, "body": body, "author": author, "state": state}
+            review.update(submitted_at=_now(), commit_id=repo.refs.get(f"refs/heads/{pr['head']}", ""))
+            repo.reviews[review["id"]] = review
+            return review["id"]
+
+    def add_review_comment(
+        self,
+        slug: str,
+        number: int,
+        body: str,
+        author: str,
+        path: str,
+        line: int,
+        review_id: int | None = None,
+    ) -> int:
+        with self._lock:
+            repo = self._repos[slug]
+            pr = self._pull(repo, str(number))
+            now = _now()
+            comment = {"id": self._new_id(), "pull": number, "body": body, "author": author, "path": path}
+            comment.update(line=line, review_id=review_id or self._new_id(), created_at=now, updated_at=now)
+            comment["commit_id"] = repo.refs.get(f"refs/heads/{pr['head']}", "")
+            repo.review_comments[comment["id"]] = comment
+            return comment["id"]
+
+    def commits_between(self, slug: str, base: str, head: str) -> list[str]:
+        """Commits on branch `head` that branch `base` does not have, newest first."""
+        with self._lock:
+            repo = self._repos[slug]
+            return self._only_in(repo, repo.refs[f"refs/heads/{head}"], repo.refs[f"refs/heads/{base}"])
 
     def inject(
         self,
@@ -743,6 +800,10 @@ class FakeGitHub:
             ("GET", repo + r"/commits/(?P<ref>.+)/check-runs", self._check_runs),
             ("GET", repo + r"/commits/(?P<ref>.+)/check-suites", self._check_suites),
             ("GET", repo + r"/rules/branches/(?P<branch>.+)", self._branch_rules),
+            ("GET", repo + r"/collaborators/(?P<user>[^/]+)/permission", self._permission),
+            ("GET", repo + r"/issues/comments/(?P<id>\d+)", self._get_comment),
+            ("GET", repo + r"/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)", self._get_review),
+            ("GET", repo + r"/pulls/comments/(?P<id>\d+)", self._get_review_comment),
         ]
         return [(m, re.compile(p), h) for m, p, h in table]
 
@@ -1635,21 +1696,90 @@ class FakeGitHub:
     def _graphql(self, repo, m, q, body, headers):
         query = (body or {}).get("query", "")
         variables = (body or {}).get("variables") or {}
-        if "markPullRequestReadyForReview" not in query:
-            return 200, {"errors": [{"message": "this fake answers markPullRequestReadyForReview only"}]}, {}
+        mutation = next(
+            (n for n in ("markPullRequestReadyForReview", "convertPullRequestToDraft") if n in query), None
+        )
+        if mutation is None:
+            message = "this fake answers markPullRequestReadyForReview and convertPullRequestToDraft only"
+            return 200, {"errors": [{"message": message}]}, {}
+        draft = mutation == "convertPullRequestToDraft"
         node_id = ((variables.get("input") or {}).get("pullRequestId")) or ""
         for each in self._repos.values():
             for pr in each.pulls.values():
                 if f"PR_{pr['id']}" == node_id:
-                    pr["draft"] = False
-                    payload = {"pullRequest": {"isDraft": False}, "clientMutationId": None}
-                    return 200, {"data": {"markPullRequestReadyForReview": payload}}, {}
+                    pr["draft"] = draft
+                    payload = {"pullRequest": {"isDraft": draft}, "clientMutationId": None}
+                    return 200, {"data": {mutation: payload}}, {}
         error = {
             "type": "NOT_FOUND",
-            "path": ["markPullRequestReadyForReview"],
+            "path": [mutation],
             "message": f"Could not resolve to a node with the global id of '{node_id}'",
         }
-        return 200, {"data": {"markPullRequestReadyForReview": None}, "errors": [error]}, {}
+        return 200, {"data": {mutation: None}, "errors": [error]}, {}
+
+    def _permission(self, repo, m, q, body, headers):
+        login = unquote(m["user"])
+        # a user who is not a collaborator reads a public repository: "read"
+        permission = repo.collaborators.get(login.lower(), "read")
+        legacy = {"maintain": "write", "triage": "read"}.get(permission, permission)
+        return 200, {"permission": legacy, "role_name": permission, "user": self._user(login)}, {}
+
+    def _get_comment(self, repo, m, q, body, headers):
+        comment = repo.comments.get(int(m["id"]))
+        if comment is None:
+            raise _HttpError(404, "Not Found")
+        return 200, self._comment_json(repo, comment), {}
+
+    def _get_review(self, repo, m, q, body, headers):
+        review = repo.reviews.get(int(m["id"]))
+        if review is None or review["pull"] != int(m["n"]):
+            raise _HttpError(404, "Not Found")
+        rid, n = review["id"], review["pull"]
+        return (
+            200,
+            {
+                "id": rid,
+                "node_id": f"PRR_{rid}",
+                "user": self._user(review["author"]),
+                "body": review["body"],
+                "state": review["state"],
+                "html_url": self._html(f"{repo.slug}/pull/{n}#pullrequestreview-{rid}"),
+                "pull_request_url": self._api(f"/repos/{repo.slug}/pulls/{n}"),
+                "author_association": "NONE",
+                "submitted_at": review["submitted_at"],
+                "commit_id": review["commit_id"],
+            },
+            {},
+        )
+
+    def _get_review_comment(self, repo, m, q, body, headers):
+        comment = repo.review_comments.get(int(m["id"]))
+        if comment is None:
+            raise _HttpError(404, "Not Found")
+        cid, n = comment["id"], comment["pull"]
+        return (
+            200,
+            {
+                "url": self._api(f"/repos/{repo.slug}/pulls/comments/{cid}"),
+                "pull_request_review_id": comment["review_id"],
+                "id": cid,
+                "node_id": f"PRRC_{cid}",
+                "diff_hunk": "@@ -1,1 +1,1 @@",
+                "path": comment["path"],
+                "commit_id": comment["commit_id"],
+                "original_commit_id": comment["commit_id"],
+                "user": self._user(comment["author"]),
+                "body": comment["body"],
+                "created_at": comment["created_at"],
+                "updated_at": comment["updated_at"],
+                "html_url": self._html(f"{repo.slug}/pull/{n}#discussion_r{cid}"),
+                "pull_request_url": self._api(f"/repos/{repo.slug}/pulls/{n}"),
+                "author_association": "NONE",
+                "line": comment["line"],
+                "side": "RIGHT",
+            },
+            {},
+        )
 
     def _annotations(self, repo, m, q, body, headers):
         run = next((r for runs in repo.check_runs.values() for r in runs if r["id"] == int(m["id"])), None)

@@ -16,6 +16,8 @@ from homeostat_core.lifecycle import (
     stage_of,
 )
 from homeostat_core.models import AttemptState, FileEdit
+from homeostat_core.pipeline.dispatch import HANDLERS
+from homeostat_core.pipeline.review import handle_review
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 EDIT = (FileEdit("src/a.js", "x", "y"),)
@@ -45,15 +47,20 @@ def test_terminal_stages_allow_no_move(terminal):
         assert terminal.value in str(refused.value) and target.value in str(refused.value)
 
 
-def test_open_pr_stages_never_go_back_to_a_fresh_attempt():
-    # A draft or ready PR waits for CI or people: "cooldown over" is not a reason to attempt again
+def test_open_pr_stages_never_go_back_to_a_fresh_attempt_on_their_own():
+    # A draft or ready PR waits for CI or people: "cooldown over" is not a reason to attempt again.
+    # Only a maintainer's retry or review claims one (homeostat_core/steering); a run's handler
+    # for them never claims, and a PR people committed on is theirs.
+    assert not can_move(row(stage=Stage.HANDED_OVER.value), Stage.CLAIMED)
     for stage in (Stage.DRAFT, Stage.READY, Stage.HANDED_OVER):
-        assert not can_move(row(stage=stage.value), Stage.CLAIMED)
+        assert HANDLERS[stage] is handle_review
 
 
-def test_only_ci_failure_or_a_failed_attempt_leads_to_an_iteration():
+def test_only_ci_failure_a_failed_attempt_or_a_maintainer_leads_to_an_iteration():
     sources = {stage for stage, targets in ALLOWED.items() if Stage.CLAIMED in targets}
     assert sources == {
+        Stage.DRAFT,  # a maintainer's /homeostat retry or review
+        Stage.READY,
         Stage.NEW,
         Stage.CLAIMED,
         Stage.FIX_RECORDED,
