@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from homeostat_core.config import PathFilters, RepoConfig
@@ -531,9 +531,26 @@ class Deadline:
         return Deadline(remaining_s=lambda: float("inf"), margin_s=0.0)
 
 
+@dataclass(frozen=True, slots=True)
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetClock:
+    """The local world's clock: real time plus the state folder's offset (`homeostat local run
+    --later`), so backoffs of 24 h and more can be shown without waiting."""
+
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def clock_for(offset_hours: float) -> Clock:
+    """The one clock every time Homeostat records is read from (the local clock in local mode)."""
+    return OffsetClock(timedelta(hours=offset_hours)) if offset_hours else SystemClock()
 
 
 __all__ = [
@@ -558,7 +575,9 @@ __all__ = [
     "PathFilters",
     "Ports",
     "Deadline",
+    "OffsetClock",
     "SystemClock",
+    "clock_for",
     "TreeEntry",
     "WakeSender",
     "WakeState",

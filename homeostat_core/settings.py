@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 ENVIRONMENTS = ("dev", "test", "production")
@@ -39,6 +39,9 @@ class Settings:
     # forge: "github" in Lambda, "local" for the embedded default
     forge: str = "github"
     local_forge_dir: str | None = None
+    # local mode: how far the local world's clock is ahead of real time (ports.clock_for)
+    # (not compared: the tables and their cached models stay the same when the clock moves)
+    clock_offset_hours: float = field(default=0.0, compare=False)
     github_api_url: str = "https://api.github.com"
     # secret names (Secrets Manager) in Lambda; plain env values locally
     github_token_secret: str | None = None
@@ -110,6 +113,7 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         repos_file=environ.get("HOMEOSTAT_REPOS_FILE") or None,
         forge=forge,
         local_forge_dir=environ.get("HOMEOSTAT_LOCAL_FORGE_DIR") or None,
+        clock_offset_hours=float(environ.get("HOMEOSTAT_CLOCK_OFFSET_HOURS") or 0.0),
         github_api_url=environ.get("HOMEOSTAT_GITHUB_API_URL", defaults.github_api_url),
         github_token_secret=environ.get("HOMEOSTAT_GITHUB_TOKEN_SECRET") or None,
         github_app_secret=environ.get("HOMEOSTAT_GITHUB_APP_SECRET") or None,

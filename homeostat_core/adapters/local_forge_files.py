@@ -21,8 +21,10 @@ from homeostat_core.config import RepoConfig
 from homeostat_core.models import FileChange, ForgeIssue, PullRequest
 from homeostat_core.ports import (
     DEFAULT_BOT_LOGIN,
+    Clock,
     ForgeError,
     NotOwnPullRequest,
+    SystemClock,
     branch_candidates,
     is_branch_for,
     own_pull_request,
@@ -35,8 +37,16 @@ FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 class LocalForgeFiles:
     """A local forge's storage under `root` (see LocalForge for `login` and `drafts`)."""
 
-    def __init__(self, root: Path, *, login: str = DEFAULT_BOT_LOGIN, drafts: bool = True):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        login: str = DEFAULT_BOT_LOGIN,
+        drafts: bool = True,
+        clock: Clock = SystemClock(),  # noqa: B008 (stateless)
+    ):
         self.root = Path(root).resolve()
+        self.clock = clock  # every time the forge records (issues, PRs, merges) is on this clock
         self.api_calls = 0
         self.login = login
         self.drafts = drafts
@@ -53,7 +63,7 @@ class LocalForgeFiles:
 
     def set_issue_state(self, repo: RepoConfig, number: int, state: str) -> None:
         issue = self._issue(repo, number)
-        now = utc_now()
+        now = self.clock.now()
         issue.update(state=state, updated_at=now, closed_at=now if state == "closed" else None)
         self._write_issue(repo, issue)
 
@@ -225,7 +235,9 @@ class LocalForgeFiles:
             if record.get("head_repo", repo.slug) == repo.slug
             else None
         )
-        record.update(state="closed", closed_at=utc_now().isoformat(), head_sha=head or record["head_sha"])
+        record.update(
+            state="closed", closed_at=self.clock.now().isoformat(), head_sha=head or record["head_sha"]
+        )
 
     def _save_pull(self, repo: RepoConfig, record: dict[str, Any]) -> None:
         self._write_json(self._dir(repo) / "pulls" / f"{record['number']}.json", record)
@@ -250,7 +262,7 @@ class LocalForgeFiles:
             "merge_commit_sha": None,
             "closed_at": None,
             "merged_at": None,
-            "created_at": utc_now().isoformat(),
+            "created_at": self.clock.now().isoformat(),
         }
         record.update(fields)
         self._save_pull(repo, record)
@@ -335,10 +347,6 @@ def _as_datetime(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _atomic_write(path: Path, text: str) -> None:

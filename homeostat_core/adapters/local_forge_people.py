@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from homeostat_core.adapters.local_forge_files import LocalForgeFiles, split_front_matter, utc_now
+from homeostat_core.adapters.local_forge_files import LocalForgeFiles, split_front_matter
 from homeostat_core.ci_verdict import CONCLUSIONS
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import FileChange, PullRequest
@@ -56,7 +56,7 @@ class PeopleActions(LocalForgeFiles):
         number: int | None = None,
     ) -> int:
         number = number if number is not None else self._next_number(repo)
-        now = utc_now()
+        now = self.clock.now()
         issue = {
             "number": number,
             "title": title,
@@ -141,7 +141,7 @@ class PeopleActions(LocalForgeFiles):
         if merged.returncode != 0:
             self._git(repo, "merge", "--abort", check=False)
             raise ForgeError(f"PR #{number} does not merge cleanly: {merged.stderr.strip()}")
-        now = utc_now().isoformat()
+        now = self.clock.now().isoformat()
         record.update(
             state="closed",
             merged=True,

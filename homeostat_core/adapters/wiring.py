@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homeostat_core.adapters.aws import aws_session, read_secret
-from homeostat_core.ports import Ports, SystemClock
+from homeostat_core.ports import Clock, Ports, clock_for
 from homeostat_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,14 +82,15 @@ def waker(settings: Settings, clock=None):
 
 
 @lru_cache(maxsize=4)
-def build_forge(settings: Settings):
-    """One forge per container: warm invocations keep its ETag cache, so idle repos cost a 304."""
+def build_forge(settings: Settings, clock: Clock):
+    """One forge per container: warm invocations keep its ETag cache, so idle repos cost a 304.
+    The local forge records its times on `clock` (GitHub keeps its own)."""
     if settings.forge == "local":
         from homeostat_core.adapters.local_forge import LocalForge  # lazy: local mode only
 
         if not settings.local_forge_dir:
             raise RuntimeError("HOMEOSTAT_FORGE=local needs HOMEOSTAT_LOCAL_FORGE_DIR")
-        return LocalForge(Path(settings.local_forge_dir))
+        return LocalForge(Path(settings.local_forge_dir), clock=clock)
     # lazy: each function loads only the adapters it builds
     from homeostat_core.adapters.github_auth import ForgeRouter
 
@@ -150,7 +151,8 @@ def build_ports(settings: Settings) -> Ports:
     from homeostat_core.adapters.tracing import Traced  # lazy: X-Ray loads with the worker's ports only
 
     state = state_for(settings)
-    forge = Traced(build_forge(settings), "forge")
+    clock = clock_for(settings.clock_offset_hours)
+    forge = Traced(build_forge(settings, clock), "forge")
     return Ports(
         forge=forge,
         llm=Traced(LazyChatModel(llm_key_provider(settings)), "model"),
@@ -158,7 +160,7 @@ def build_ports(settings: Settings) -> Ports:
         patterns=state.patterns,
         budgets=state.budgets,
         runs=state.runs,
-        clock=SystemClock(),
+        clock=clock,
         source_maps=source_maps_for(settings),
     )
 

@@ -12,6 +12,8 @@ from homeostat_core.commands._state import add_state_option, open_state
 from homeostat_core.commands.attempts import format_table
 from homeostat_core.patterns.library_json import export_library, import_library
 from homeostat_core.patterns.matcher import on_probation
+from homeostat_core.ports import clock_for
+from homeostat_core.settings import get_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +73,7 @@ def export_command(args: argparse.Namespace) -> int:
                 f"create it first (mkdir -p {target.parent}) or choose another path",
             )
     with open_state(args) as state:
-        library = export_library(state.patterns)
+        library = export_library(state.patterns, clock_for(get_settings().clock_offset_hours).now())
     text = json.dumps(library, indent=2, ensure_ascii=False) + "\n"
     if args.file == "-":
         sys.stdout.write(text)

@@ -11,7 +11,6 @@ other way round.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import secrets
@@ -21,7 +20,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from homeostat_core.adapters import aws, dynamo, wiring
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.config import default_config_path
+from homeostat_core.ports import Clock, SystemClock, clock_for
 from homeostat_core.settings import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +134,7 @@ class LocalStack:
             POWERTOOLS_TRACE_DISABLED="true",
         )
         self._setenv(HOMEOSTAT_REPOS_FILE=str(self.repos_file))
+        self._set_clock_env()
         self._start_model()
         get_settings.cache_clear()
         self._create_resources()
@@ -263,7 +264,7 @@ class LocalStack:
 
     def forge(self):
 
-        return LocalForge(self.forge_dir)
+        return LocalForge(self.forge_dir, clock=self.clock)
 
     def seed_examples(self, config) -> None:
         """Build the sample repos and their logger issues, once per state folder."""
@@ -282,9 +283,20 @@ class LocalStack:
         path = self.state_dir / "clock-offset-hours"
         return timedelta(hours=float(path.read_text())) if path.exists() else timedelta()
 
+    @property
+    def clock(self) -> Clock:
+        """The local world's clock: what the handlers, the forge and the events it sends read."""
+        return clock_for(self.clock_offset.total_seconds() / 3600)
+
     def advance_clock(self, hours: float) -> None:
         hours_now = self.clock_offset.total_seconds() / 3600
         (self.state_dir / "clock-offset-hours").write_text(f"{hours_now + hours}\n")
+        self._set_clock_env()
+
+    def _set_clock_env(self) -> None:
+        # the handlers build their ports (clock, forge) from the settings: one clock for all
+        self._setenv(HOMEOSTAT_CLOCK_OFFSET_HOURS=str(self.clock_offset.total_seconds() / 3600))
+        get_settings.cache_clear()
 
     # --- driving the handlers ---------------------------------------------------------------
 
@@ -298,7 +310,7 @@ class LocalStack:
             "detail-type": "Scheduled Event",
             "source": "aws.events",
             "account": ACCOUNT,
-            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": "us-east-1",
             "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/homeostat-every-6-hours"],
             "detail": {},
@@ -309,21 +321,9 @@ class LocalStack:
         """Feed queue messages to the worker handler one batch at a time until the queue is empty."""
 
         # lazy: the handlers (Powertools) load only when local mode runs them
-        import functions.worker.handler as worker
-
-        # lazy: the handlers (Powertools) load only when local mode runs them
         from functions.worker.handler import handler
 
-        offset = self.clock_offset
-        real_build_ports = worker.build_ports
-        if offset:
-            worker.build_ports = lambda settings: dataclasses.replace(
-                real_build_ports(settings), clock=OffsetClock(offset)
-            )
-        try:
-            return self._drain(handler, on_result, max_messages)
-        finally:
-            worker.build_ports = real_build_ports
+        return self._drain(handler, on_result, max_messages)
 
     def _drain(self, handler, on_result, max_messages: int) -> list[dict]:
         import boto3
@@ -380,19 +380,9 @@ class LocalStack:
             "x-github-delivery": delivery_id or str(uuid.uuid4()),
             "x-hub-signature-256": sign(self._webhook_secret(), body.encode()),
         }
-        event = function_url_event(headers, body)
+        event = function_url_event(headers, body, now=self.clock.now())
         response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
-
-
-@dataclass(frozen=True)
-class OffsetClock:
-    """The local world's clock: real time plus the state folder's offset."""
-
-    offset: timedelta
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:
@@ -412,10 +402,16 @@ def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:
 
 
 def function_url_event(
-    headers: dict[str, str], body: str, *, method: str = "POST", base64: bool = False
+    headers: dict[str, str],
+    body: str,
+    *,
+    method: str = "POST",
+    base64: bool = False,
+    now: datetime | None = None,
 ) -> dict:
-    """A Lambda Function URL request event (payload format 2.0)."""
-    now = datetime.now(UTC)
+    """A Lambda Function URL request event (payload format 2.0), received `now` (the local clock;
+    tests that build one by hand get real time)."""
+    now = now or SystemClock().now()
     return {
         "version": "2.0",
         "routeKey": "$default",

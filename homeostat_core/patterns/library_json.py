@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from homeostat_core.attempts import parse_utc_iso, to_utc_iso
@@ -97,14 +97,14 @@ def pattern_to_entry(pattern: Pattern) -> dict[str, Any]:
     return entry
 
 
-def export_library(store: PatternStore, now: datetime | None = None) -> dict[str, Any]:
+def export_library(store: PatternStore, now: datetime) -> dict[str, Any]:
     """Every pattern (retired ones too, with their status) in the seed's library.json shape."""
     patterns = sorted(store.all(), key=lambda p: p.pattern_id)
     return {
         "version": LIBRARY_VERSION,
         "patterns": [pattern_to_entry(p) for p in patterns],
         "metadata": {
-            "lastUpdated": to_utc_iso(now or datetime.now(UTC)),
+            "lastUpdated": to_utc_iso(now),
             "totalPatterns": len(patterns),
             "activePatterns": sum(1 for p in patterns if p.status == "active"),
         },

@@ -74,7 +74,7 @@ def test_export_then_import_into_an_empty_table_round_trips(state, dynamo_settin
     ]
     for p in patterns:
         state.patterns.put(p)
-    exported = json.loads(json.dumps(export_library(state.patterns)))
+    exported = json.loads(json.dumps(export_library(state.patterns, NOW)))
     assert exported["metadata"]["totalPatterns"] == 2
     assert exported["metadata"]["activePatterns"] == 1
     assert [e["id"] for e in exported["patterns"]] == ["pat-a", "pat-b"]
