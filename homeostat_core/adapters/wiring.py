@@ -66,7 +66,7 @@ def waker(settings: Settings, clock=None):
     from homeostat_core.repos_file import configured_repo
     from homeostat_core.wakes import Waker
 
-    clock = clock or SystemClock()
+    clock = clock or clock_for(settings.clock_offset_hours)
     wake_queue = SqsJobQueue(
         settings.wake_queue_url,
         region=settings.region,
