@@ -539,8 +539,7 @@ class SystemClock:
 
 @dataclass(frozen=True, slots=True)
 class OffsetClock:
-    """The local world's clock: real time plus the state folder's offset (`homeostat local run
-    --later`), so backoffs of 24 h and more can be shown without waiting."""
+    """The local world's clock: real time plus the state folder's offset (`local run --later`)."""
 
     offset: timedelta
 
