@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from homeostat_core.attempts import to_utc_seconds
 from homeostat_core.config import RepoConfig
 from homeostat_core.jobs import (
     LearningJob,
@@ -80,7 +81,7 @@ def run_message(
                 "summary": run_summary(record),
                 "deferred": record.deferred_issues,
                 "error": record.error,
-                "continuesAt": continued.isoformat() if continued else None,
+                "continuesAt": to_utc_seconds(continued) if continued else None,
             }
         if isinstance(job, SteeringJob):
             return _steer(job, ports, env, deadline, configured)
@@ -131,7 +132,9 @@ def _learn(
         at = _continue_learning_later(job, body, low, ports, continuations)
         if at is None:
             raise  # no continuations here: the queue delivers the message again
-        outcome = JobOutcome(Result.DEFERRED, why=str(low)[:300]).to_json() | {"continuesAt": at.isoformat()}
+        outcome = JobOutcome(Result.DEFERRED, why=str(low)[:300]).to_json() | {
+            "continuesAt": to_utc_seconds(at)
+        }
     return {"kind": "learning", "repo": job.repo, "outcome": outcome}
 
 

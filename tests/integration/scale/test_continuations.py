@@ -102,6 +102,8 @@ def test_a_run_stopped_by_its_deadline_continues_within_minutes_in_its_lane(worl
     at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
     assert timedelta(minutes=1) < at - before < timedelta(minutes=3)
     assert schedule["ActionAfterCompletion"] == "DELETE"
+    # and the result says when, to the second (people read it in logs and the run's outcome)
+    assert result["continuesAt"] == at.strftime("%Y-%m-%dT%H:%M:%SZ")
     # Onto the same lane as the repo's scheduled runs (never beside another run of this repo)
     target = schedule["Target"]
     assert target["SqsParameters"] == {"MessageGroupId": "token"}
