@@ -28,6 +28,12 @@ DEFAULT_ENV = "dev"
 MAX_WORKER_CONCURRENCY_CONTEXT_KEY = "maxWorkerConcurrency"
 DEFAULT_MAX_WORKER_CONCURRENCY = 10
 WORKER_CONCURRENCY_RANGE = (2, 1000)
+# `-c webhookConcurrency=N`: the webhook function's reserved concurrency. Its URL is public (the
+# HMAC check is in code), so a flood of requests could otherwise take all of the account's
+# concurrency and starve the workers; GitHub's deliveries need a few at once.
+WEBHOOK_CONCURRENCY_CONTEXT_KEY = "webhookConcurrency"
+DEFAULT_WEBHOOK_CONCURRENCY = 10
+WEBHOOK_CONCURRENCY_RANGE = (1, 1000)
 # `-c repoMetricsTopN=N`: graph the top N repositories per dashboard figure with Contributor
 # Insights rules over the run-record log lines ($0.50 a month per rule, six rules, whatever the
 # repo count). 0, the default: no rules; per-repository figures come from Logs Insights widgets.
@@ -52,6 +58,7 @@ class DeploymentSettings:
     skip_bundling: bool = False
     max_worker_concurrency: int = DEFAULT_MAX_WORKER_CONCURRENCY
     repo_metrics_top_n: int = 0
+    webhook_concurrency: int = DEFAULT_WEBHOOK_CONCURRENCY
 
     @property
     def repo_slugs(self) -> tuple[str, ...]:
@@ -136,4 +143,11 @@ def settings_from_context(
         skip_bundling=parse_flag(SKIP_BUNDLING_CONTEXT_KEY, try_get_context(SKIP_BUNDLING_CONTEXT_KEY)),
         max_worker_concurrency=parse_concurrency(try_get_context(MAX_WORKER_CONCURRENCY_CONTEXT_KEY)),
         repo_metrics_top_n=parse_top_n(try_get_context(REPO_METRICS_TOP_N_CONTEXT_KEY)),
+        webhook_concurrency=parse_whole_number(
+            WEBHOOK_CONCURRENCY_CONTEXT_KEY,
+            try_get_context(WEBHOOK_CONCURRENCY_CONTEXT_KEY),
+            WEBHOOK_CONCURRENCY_RANGE,
+            DEFAULT_WEBHOOK_CONCURRENCY,
+            "the webhook function's reserved concurrency",
+        ),
     )

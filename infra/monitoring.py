@@ -125,6 +125,8 @@ class Monitoring(Construct):
         webhook: lambda_.IFunction,
         scheduler: lambda_.IFunction,
         scheduler_failures: sqs.IQueue,
+        waker: lambda_.IFunction,
+        wake_dead_letters: sqs.IQueue,
         worker_timeout: Duration,
     ):
         super().__init__(scope, construct_id)
@@ -134,12 +136,14 @@ class Monitoring(Construct):
             MonitoredFunction("scheduler", scheduler),
             MonitoredFunction("worker", worker),
             MonitoredFunction("webhook", webhook),
+            MonitoredFunction("waker", waker),
         ]
         self.alarms = self._alarms(
             settings,
             queue=queue,
             dead_letter_queue=dead_letter_queue,
             scheduler_failures=scheduler_failures,
+            wake_dead_letters=wake_dead_letters,
             functions=functions,
             worker=worker,
             webhook=webhook,
@@ -196,6 +200,7 @@ class Monitoring(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         scheduler_failures: sqs.IQueue,
+        wake_dead_letters: sqs.IQueue,
         functions: Sequence[MonitoredFunction],
         worker: lambda_.IFunction,
         webhook: lambda_.IFunction,
@@ -237,6 +242,17 @@ class Monitoring(Construct):
                 alarm_description=(
                     "A scheduled run could not start: the scheduler failed after its retries or "
                     "EventBridge could not invoke it (the event is in the scheduler failure queue)"
+                ),
+                **at_least_one,
+            ),
+            wake_dead_letters.metric_approximate_number_of_messages_visible(
+                period=ALARM_PERIOD, statistic="Maximum"
+            ).create_alarm(
+                self,
+                "WakeDeadLettersNotEmpty",
+                alarm_description=(
+                    "A wake failed 3 times (DynamoDB or SQS unreachable from the waker): its reports wait "
+                    "for the 6-hour sweep (docs/WAKES.md)"
                 ),
                 **at_least_one,
             ),

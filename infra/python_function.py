@@ -50,6 +50,7 @@ class PythonFunction(Construct):
         timeout: Duration,
         memory_size: int,
         environment: Mapping[str, str],
+        reserved_concurrency: int | None = None,
     ):
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -76,6 +77,7 @@ class PythonFunction(Construct):
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={**common_environment(settings), **environment},
+            reserved_concurrent_executions=reserved_concurrency,
         )
         nag.acknowledge_xray(self.role)
         nag.acknowledge(self.function, "AwsSolutions-L1", nag.RUNTIME_REASON)

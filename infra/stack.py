@@ -14,6 +14,7 @@ from infra.scheduler import Scheduler
 from infra.secrets import HomeostatSecrets
 from infra.sourcemaps import SourceMaps
 from infra.state_tables import StateTables
+from infra.wakes import Wakes
 from infra.webhook import WebhookEndpoint
 from infra.work_queue import WorkQueue, redelivery_window
 
@@ -47,6 +48,9 @@ class HomeostatStack(Stack):
             continuations=continuations,
             redelivery_window=redelivery_window(worker_module.TIMEOUT),
         )
+        wakes = Wakes(
+            self, "Wakes", settings=settings, code=code, work_queue=work.queue, runs_table=tables.runs
+        )
         source_maps = SourceMaps(self, "SourceMaps", settings=settings, reader=worker.function)
         webhook = WebhookEndpoint(
             self,
@@ -54,6 +58,8 @@ class HomeostatStack(Stack):
             settings=settings,
             code=code,
             queue=work.queue,
+            wake_queue=wakes.queue,
+            runs_table=tables.runs,
             idempotency_table=tables.idempotency,
             webhook_secret=secrets.webhook_secret,
             webhook_secret_arn=secrets.webhook_secret_arn,
@@ -69,6 +75,8 @@ class HomeostatStack(Stack):
             webhook=webhook.function,
             scheduler=scheduler.function,
             scheduler_failures=scheduler.failures,
+            waker=wakes.function,
+            wake_dead_letters=wakes.dead_letter_queue,
             worker_timeout=worker_module.TIMEOUT,
         )
 

@@ -19,12 +19,14 @@ from homeostat_core.adapters.aws import aws_session
 from homeostat_core.adapters.wiring import job_queue, waker, webhook_secret
 from homeostat_core.observability import logger, tracer
 from homeostat_core.settings import get_settings
-from homeostat_core.webhook import receive_delivery
+from homeostat_core.webhook import MAX_BODY_BYTES, receive_delivery
 
 # Cold start fails fast on a bad environment (e.g. HOMEOSTAT_ENV=staging), naming the variable.
 get_settings()
 
 app = LambdaFunctionUrlResolver()
+# The longest request body that can decode to MAX_BODY_BYTES (base64: 4 characters per 3 bytes).
+MAX_ENCODED_BODY_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
 idempotency_config = IdempotencyConfig(event_key_jmespath="delivery")
 
 
@@ -64,6 +66,13 @@ def _raw_body(event) -> bytes | None:
 @app.post("/")
 def receive() -> Response:
     event = app.current_event
+    if len(event.body or "") > MAX_ENCODED_BODY_CHARS:
+        # refused before any decoding or parsing (receive_delivery checks the decoded bytes too)
+        return Response(
+            status_code=413,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": "payload too large"},
+        )
     raw = _raw_body(event)
     if raw is None:
         return Response(

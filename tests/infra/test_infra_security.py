@@ -103,7 +103,9 @@ def test_roles_carry_no_managed_policies(dev_synth):
 
 def test_continuation_delivery_role_may_only_send_to_the_work_queue(dev_synth):
     (queue_id,) = [
-        k for k, v in dev_synth.of_type("AWS::SQS::Queue").items() if "RedrivePolicy" in v["Properties"]
+        k
+        for k, v in dev_synth.of_type("AWS::SQS::Queue").items()
+        if "RedrivePolicy" in v["Properties"] and v["Properties"].get("FifoQueue")
     ]
     (role_id,) = [
         k
@@ -126,7 +128,7 @@ def test_continuation_delivery_role_may_only_send_to_the_work_queue(dev_synth):
 
 
 def test_wildcards_appear_only_where_aws_requires_them(dev_synth):
-    for function in ("scheduler", "worker", "webhook"):
+    for function in ("scheduler", "worker", "webhook", "waker"):
         for statement in _statements(dev_synth, function):
             assert statement["Effect"] == "Allow"
             assert not any(action.endswith(":*") or action == "*" for action in _actions(statement)), (
@@ -138,7 +140,9 @@ def test_wildcards_appear_only_where_aws_requires_them(dev_synth):
 
 def test_scheduler_may_only_send_to_the_queue(dev_synth):
     (queue_id,) = [
-        k for k, v in dev_synth.of_type("AWS::SQS::Queue").items() if "RedrivePolicy" in v["Properties"]
+        k
+        for k, v in dev_synth.of_type("AWS::SQS::Queue").items()
+        if "RedrivePolicy" in v["Properties"] and v["Properties"].get("FifoQueue")
     ]
     granted = {
         action
@@ -158,9 +162,7 @@ def test_scheduler_may_only_send_to_the_queue(dev_synth):
 
 
 def _scheduler_failure_queue(synth) -> str:
-    (failures_id,) = [
-        k for k, v in synth.of_type("AWS::SQS::Queue").items() if "FifoQueue" not in v["Properties"]
-    ]
+    (failures_id,) = [k for k in synth.of_type("AWS::SQS::Queue") if k.startswith("ScheduleFailures")]
     return failures_id
 
 
@@ -190,12 +192,21 @@ def test_each_function_reads_only_its_own_secrets(dev_synth, function, purposes)
     assert readable == {_secret_by_purpose(dev_synth, p) for p in purposes}
 
 
-def test_webhook_may_use_only_the_idempotency_table(dev_synth):
+def test_webhook_may_use_only_the_idempotency_table_and_the_wake_items(dev_synth):
     _, webhook = dev_synth.function("webhook")
-    idempotency_id = webhook["Properties"]["Environment"]["Variables"]["HOMEOSTAT_IDEMPOTENCY_TABLE"]["Ref"]
+    variables = webhook["Properties"]["Environment"]["Variables"]
+    idempotency_id, runs_id = (
+        variables["HOMEOSTAT_IDEMPOTENCY_TABLE"]["Ref"],
+        variables["HOMEOSTAT_RUNS_TABLE"]["Ref"],
+    )
     tables = set(dev_synth.of_type("AWS::DynamoDB::Table"))
-    touched = {ref for s in _statements(dev_synth, "webhook") for ref in _refs(s["Resource"])} & tables
-    assert touched == {idempotency_id}
+    statements = _statements(dev_synth, "webhook")
+    touched = {ref for s in statements for ref in _refs(s["Resource"])} & tables
+    assert touched == {idempotency_id, runs_id}
+    # The runs table (runs, budgets, wakes) only through its `wake#<repo>` items: read and update
+    (on_runs,) = [s for s in statements if runs_id in _refs(s["Resource"])]
+    assert _actions(on_runs) == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
+    assert on_runs["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["wake#*"]}}
 
 
 def test_secrets_hold_generated_placeholders_and_functions_get_arns_not_values(dev_synth):

@@ -35,18 +35,21 @@ def _ref_id(value) -> str:
 
 
 def _queues(synth):
-    """(work queue, its FIFO dead-letter queue); the third queue is the scheduler's failure queue."""
+    """(work queue, its FIFO dead-letter queue); the others are the scheduler's failure queue and
+    the wakes queue with its dead-letter queue (test_infra_wakes.py)."""
     queues = synth.of_type("AWS::SQS::Queue")
-    main = [k for k, v in queues.items() if "RedrivePolicy" in v["Properties"]]
-    assert len(queues) == 3 and len(main) == 1
+    main = [
+        k
+        for k, v in queues.items()
+        if "RedrivePolicy" in v["Properties"] and v["Properties"].get("FifoQueue")
+    ]
+    assert len(queues) == 5 and len(main) == 1
     dlq = queues[main[0]]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     return (main[0], queues[main[0]]["Properties"]), (dlq, queues[dlq]["Properties"])
 
 
 def _scheduler_failures(synth):
-    (failures_id,) = [
-        k for k, v in synth.of_type("AWS::SQS::Queue").items() if "FifoQueue" not in v["Properties"]
-    ]
+    (failures_id,) = [k for k in synth.of_type("AWS::SQS::Queue") if k.startswith("ScheduleFailures")]
     return failures_id
 
 
@@ -73,8 +76,7 @@ def test_work_queue_is_fifo_with_a_fifo_dead_letter_queue_after_three_receives(d
     assert timeout < queue["VisibilityTimeout"] < 2 * timeout
 
 
-def test_both_queues_deny_requests_without_tls(dev_synth):
-    (main_id, _), (dlq_id, _) = _queues(dev_synth)
+def test_every_queue_denies_requests_without_tls(dev_synth):
     guarded = set()
     for policy in dev_synth.of_type("AWS::SQS::QueuePolicy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -82,13 +84,17 @@ def test_both_queues_deny_requests_without_tls(dev_synth):
                 "Bool": {"aws:SecureTransport": "false"}
             }:
                 guarded.add(_ref_id(statement["Resource"]))
-    assert guarded == {main_id, dlq_id, _scheduler_failures(dev_synth)}
+    assert guarded == set(dev_synth.of_type("AWS::SQS::Queue"))
 
 
 def test_worker_consumes_one_message_at_a_time_with_partial_batch_failures(dev_synth):
     (main_id, _), _ = _queues(dev_synth)
     worker_id, _ = dev_synth.function("worker")
-    mappings = list(dev_synth.of_type("AWS::Lambda::EventSourceMapping").values())
+    mappings = [
+        m
+        for m in dev_synth.of_type("AWS::Lambda::EventSourceMapping").values()
+        if _ref_id(m["Properties"]["FunctionName"]) == worker_id
+    ]
     assert len(mappings) == 1
     props = mappings[0]["Properties"]
     assert props["BatchSize"] == 1
@@ -101,7 +107,12 @@ def test_worker_consumes_one_message_at_a_time_with_partial_batch_failures(dev_s
 
 def test_max_worker_concurrency_context_sets_the_event_source_cap(tmp_path):
     synth = synthesize(tmp_path, maxWorkerConcurrency="25")
-    (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
+    worker_id, _ = synth.function("worker")
+    (mapping,) = [
+        m
+        for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+        if _ref_id(m["Properties"]["FunctionName"]) == worker_id
+    ]
     assert mapping["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 25}
 
 
@@ -210,7 +221,7 @@ def test_state_tables_have_the_fixed_layout(dev_synth, env_var, keys, ttl, index
 
 def test_functions_run_python_312_on_arm_with_tracing_and_one_month_of_logs(dev_synth):
     functions = dev_synth.of_type("AWS::Lambda::Function")
-    assert len(functions) == 3
+    assert len(functions) == 4  # scheduler, worker, webhook, waker
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.12"
@@ -218,7 +229,7 @@ def test_functions_run_python_312_on_arm_with_tracing_and_one_month_of_logs(dev_
         assert props["TracingConfig"] == {"Mode": "Active"}
         log_group = dev_synth.resources[props["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] == 30
-    Template.from_json(dev_synth.template).resource_count_is("AWS::Logs::LogGroup", 3)
+    Template.from_json(dev_synth.template).resource_count_is("AWS::Logs::LogGroup", 4)
 
 
 COMMON_ENV = {
@@ -252,7 +263,17 @@ COMMON_ENV = {
                 "HOMEOSTAT_CONTINUATION_ROLE_ARN",
             },
         ),
-        ("webhook", {"HOMEOSTAT_QUEUE_URL", "HOMEOSTAT_WEBHOOK_SECRET_NAME", "HOMEOSTAT_IDEMPOTENCY_TABLE"}),
+        (
+            "webhook",
+            {
+                "HOMEOSTAT_QUEUE_URL",
+                "HOMEOSTAT_WAKE_QUEUE_URL",
+                "HOMEOSTAT_RUNS_TABLE",
+                "HOMEOSTAT_WEBHOOK_SECRET_NAME",
+                "HOMEOSTAT_IDEMPOTENCY_TABLE",
+            },
+        ),
+        ("waker", {"HOMEOSTAT_QUEUE_URL", "HOMEOSTAT_WAKE_QUEUE_URL", "HOMEOSTAT_RUNS_TABLE"}),
     ],
 )
 def test_each_function_gets_exactly_the_settings_it_reads(dev_synth, function, specific):
@@ -266,7 +287,7 @@ def test_each_function_gets_exactly_the_settings_it_reads(dev_synth, function, s
         assert variables["HOMEOSTAT_QUEUE_URL"] == {"Ref": main_id}
 
 
-@pytest.mark.parametrize("function", ["scheduler", "worker", "webhook"])
+@pytest.mark.parametrize("function", ["scheduler", "worker", "webhook", "waker"])
 def test_every_homeostat_variable_set_by_infra_is_read_by_the_settings_parser(dev_synth, function):
     # Given the function's environment, with CloudFormation references stood in by unique strings
     variables = dev_synth.function(function)[1]["Properties"]["Environment"]["Variables"]
@@ -323,6 +344,8 @@ def test_alarms_notify_an_encrypted_topic_and_cover_every_failure_we_know(dev_sy
         "SchedulerErrors",
         "WorkerErrors",
         "WebhookErrors",
+        "WakerErrors",
+        "WakeDeadLettersNotEmpty",
         "OldestJobTooOld",
         "RepoRunErrors",
         "Throttles",
@@ -336,7 +359,7 @@ def test_dead_letters_and_function_errors_alarm_on_the_first_one(dev_synth):
     (_, _), (dlq_id, _) = _queues(dev_synth)
     dead = _alarm(dev_synth, "DeadLettersNotEmpty")
     assert dead["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
-    for function in ("scheduler", "worker", "webhook"):
+    for function in ("scheduler", "worker", "webhook", "waker"):
         function_id, _ = dev_synth.function(function)
         alarm = _alarm(dev_synth, f"{function.capitalize()}Errors")
         assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
@@ -386,7 +409,7 @@ def test_worker_near_timeout_and_webhook_5xx_and_throttles(dev_synth):
         for m in throttles["Metrics"]
         if "MetricStat" in m and m["MetricStat"]["Metric"]["MetricName"] == "Throttles"
     }
-    assert throttled == {dev_synth.function(f)[0] for f in ("scheduler", "worker", "webhook")}
+    assert throttled == {dev_synth.function(f)[0] for f in ("scheduler", "worker", "webhook", "waker")}
 
 
 def test_daily_cost_alarm_reads_the_fleet_cost_against_the_summed_budgets(dev_synth):

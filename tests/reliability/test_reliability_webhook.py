@@ -243,3 +243,19 @@ def test_a_valid_delivery_replayed_ten_times_has_one_effect(stack, merge_payload
     assert statuses == [202] * 10
     assert depth == 1
     assert records == 1
+
+
+def test_an_oversized_body_is_refused_before_it_is_decoded_or_parsed(stack, monkeypatch):
+    import functions.webhook.handler as webhook
+
+    def never(_event):
+        raise AssertionError("an oversized body was decoded")
+
+    monkeypatch.setattr(webhook, "_raw_body", never)
+    encoded = base64.b64encode(b"x" * (5 * 1024 * 1024 + 3)).decode()
+    headers = {"content-type": "application/json", "x-github-event": "issues", "x-github-delivery": "d"}
+    response = webhook.handler(
+        function_url_event(headers, encoded, base64=True),
+        FakeLambdaContext("homeostat-webhook", timeout_s=10),
+    )
+    assert response["statusCode"] == 413 and _queue_depth(stack) == 0
