@@ -12,14 +12,13 @@ import argparse
 import os
 import resource
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
 from homeostat_core.commands._issue_file import read_issue_file
-from homeostat_core.commands.local_words import CI_WORDS, describe_outcome
+from homeostat_core.commands.local_words import CI_WORDS, describe_outcome, say, say_reset, say_wrapped
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
 from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
 from homeostat_core.local.runner import EXAMPLES, LocalStack, require_state, reset_state
@@ -30,7 +29,6 @@ from homeostat_core.run_report import CONSOLE_LEGEND, console_table, fix_outcome
 from homeostat_core.settings import ENVIRONMENTS, get_settings
 
 DEFAULT_STATE = Path(".work/local")
-WIDTH = 100  # console output fits 100 columns
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,7 +85,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "merge", help="merge Homeostat's open PRs as a maintainer would, and tell Homeostat, as GitHub would"
     )
     common(merge, existing)
-    merge.add_argument("--all", action="store_true", required=True, help="merge every open Homeostat PR")
+    merge.add_argument(
+        "--all",
+        action="store_true",
+        required=True,
+        help="merge every open Homeostat PR that is ready for review (CI passed on it)",
+    )
+    merge.add_argument(
+        "--include-drafts",
+        action="store_true",
+        help="also drafts (marked ready first: GitHub refuses to merge a draft), whose CI has not passed",
+    )
     merge.set_defaults(func=merge_command)
 
     release = sub.add_parser(
@@ -157,23 +165,6 @@ def _env(args, default: str = "dev") -> str:
             exit_code=EXIT_ENVIRONMENT,
         )
     return env
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def say_wrapped(text: str, indent: str = "  ") -> None:
-    say(
-        textwrap.fill(
-            text,
-            WIDTH,
-            initial_indent=indent,
-            subsequent_indent=indent + "    ",
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
-    )
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -319,11 +310,12 @@ def local_merge(
     config: HomeostatConfig,
     env: str,
     *,
-    ready_only: bool = False,
+    include_drafts: bool = False,
     repos_file: Path | None = None,
 ) -> int:
-    """A maintainer merges Homeostat's open PRs (`ready_only`: those marked ready for review), and
-    GitHub sends the signed pull_request webhooks."""
+    """A maintainer merges Homeostat's open PRs that are ready for review (`include_drafts`: the
+    drafts too, marked ready first, as GitHub refuses to merge a draft), and GitHub sends the
+    signed pull_request webhooks."""
     # lazy: PynamoDB loads only where state is used
     from homeostat_core.adapters.dynamo import DynamoState
 
@@ -338,8 +330,14 @@ def local_merge(
             )
         for repo in config.repositories:
             for pr in forge.list_own_open_prs(repo):
-                if ready_only and pr.draft:
+                if pr.draft and not include_drafts:
+                    say_wrapped(
+                        f"left draft PR #{pr.number} of {repo.slug}: CI has not passed on it "
+                        "(--include-drafts merges drafts too)"
+                    )
                     continue
+                if pr.draft:
+                    forge.mark_ready(repo, pr.number)
                 ci = forge.get_check_results(repo, pr.head_sha).state
                 merged = forge.merge_pr(repo, pr.number)
                 response = stack.deliver_webhook(
@@ -368,7 +366,7 @@ def merge_command(args) -> int:
     config, env = _config(args), _env(args)
     require_state(args.state)
     say(f"== homeostat local merge --all --env {env} --state {args.state}")
-    local_merge(args.state, config, env, repos_file=args.config)
+    local_merge(args.state, config, env, include_drafts=args.include_drafts, repos_file=args.config)
     return 0
 
 
@@ -435,7 +433,7 @@ def demo_command(args) -> int:
     started = time.monotonic()
     state: Path = args.state
     config = load_config(default_config_path())
-    reset_state(state)
+    say_reset(state, reset_state(state))
     cmf, nb, pk = (
         config.repo(f"littlebearapps/{n}") for n in ("convert-my-file", "notebridge", "palette-kit")
     )
@@ -479,7 +477,7 @@ def demo_command(args) -> int:
     say_wrapped(
         f"convert-my-file PR #{toolbar}: CI passed on Homeostat's new commit → {CI_WORDS.get(stage, stage)}"
     )
-    local_merge(state, config, "production", ready_only=True)
+    local_merge(state, config, "production")
     _close_as_person(state, config, cmf, history)
     say()
     release = local_release(state, config, nb.slug, "1.3.0")

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
+from homeostat_core.local.runner import StateReset
+
+WIDTH = 100  # console output fits 100 columns
+
 
 def is_rejection(outcome: dict) -> bool:
     return outcome.get("result") == "rejected"
@@ -82,3 +89,30 @@ CI_WORDS = {
     "draft": "still a draft, waiting for the other checks",
     "handed_over": "people committed on this branch: it is theirs",
 }
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def say_reset(state: Path, reset: StateReset) -> None:
+    """What a fresh start deleted (only what Homeostat wrote) and what it left alone."""
+    if reset.cleared:
+        say_wrapped(f"cleared what Homeostat wrote in {state}: {', '.join(reset.cleared)}", indent="")
+    if reset.kept:
+        say_wrapped(
+            f"left alone in {state} (Homeostat did not write them): {', '.join(reset.kept)}", indent=""
+        )
+
+
+def say_wrapped(text: str, indent: str = "  ") -> None:
+    say(
+        textwrap.fill(
+            text,
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    )

@@ -39,9 +39,10 @@ from homeostat_core.commands._errors import (
     CliError,
 )
 from homeostat_core.commands._issue_file import read_issue_file
-from homeostat_core.commands.local import local_run, say, say_wrapped
+from homeostat_core.commands.local import local_run
+from homeostat_core.commands.local_words import say, say_reset, say_wrapped
 from homeostat_core.config import load_config, repo_from_json
-from homeostat_core.local.runner import endpoint_problem, reset_state
+from homeostat_core.local.runner import endpoint_problem, record_written, reset_state
 
 DEFAULT_STATE = Path(".work/try")
 OWNER = "try"
@@ -168,8 +169,9 @@ def _with_model(state: Path, extension: Path, slug: str, issues: list[dict], bas
             "start the model server or fix the URL; unset HOMEOSTAT_LLM_BASE_URL to see the context only",
             exit_code=EXIT_ENVIRONMENT,
         )
-    reset_state(state)
+    say_reset(state, reset_state(state))
     repos_file = state / "repos.yml"
+    record_written(state, repos_file.name)
     repos_file.write_text(
         "# Written by `homeostat try`: the one repository it runs (keys: docs/MULTI-REPO-GUIDE.md)\n"
         + yaml.safe_dump({"version": 1, "repositories": [try_repo_json(slug)]}, sort_keys=False)

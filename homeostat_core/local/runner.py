@@ -114,6 +114,7 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         init_state(self.state_dir)
+        record_written(self.state_dir, "forge", "homeostat.log", "webhook-secret", "tables.json")
         self._quiet_logs()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
@@ -290,6 +291,7 @@ class LocalStack:
 
     def advance_clock(self, hours: float) -> None:
         hours_now = self.clock_offset.total_seconds() / 3600
+        record_written(self.state_dir, "clock-offset-hours")
         (self.state_dir / "clock-offset-hours").write_text(f"{hours_now + hours}\n")
         self._set_clock_env()
 
@@ -479,6 +481,11 @@ def _reset_handler_caches() -> None:
 # A state folder is one Homeostat created: it holds this marker. Homeostat never writes into, or
 # deletes, a non-empty folder without it.
 STATE_MARKER = ".homeostat-state"
+# The top-level entries Homeostat wrote in it, one per line: a reset deletes these and no others.
+STATE_MANIFEST = ".homeostat-wrote"
+# What a state folder holds (the forge's repositories, the tables, the webhook secret, the log, the
+# local clock's offset, `homeostat try`'s repos.yml); also the manifest of a folder from before it.
+STATE_FILES = ("forge", "tables.json", "webhook-secret", "homeostat.log", "clock-offset-hours", "repos.yml")
 
 
 class StateFolderError(Exception):
@@ -510,7 +517,9 @@ def init_state(state_dir: Path) -> None:
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / STATE_MARKER).write_text(
         "This folder is Homeostat's local state (homeostat local run/demo --state). Safe to delete.\n"
+        f"A fresh start deletes only what Homeostat wrote here, as listed in {STATE_MANIFEST}.\n"
     )
+    (state_dir / STATE_MANIFEST).touch()
 
 
 def require_state(state_dir: Path) -> None:
@@ -528,11 +537,53 @@ def require_state(state_dir: Path) -> None:
     )
 
 
-def reset_state(state_dir: Path) -> None:
-    """Empty a state folder for a fresh start; refuses any folder Homeostat did not create."""
+def record_written(state_dir: Path, *names: str) -> None:
+    """Note top-level entries of the state folder Homeostat wrote: a reset deletes only these."""
+    path = Path(state_dir) / STATE_MANIFEST
+    known = set(path.read_text(encoding="utf-8").splitlines()) if path.exists() else set()
+    new = [name for name in names if name not in known]
+    if new:
+        with path.open("a", encoding="utf-8") as manifest:
+            manifest.write("".join(f"{name}\n" for name in new))
+
+
+def written_entries(state_dir: Path) -> set[str]:
+    """What Homeostat wrote at the folder's top level (a folder from before the manifest: the
+    names Homeostat always writes)."""
+    path = Path(state_dir) / STATE_MANIFEST
+    if not path.exists():
+        return set(STATE_FILES)
+    return {name for name in path.read_text(encoding="utf-8").splitlines() if name and "/" not in name}
+
+
+@dataclass(frozen=True)
+class StateReset:
+    cleared: list[str]  # what Homeostat wrote and deleted
+    kept: list[str]  # what was in the folder that Homeostat did not write: left as it was
+
+
+def reset_state(state_dir: Path) -> StateReset:
+    """Empty a state folder for a fresh start: only what Homeostat wrote in it is deleted (its
+    manifest says what); anything else is kept and named. Refuses any folder Homeostat did not
+    create."""
     state_dir = Path(state_dir)
     if state_dir.exists() and not is_state_folder(state_dir):
         init_state(state_dir)  # raises for a non-empty folder without the marker
+    cleared: list[str] = []
+    kept: list[str] = []
     if is_state_folder(state_dir):
-        shutil.rmtree(state_dir)
+        ours = written_entries(state_dir)
+        for entry in sorted(state_dir.iterdir()):
+            if entry.name in (STATE_MARKER, STATE_MANIFEST):
+                continue
+            if entry.name not in ours:
+                kept.append(entry.name)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+                cleared.append(entry.name)
+            else:
+                entry.unlink()
+                cleared.append(entry.name)
+        (state_dir / STATE_MANIFEST).unlink(missing_ok=True)
     init_state(state_dir)
+    return StateReset(cleared, kept)

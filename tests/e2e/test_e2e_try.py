@@ -54,9 +54,10 @@ def test_try_with_a_model_opens_one_draft_pr_for_the_chrome_and_firefox_reports(
         monkeypatch.setenv("HOMEOSTAT_LLM_BASE_URL", model.base_url)
         code = main(["try", str(ext), "--issue", str(CHROME), "--issue", str(FIREFOX), "--state", str(state)])
         requests = list(model.requests)
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
 
-    assert code == 0, out
+    assert code == 0, out + captured.err
     forge = LocalForge(state / "forge")
     repo = try_repo("try/tabtally")
     prs = forge.list_prs(repo, state="open")
@@ -72,6 +73,29 @@ def test_try_with_a_model_opens_one_draft_pr_for_the_chrome_and_firefox_reports(
     assert forge.read_file(repo, "popup.js") is not None
     # the user's folder is never written
     assert {p: p.read_bytes() for p in ext.rglob("*") if p.is_file()} == before
+
+    # docs/TRY.md step 5: `local merge` leaves a draft (its CI has not passed; GitHub refuses to
+    # merge drafts) until CI passes on it, or --include-drafts says to merge drafts too
+    follow = ["--state", str(state), "--config", str(state / "repos.yml")]
+    number = str(prs[0].number)
+    assert main(["local", "merge", "--all", *follow]) == 0
+    assert f"left draft PR #{number} of try/tabtally" in capsys.readouterr().out
+    assert forge.get_pr(repo, prs[0].number).state == "open"
+    assert main(["local", "ci", "pass", "try/tabtally", number, *follow]) == 0
+    assert main(["local", "merge", "--all", *follow]) == 0
+    assert f"merged try/tabtally PR #{number} (CI passed)" in capsys.readouterr().out
+    assert forge.get_pr(repo, prs[0].number).merged
+
+
+def test_local_merge_include_drafts_merges_a_draft(tmp_path, monkeypatch, no_model, capsys):
+    state = tmp_path / "state"
+    with ScriptedLlmServer(TRY / "llm-script.yaml") as model:
+        monkeypatch.setenv("HOMEOSTAT_LLM_BASE_URL", model.base_url)
+        assert main(["try", str(TRY / "extension"), "--issue", str(CHROME), "--state", str(state)]) == 0
+    follow = ["--state", str(state), "--config", str(state / "repos.yml")]
+    assert main(["local", "merge", "--all", "--include-drafts", *follow]) == 0
+    assert "merged try/tabtally PR #2 (CI none: not learned from)" in capsys.readouterr().out
+    assert LocalForge(state / "forge").get_pr(try_repo("try/tabtally"), 2).merged
 
 
 def test_try_without_a_model_prints_the_context_and_how_to_connect_one(tmp_path, no_model, capsys):

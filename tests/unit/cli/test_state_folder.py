@@ -7,10 +7,14 @@ import pytest
 from homeostat_core import cli
 from homeostat_core.commands._errors import EXIT_INPUT
 from homeostat_core.local.runner import (
+    STATE_MANIFEST,
     STATE_MARKER,
+    LocalStack,
     StateFolderError,
+    StateReset,
     init_state,
     is_state_folder,
+    record_written,
     require_state,
     reset_state,
 )
@@ -32,12 +36,44 @@ def test_demo_refuses_a_non_empty_folder_without_the_marker_and_keeps_its_conten
     assert not (folder / STATE_MARKER).exists()
 
 
-def test_reset_empties_only_a_folder_homeostat_made(tmp_path):
+def test_reset_deletes_only_what_homeostat_wrote_and_names_what_it_kept(tmp_path):
     folder = tmp_path / "state"
     init_state(folder)
+    record_written(folder, "tables.json", "forge")
     (folder / "tables.json").write_text("{}")
-    reset_state(folder)
-    assert is_state_folder(folder) and sorted(p.name for p in folder.iterdir()) == [STATE_MARKER]
+    (folder / "forge" / "o" / "r").mkdir(parents=True)
+    # a user's file and folder put into Homeostat's state folder
+    (folder / "notes.txt").write_text("keep me")
+    (folder / "photos").mkdir()
+    (folder / "photos" / "a.jpg").write_bytes(b"\xff\xd8")
+
+    reset = reset_state(folder)
+
+    assert (reset.cleared, reset.kept) == (["forge", "tables.json"], ["notes.txt", "photos"])
+    assert (folder / "notes.txt").read_text() == "keep me" and (folder / "photos" / "a.jpg").exists()
+    assert not (folder / "tables.json").exists() and not (folder / "forge").exists()
+    # still a state folder, whose manifest starts again from nothing
+    assert is_state_folder(folder)
+    assert reset_state(folder).cleared == []
+
+
+def test_a_state_folder_from_before_the_manifest_clears_only_the_files_homeostat_writes(tmp_path):
+    folder = tmp_path / "state"
+    init_state(folder)
+    (folder / STATE_MANIFEST).unlink()
+    (folder / "tables.json").write_text("{}")
+    (folder / "mine.txt").write_text("keep me")
+    assert reset_state(folder) == StateReset(cleared=["tables.json"], kept=["mine.txt"])
+
+
+def test_a_local_stack_records_what_it_writes(tmp_path):
+    folder = tmp_path / "state"
+    with LocalStack(folder, echo=lambda _: None) as stack:
+        stack.advance_clock(1)
+    (folder / "mine.txt").write_text("keep me")
+    reset = reset_state(folder)
+    assert set(reset.cleared) == {"clock-offset-hours", "homeostat.log", "tables.json", "webhook-secret"}
+    assert reset.kept == ["mine.txt"]
 
 
 @pytest.mark.parametrize("make", ["missing", "empty"])
