@@ -195,6 +195,65 @@ def claim(fingerprint_id: str = "fp", attempts: int = 1, **fields) -> AttemptSta
 # --- attempts: claims -------------------------------------------------------------------------
 
 
+# Every attribute of the attempt row with a value other than its default: a field added to
+# AttemptState fails here until it has a value, then until both stores keep it.
+EVERY_ATTEMPT_FIELD: dict[str, Any] = {
+    "attempts": 2,
+    "last_attempt_at": NOW,
+    "backoff_until": NOW + timedelta(hours=48),
+    "last_result": "failed",
+    "pr_number": 7,
+    "tier": 2,
+    "cost_usd": 0.25,
+    "pattern_id": "pat-1",
+    "tests_passed": False,
+    "failure_summary": "tests failed",
+    "edits": EDITS,
+    "error_type": "TypeError",
+    "file_path": "src/popup.js",
+    "stage": "ci_failed",
+    "head_sha": "a" * 40,
+    "branch": "homeostat/fix-fp",
+    "pr_opened_at": NOW - timedelta(hours=3),
+    "closed_at": NOW - timedelta(hours=1),
+    "ci_summary": "popup.test.js failed",
+    "applied_facts": ("check:1",),
+    "fingerprint_version": "2026-12",
+    "occurrence_after": NOW - timedelta(days=1),
+    "version_at_merge": "1.2.0",
+    "merge_sha": "b" * 40,
+    "released_in": "1.3.0",
+    "release_rule": "tag",
+    "release_seen_at": NOW - timedelta(hours=2),
+    "verified_at": NOW - timedelta(minutes=30),
+    "regressed_at": NOW - timedelta(minutes=20),
+    "decided_by": "regressed_trusted_logger",
+    "closed_at_version": "1.1.0",
+    "reopened_at": NOW - timedelta(minutes=10),
+    "opted_out_at": NOW - timedelta(minutes=5),
+    "opt_out_issue": 3,
+}
+
+
+def test_every_attempt_attribute_survives_the_store(state_harness):
+    from dataclasses import fields
+
+    keys = {f.name for f in fields(AttemptState)} - {"repo", "fingerprint_id", "version"}
+    assert set(EVERY_ATTEMPT_FIELD) == keys, (
+        f"give these AttemptState fields a value: {keys ^ set(EVERY_ATTEMPT_FIELD)}"
+    )
+    defaults = AttemptState(repo=REPO, fingerprint_id="fp")
+    assert all(getattr(defaults, k) != v for k, v in EVERY_ATTEMPT_FIELD.items())
+    attempts = state_harness.state.attempts
+    # Given a row with every attribute set
+    stored = attempts.start_attempt(claim(**EVERY_ATTEMPT_FIELD), expected_attempts=0)
+    # Then it reads back whole
+    read = attempts.get(REPO, "fp")
+    lost = {k: getattr(read, k) for k, v in EVERY_ATTEMPT_FIELD.items() if getattr(read, k) != v}
+    assert lost == {}, f"{state_harness.kind}: attributes not stored as written: {lost}"
+    assert read == stored
+
+
 def test_a_first_claim_is_stored_at_version_1(state_harness):
     attempts = state_harness.state.attempts
     assert attempts.get(REPO, "fp") is None

@@ -59,6 +59,17 @@ def test_the_last_run_reports_what_its_run_record_says(demo):
 
 
 @pytest.mark.slow
+def test_the_demo_ends_with_its_time_and_peak_memory(demo):
+    _, output = demo
+    last = re.search(
+        r"^Demo finished in ([0-9.]+) s \(([0-9.]+) s of CPU, peak memory (\d+) MB\)\.$", output, re.M
+    )
+    assert last, "the demo's closing line with its time and peak memory is missing"
+    # the figure is this process's peak resident memory: real, and not a placeholder
+    assert 50 <= int(last.group(3)) < 4096
+
+
+@pytest.mark.slow
 def test_every_line_fits_100_columns(demo):
     _, output = demo
     assert [line for line in output.splitlines() if len(line) > 100] == []

@@ -304,6 +304,8 @@ def test_every_name_in_the_docs_exists_in_the_code(code_index):
         ("homeostat-no-such-label", False),
         ("cooldown_reason", False),
         ("finish_attempt(state)", False),
+        ("repo_slug(pr)", False),  # a parameter's name, not a function
+        ("own_pull_request(pr, slug, login)", True),
         ("noSuchAttribute", False),
     ],
 )

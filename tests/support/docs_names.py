@@ -13,7 +13,8 @@ A backticked text is resolved by its shape:
   attributes after a class); whose first part names one of our classes: the attribute must
   exist on it. Other dotted names (JavaScript, CDK, variables) must only spell code words.
 - `name` (snake_case, camelCase, CONSTANT, or Class): a word the code spells;
-  `name(...)`: the same for the callee;
+  `name(...)`: the same for the callee, and a snake_case callee must be a function or class the
+  code defines (a parameter or variable of that name does not vouch for a call);
 - a path under a top-level entry of the repository (`homeostat_core/x.py`, `tests/...`), or a
   bare `something.py`: the file exists;
 - `homeostat-...` (labels, tables): a word of the shipped code (not of its tests);
@@ -60,6 +61,7 @@ class CodeIndex:
     modules: dict[str, set[str]] = field(default_factory=dict)
     classes: dict[str, list[ClassInfo]] = field(default_factory=dict)
     words: set[str] = field(default_factory=set)
+    callables: set[str] = field(default_factory=set)  # every function, method and class defined
     product_words: set[str] = field(default_factory=set)  # the words of the shipped code only
     files: set[str] = field(default_factory=set)  # repository-relative paths of every indexed file
 
@@ -100,6 +102,8 @@ class CodeIndex:
         words = self.words if parts[0] in ("tests", "bench") else self.product_words
         for node in ast.walk(tree):
             self._add_words(node, docstrings, words)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                self.callables.add(node.name)
             if isinstance(node, ast.ClassDef):
                 info = ClassInfo([_base_name(b) for b in node.bases], _class_attrs(node))
                 self.classes.setdefault(node.name, []).append(info)
@@ -284,6 +288,8 @@ def name_problem(text: str, index: CodeIndex) -> str | None:
     call = CALL.fullmatch(text)
     if call:
         text = call.group(1)
+        if IDENTIFIER.fullmatch(text) and "_" in text.strip("_") and text not in index.callables:
+            return "no function or class of that name (a call must name one the code defines)"
     else:
         assignment = ASSIGNMENT.fullmatch(text)
         if assignment:
