@@ -20,6 +20,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
     "wiring": ("adapters.wiring",),
     "adapters": ("adapters",),
     "entry": ("worker", "webhook", "jobs", "learning", "wakes", "repos_file"),
+    "steering": ("steering",),
     "pipeline": ("pipeline",),
     "settlement": ("settlement",),
     "fixing": ("fixing",),
@@ -41,6 +42,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
         "settings",
         "ci_verdict",
         "observability",
+        "steering.port",
     ),
 }
 
@@ -53,7 +55,8 @@ RULES: dict[str, frozenset[str]] = {
     "drivers": frozenset(set(ROOMS) - {"drivers"}),
     "wiring": frozenset({"adapters", "entry", "kernel", "state", "fixing", "scrubbing"}),
     "adapters": frozenset(CORE | {"kernel"}),
-    "entry": frozenset({"pipeline", "settlement", "state", "kernel"}),
+    "entry": frozenset({"steering", "pipeline", "settlement", "state", "kernel"}),
+    "steering": frozenset({"entry", "pipeline", "fixing", "sourcing", "report", "state", "kernel"}),
     "pipeline": frozenset(CORE | {"settlement", "kernel"}),
     "settlement": frozenset({"fixing", "scrubbing", "patterns", "report", "state", "kernel"}),
     "fixing": frozenset({"sourcing", "scrubbing", "kernel"}),
@@ -89,9 +92,9 @@ def room_of(module: str) -> str | None:
     best: tuple[int, str] | None = None
     for room, members in ROOMS.items():
         for member in map(_full, members):
-            if (module == member or module.startswith(member + ".")) and (
-                best is None or len(member) > best[0]
-            ):
+            # `homeostat_core` is the package's own __init__, not everything under it
+            inside = member != "homeostat_core" and module.startswith(member + ".")
+            if (module == member or inside) and (best is None or len(member) > best[0]):
                 best = (len(member), room)
     return best[1] if best else None
 
