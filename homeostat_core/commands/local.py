@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from homeostat_core.adapters.local_forge import LocalForge
+from homeostat_core.commands import local_comment
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
 from homeostat_core.commands._issue_file import read_issue_file
 from homeostat_core.commands.local_words import CI_WORDS, describe_outcome, say, say_reset, say_wrapped
@@ -115,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the issue as a markdown file (front matter with title and labels, then the report)",
     )
     add.set_defaults(func=add_issue_command)
+    local_comment.register(sub, common, existing)
 
     demo = sub.add_parser(
         "demo", help="the whole story in about a minute, from a clean state (what `make demo` runs)"
@@ -293,7 +295,6 @@ def _configured(config: HomeostatConfig, slug: str) -> RepoConfig:
 
 
 def ci_command(args) -> int:
-
     config, env = _config(args), _env(args)
     require_state(args.state)
     passed = args.result == "pass"
@@ -362,7 +363,6 @@ def local_merge(
 
 
 def merge_command(args) -> int:
-
     config, env = _config(args), _env(args)
     require_state(args.state)
     say(f"== homeostat local merge --all --env {env} --state {args.state}")
@@ -397,7 +397,6 @@ def release_command(args) -> int:
 
 
 def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path) -> int:
-
     repo = _repo(config, slug)
     if repo is None:
         raise CliError(
@@ -411,7 +410,6 @@ def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path)
 
 
 def add_issue_command(args) -> int:
-
     config = _config(args)
     require_state(args.state)
     number = local_add_issue(args.state, config, args.repo, args.file)
@@ -429,7 +427,6 @@ def peak_memory_mb() -> float:
 
 
 def demo_command(args) -> int:
-
     started = time.monotonic()
     state: Path = args.state
     config = load_config(default_config_path())
@@ -504,6 +501,10 @@ def demo_command(args) -> int:
     say()
     say("== 8. What Homeostat's PRs came to (homeostat report)")
     say(_outcomes_report(state))
+    say()
+    say("== 9. Maintainers steer Homeostat from its PR (homeostat local comment)")
+    for line in local_comment.demo_steering(state, config, nb):
+        say_wrapped(line)
     say()
     say(
         f"Demo finished in {time.monotonic() - started:.1f} s ({time.process_time():.1f} s of CPU, "
