@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from homeostat_core.models import COOLDOWN_HOURS, MAX_ATTEMPTS, AttemptState
+from homeostat_core.models import COOLDOWN_HOURS, MAX_ATTEMPTS, AttemptState, PrRecord
 
 
 class Stage(StrEnum):
@@ -167,6 +167,37 @@ def claimed(before: AttemptState, now: datetime, policy: Policy = POLICY, **chan
         backoff_until=policy.backoff(before.attempts, now),
         tests_passed=None,
         **changes,
+    )
+
+
+def paid(state: AttemptState, cost_usd: float) -> dict[str, float]:
+    """The changes that record an attempt's model cost: its own, and the running total of every
+    attempt of the fingerprint (what its PR body says it has cost so far)."""
+    return {"cost_usd": cost_usd, "spent_usd": state.spent_so_far + cost_usd}
+
+
+MERGED_STAGES = frozenset({Stage.MERGED, Stage.VERIFIED, Stage.REGRESSED})
+MAX_PR_HISTORY = 20  # a row stays far below DynamoDB's item size
+
+
+def without_pr(state: AttemptState, before: AttemptState, **changes) -> AttemptState:
+    """`state` ready for a new PR: `before`'s PR is kept in the fingerprint's history with what it
+    came to and when (a regression re-opening merged work loses neither the merge nor its time)."""
+    history = state.pr_history
+    if before.pr_number is not None and all(r.number != before.pr_number for r in history):
+        merged = stage_of(before) in MERGED_STAGES
+        record = PrRecord(
+            number=before.pr_number,
+            outcome=stage_of(before).value,
+            opened_at=before.pr_opened_at,
+            closed_at=before.closed_at,
+            merged=merged,
+            fixed_in=(before.released_in or before.version_at_merge) if merged else None,
+            cost_usd=max(before.spent_so_far - sum(r.cost_usd for r in history), 0.0),
+        )
+        history = (*history, record)[-MAX_PR_HISTORY:]
+    return dataclasses.replace(
+        state, pr_number=None, head_sha=None, branch=None, pr_history=history, **changes
     )
 
 

@@ -276,6 +276,46 @@ AttemptResult = Literal["success", "failure", "pending"]
 
 
 @dataclass(frozen=True, slots=True)
+class PrRecord:
+    """One of a fingerprint's earlier PRs, kept on its attempt row when the work re-opens (a
+    regression, a later release after people closed it): what it came to, and when."""
+
+    number: int
+    outcome: str  # the stage it ended at: merged, verified, regressed, closed_by_person, ...
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None  # merged or closed
+    merged: bool = False
+    fixed_in: str | None = None  # the release with the fix, else the version at the merge
+    cost_usd: float = 0.0  # what its attempts cost
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"number": self.number, "outcome": self.outcome, "merged": self.merged}
+        for key, moment in (("openedAt", self.opened_at), ("closedAt", self.closed_at)):
+            if moment is not None:
+                data[key] = moment.isoformat()
+        if self.fixed_in:
+            data["fixedIn"] = self.fixed_in
+        data["costUsd"] = round(self.cost_usd, 6)
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> PrRecord:
+        def moment(key: str) -> datetime | None:
+            value = data.get(key)
+            return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+        return PrRecord(
+            number=int(data["number"]),
+            outcome=str(data.get("outcome") or ""),
+            opened_at=moment("openedAt"),
+            closed_at=moment("closedAt"),
+            merged=bool(data.get("merged")),
+            fixed_in=data.get("fixedIn") or None,
+            cost_usd=float(data.get("costUsd") or 0.0),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class AttemptState:
     repo: str
     fingerprint_id: str
@@ -318,6 +358,14 @@ class AttemptState:
     reopened_at: datetime | None = None  # the last time a release after a close re-opened work
     opted_out_at: datetime | None = None  # a person opted the fingerprint out (any of its issues)
     opt_out_issue: int | None = None  # the issue that carried the opt-out label
+    # issue 25: true numbers across re-opened work
+    spent_usd: float = 0.0  # model cost of every attempt of the fingerprint (0: a row from before)
+    pr_history: tuple[PrRecord, ...] = ()  # its earlier PRs, oldest first
+
+    @property
+    def spent_so_far(self) -> float:
+        """What every attempt cost (a row written before `spent_usd` knows only its last one)."""
+        return self.spent_usd or self.cost_usd
 
     def __post_init__(self) -> None:
         # Bounded, so a long-lived row never outgrows an item; the newest facts are the ones

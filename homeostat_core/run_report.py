@@ -11,7 +11,7 @@ from typing import Any
 
 from homeostat_core.attempts import to_utc_seconds
 from homeostat_core.lifecycle import stage_of
-from homeostat_core.models import AttemptState, RunRecord
+from homeostat_core.models import AttemptState, PrRecord, RunRecord
 
 COLUMNS = (
     ("Repo", lambda r: r.repo),
@@ -186,6 +186,25 @@ class FixOutcomes:
 _MERGED_STAGES = frozenset({"merged", "verified", "regressed"})
 
 
+def pr_outcomes(row: AttemptState) -> list[PrRecord]:
+    """Every PR of a fingerprint that came to something: its history, then its current PR."""
+    stage = stage_of(row).value
+    # a row from before the history, re-opened by a regression, still counts its merge
+    merged_before = not row.pr_history and bool(row.merge_sha or row.version_at_merge or row.regressed_at)
+    current = []
+    if row.pr_number is not None or stage in _MERGED_STAGES or merged_before:
+        current = [
+            PrRecord(
+                number=row.pr_number or 0,
+                outcome=stage,
+                opened_at=row.pr_opened_at,
+                closed_at=row.closed_at,
+                merged=stage in _MERGED_STAGES or merged_before,
+            )
+        ]
+    return [*row.pr_history, *current]
+
+
 def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord]) -> list[FixOutcomes]:
     """Per repository: PRs opened, merged, closed by people, merge rate, median time to merge,
     fixes verified in production, regressions, and cost per merged and per verified fix."""
@@ -200,24 +219,19 @@ def fix_outcomes(attempts: Iterable[AttemptState], records: Iterable[RunRecord])
     out = []
     for repo in sorted(set(rows) | set(opened)):
         repo_rows = rows.get(repo, [])
-        stages = [stage_of(r).value for r in repo_rows]
-        # a row merged once (a regression attempted again included) keeps what the merge recorded
-        merged = [
-            r
-            for r, s in zip(repo_rows, stages, strict=True)
-            if s in _MERGED_STAGES or r.merge_sha or r.version_at_merge or r.regressed_at
-        ]
+        prs = [pr for row in repo_rows for pr in pr_outcomes(row)]
+        merged = [pr for pr in prs if pr.merged]
         hours = sorted(
-            (r.closed_at - r.pr_opened_at).total_seconds() / 3600
-            for r in merged
-            if r.closed_at is not None and r.pr_opened_at is not None
+            (pr.closed_at - pr.opened_at).total_seconds() / 3600
+            for pr in merged
+            if pr.closed_at is not None and pr.opened_at is not None and pr.closed_at >= pr.opened_at
         )
         out.append(
             FixOutcomes(
                 repo=repo,
                 prs_opened=opened.get(repo, 0),
                 merged=len(merged),
-                closed_by_people=stages.count("closed_by_person"),
+                closed_by_people=sum(1 for pr in prs if pr.outcome == "closed_by_person"),
                 median_hours_to_merge=statistics.median(hours) if hours else None,
                 verified=sum(1 for r in repo_rows if r.verified_at is not None),
                 regressions=sum(1 for r in repo_rows if r.regressed_at is not None),

@@ -146,6 +146,9 @@ def make_models(settings: Settings) -> Models:
             "reopenedAt": IsoUtcAttribute(null=True),
             "optedOutAt": IsoUtcAttribute(null=True),
             "optOutIssue": NumberAttribute(null=True),
+            # issue 25: true numbers across re-opened work
+            "spentUsd": NumberAttribute(null=True),
+            "prHistory": JSONAttribute(null=True),
         },
     )
     pattern = type(

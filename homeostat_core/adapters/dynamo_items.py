@@ -7,7 +7,7 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from homeostat_core.adapters.state_values import money, type_file_key
-from homeostat_core.models import AttemptState, FileEdit, Pattern
+from homeostat_core.models import AttemptState, FileEdit, Pattern, PrRecord
 
 
 def attempt_to_item(model: type[Model], state: AttemptState) -> Model:
@@ -51,6 +51,8 @@ def attempt_to_item(model: type[Model], state: AttemptState) -> Model:
         reopenedAt=state.reopened_at,
         optedOutAt=state.opted_out_at,
         optOutIssue=state.opt_out_issue,
+        spentUsd=money(state.spent_usd) if state.spent_usd else None,
+        prHistory=[record.to_json() for record in state.pr_history] or None,
     )
 
 
@@ -93,6 +95,8 @@ def attempt_from_item(item: Model) -> AttemptState:
         reopened_at=item.reopenedAt,
         opted_out_at=item.optedOutAt,
         opt_out_issue=int(item.optOutIssue) if item.optOutIssue is not None else None,
+        spent_usd=float(item.spentUsd or 0),
+        pr_history=tuple(PrRecord.from_json(record) for record in item.prHistory or ()),
     )
 
 

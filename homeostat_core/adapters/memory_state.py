@@ -123,6 +123,7 @@ def _stored_attempt(state: AttemptState, version: int) -> AttemptState:
         reopened_at=_utc(state.reopened_at),
         opted_out_at=_utc(state.opted_out_at),
         opt_out_issue=int(state.opt_out_issue) if state.opt_out_issue is not None else None,
+        spent_usd=money(state.spent_usd),
     )
 
 

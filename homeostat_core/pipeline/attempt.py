@@ -117,7 +117,7 @@ def claim_and_fix(
             claimed,
             Stage.FIX_RECORDED,
             tier=fix.tier,
-            cost_usd=fix.cost_usd,
+            **lifecycle.paid(claimed, fix.cost_usd),
             pattern_id=fix.pattern_id,
             edits=fix.edits,
         )
@@ -172,13 +172,11 @@ def claim_attempt(ctx: RunContext, group: Group, state: AttemptState | None) -> 
     )
     if stage_of(before) in lifecycle.REOPENABLE:
         # work people closed, re-opened by a later release: a new PR; the attempts count on
-        claimed = dataclasses.replace(
-            claimed, pr_number=None, head_sha=None, branch=None, reopened_at=ctx.now
-        )
+        claimed = lifecycle.without_pr(claimed, before, reopened_at=ctx.now)
     elif stage_of(before) is Stage.REGRESSED:
         # the merged PR is history: a new PR, the attempts count on (a fix that keeps regressing
         # is given up like any other)
-        claimed = dataclasses.replace(claimed, pr_number=None, head_sha=None, branch=None)
+        claimed = lifecycle.without_pr(claimed, before)
     try:
         if state is None:
             return ctx.attempts.start_attempt(claimed, expected_attempts=0)
@@ -237,7 +235,12 @@ def _fix_failed(
         )
     last = claimed.attempts >= ctx.policy.max_attempts
     failed = ctx.attempts.save(
-        lifecycle.moved(claimed, Stage.ATTEMPT_FAILED, cost_usd=fix.cost_usd, tier=fix.tier or claimed.tier)
+        lifecycle.moved(
+            claimed,
+            Stage.ATTEMPT_FAILED,
+            tier=fix.tier or claimed.tier,
+            **lifecycle.paid(claimed, fix.cost_usd),
+        )
     )
     rejected = fix.reason in REJECTION_REASONS
     if rejected:

@@ -39,7 +39,6 @@ from homeostat_core.report.markers import (
     HANDED_OVER_MARKER,
     NO_DRAFTS_MARKER,
     issue_comment_marker,
-    parse_state_block,
 )
 from homeostat_core.report.pr import render_pr_body, render_pr_title
 
@@ -103,7 +102,7 @@ def linked_and_recorded(
 
 
 def pr_text(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> tuple[str, str]:
-    """The PR's title and body for `fix` (the running cost counts the PR's earlier commits)."""
+    """The PR's title and body for `fix` (the running cost counts every earlier attempt)."""
     fp = group.fingerprint
     body = render_pr_body(
         fingerprint=fp,
@@ -115,18 +114,16 @@ def pr_text(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
         issue_numbers=group.issue_numbers,
         repo=ctx.repo,
         scrub=scrub,
-        earlier_cost_usd=earlier_cost(ctx, state) if has_open_pr(state) else 0.0,
+        # every attempt of the fingerprint, an earlier PR's too (a regression's first fix)
+        earlier_cost_usd=max(earlier_cost(ctx, state) - fix.cost_usd, 0.0),
     )
     return render_pr_title(fp, group.report, scrub=scrub), body
 
 
 def earlier_cost(ctx: RunContext, state: AttemptState) -> float:
-    """What the PR's earlier commits cost (its state block's running total)."""
-    pr = ctx.forge.get_pr(ctx.repo, state.pr_number)
-    try:
-        return float((parse_state_block(pr.body if pr else "") or {}).get("totalCost") or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
+    """What every attempt of the fingerprint has cost so far, across all its PRs (the row's
+    running total, `lifecycle.paid`)."""
+    return state.spent_so_far
 
 
 def link_issues(ctx: RunContext, group: Group, pr: PullRequest, fix: ProposedFix) -> None:

@@ -412,6 +412,29 @@ def test_release_and_decision_fields_round_trip(state_harness):
     assert (old.closed_at_version, old.reopened_at, old.opted_out_at, old.opt_out_issue) == (None,) * 4
 
 
+def test_pr_history_and_the_running_cost_round_trip(state_harness):
+    from homeostat_core.models import PrRecord
+
+    attempts = state_harness.state.attempts
+    merged = PrRecord(
+        number=4,
+        outcome="regressed",
+        opened_at=NOW,
+        closed_at=NOW + timedelta(hours=30),
+        merged=True,
+        fixed_in="1.2.0",
+        cost_usd=0.0042,
+    )
+    closed = PrRecord(number=9, outcome="closed_by_person", opened_at=NOW, closed_at=NOW, cost_usd=0.001)
+    full = claim(stage="draft", pr_number=12, spent_usd=0.0063, pr_history=(merged, closed))
+    stored = attempts.start_attempt(full, expected_attempts=0)
+    assert attempts.get(REPO, "fp") == stored == dataclasses.replace(full, version=1)
+    # a row written before them: no history, and what it spent is its last attempt's cost
+    state_harness.write_legacy_attempt(REPO, "old")
+    old = attempts.get(REPO, "old")
+    assert (old.pr_history, old.spent_usd, old.spent_so_far) == ((), 0.0, old.cost_usd)
+
+
 def test_values_read_back_as_a_dynamodb_round_trip_leaves_them(state_harness):
     attempts = state_harness.state.attempts
     naive = datetime(2025, 3, 1, 12, 0)

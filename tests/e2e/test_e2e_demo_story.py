@@ -110,3 +110,20 @@ def test_the_demo_shows_the_pr_lifecycle_in_a_maintainers_words(demo):
     # 8: the report's outcome columns
     assert "opened merged closed rate" in step[8] and "regressed" in step[8]
     assert "Traceback" not in text
+
+
+@pytest.mark.slow
+def test_the_demos_hours_to_merge_are_true(demo):
+    """The merges happen a day after the PRs opened (the local clock moved 25 hours in step 4),
+    on the one local clock; the regression keeps the merged storage fix's time to merge."""
+    _, output = demo
+    step8 = output.split("== 8.", 1)[1]
+    hours = {}
+    for line in step8.splitlines():
+        cells = line.split()
+        if cells and cells[0] in ("convert-my-file", "notebridge"):
+            hours[cells[0]] = cells[5]  # repo opened merged closed rate h→merge …
+    assert set(hours) == {"convert-my-file", "notebridge"}
+    for repo, value in hours.items():
+        assert value != "–", f"{repo}: no hours to merge"
+        assert 24.0 <= float(value) <= 27.0, f"{repo}: {value} h to merge"
