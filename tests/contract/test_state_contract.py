@@ -26,7 +26,7 @@ from homeostat_core import lifecycle
 from homeostat_core.adapters.dynamo import DynamoState
 from homeostat_core.adapters.memory_state import MemoryState
 from homeostat_core.attempts import to_utc_iso
-from homeostat_core.models import MAX_APPLIED_FACTS, AttemptState, FileEdit, Pattern, RunRecord
+from homeostat_core.models import MAX_APPLIED_FACTS, AttemptState, FileEdit, Pattern, PrRecord, RunRecord
 from homeostat_core.patterns import pattern_id_for
 from homeostat_core.ports import BudgetExceeded, ConflictError
 from homeostat_core.settings import Settings
@@ -232,6 +232,10 @@ EVERY_ATTEMPT_FIELD: dict[str, Any] = {
     "reopened_at": NOW - timedelta(minutes=10),
     "opted_out_at": NOW - timedelta(minutes=5),
     "opt_out_issue": 3,
+    "spent_usd": 0.5,
+    "pr_history": (
+        PrRecord(4, "regressed", NOW - timedelta(days=9), NOW - timedelta(days=8), True, "1.2.0", 0.25),
+    ),
 }
 
 
@@ -413,8 +417,6 @@ def test_release_and_decision_fields_round_trip(state_harness):
 
 
 def test_pr_history_and_the_running_cost_round_trip(state_harness):
-    from homeostat_core.models import PrRecord
-
     attempts = state_harness.state.attempts
     merged = PrRecord(
         number=4,
