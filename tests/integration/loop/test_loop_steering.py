@@ -11,6 +11,7 @@ import pytest
 
 from homeostat_core.lifecycle import POLICY
 from homeostat_core.local.payloads import issue_comment_payload, review_comment_payload, review_payload
+from homeostat_core.models import FileChange
 from homeostat_core.steering.commands import EXPLAIN_MARKER, HELP_MARKER
 from homeostat_core.webhook import receive_delivery, sign
 from homeostat_core.worker import run_message
@@ -277,3 +278,35 @@ def test_an_approving_review_and_a_plain_comment_queue_nothing(world):
     comment_id = world.forge.comment_as(world.repo, pr.number, "thanks!", WRITER)
     payload = issue_comment_payload(world.repo, pr.number, comment_id, "thanks!", WRITER, pr=pr)
     assert deliver(world, "issue_comment", payload) == (202, [])
+
+
+def test_the_daily_budget_holds_for_a_retry(world):
+    pr = the_pr(world)
+    day = world.clock.now().date()
+    spent = world.state.budgets.spent_usd(world.repo.slug, day)
+    world.state.budgets.reserve_usd(world.repo.slug, day, 0.5 - spent, 0.5)  # the day's budget is spent
+    calls, before = len(world.model.calls), world.attempt()
+
+    _, results = command(world, "/homeostat retry")
+
+    assert outcome(results)["result"] == "refused" and "daily_budget_usd" in outcome(results)["why"]
+    assert len(world.model.calls) == calls and world.attempt().attempts == before.attempts
+    assert world.forge.commit_count(world.repo, pr.branch) == 1
+    (reply,) = [c for c in comments_by_homeostat(world, pr.number) if "not starting a new attempt" in c]
+    assert "daily_budget_usd" in reply
+
+
+def test_a_writers_review_of_someone_elses_pr_on_a_homeostat_branch_name_is_ignored(world):
+    # a person's PR whose branch looks like Homeostat's: not recorded, not Homeostat's own
+    branch = "homeostat/fix-000000000000"
+    world.forge.commit_as(world.repo, branch, "someone", [FileChange("src/lib/storage.js", "// theirs\n")])
+    theirs = world.forge.open_pr_as(world.repo, "someone", branch, "A change", "")
+    pr = world.forge.get_pr(world.repo, theirs)
+    review = world.forge.review_as(world.repo, theirs, "Please fix this too.", WRITER, "changes_requested")
+    calls = len(world.model.calls)
+
+    _, results = deliver(world, "pull_request_review", review_payload(world.repo, pr, review, "x", WRITER))
+
+    assert outcome(results)["action"] == "ignored"
+    assert world.forge.branch_sha(world.repo, branch) == pr.head_sha
+    assert world.forge.issue_comments(world.repo, theirs) == [] and len(world.model.calls) == calls
