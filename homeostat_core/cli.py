@@ -24,7 +24,7 @@ from homeostat_core.commands._errors import (
 from homeostat_core.config import ConfigError
 from homeostat_core.fixing.model_settings import ModelSettingsError
 from homeostat_core.local.runner import StateFolderError
-from homeostat_core.settings import SettingsError
+from homeostat_core.settings import SettingsError, get_settings
 
 # Order is the order shown in --help.
 COMMAND_MODULES = (
@@ -147,7 +147,7 @@ def explain(exc: BaseException) -> CliError:
         why = f" ({_one_line(cause)})" if cause is not exc else ""
         return CliError(
             f"the state store cannot be reached: {_one_line(exc)}{why}",
-            STATE_HINT,
+            state_store_hint(),
             exit_code=EXIT_ENVIRONMENT,
         )
     if isinstance(exc, UnicodeDecodeError):
@@ -160,6 +160,27 @@ def explain(exc: BaseException) -> CliError:
         f"internal error: {type(exc).__name__}: {_one_line(exc)}",
         "this is a bug in Homeostat; please report it with the --debug output",
         exit_code=EXIT_INTERNAL,
+    )
+
+
+def state_store_hint() -> str:
+    """What to check when the tables cannot be reached: the network, the endpoint, the region and
+    the tables, as this environment sets them."""
+    try:
+        settings = get_settings()
+    except SettingsError:
+        return STATE_HINT
+    endpoint = (
+        f"{settings.endpoint_url} (AWS_ENDPOINT_URL)"
+        if settings.endpoint_url
+        else f"https://dynamodb.{settings.region}.amazonaws.com (the region's own)"
+    )
+    return (
+        f"check that this machine's network reaches the endpoint {endpoint}, that region "
+        f"{settings.region} (AWS_REGION) is the stack's, and that the tables {settings.attempts_table}, "
+        f"{settings.patterns_table} and {settings.runs_table} (HOMEOSTAT_ATTEMPTS_TABLE, "
+        "HOMEOSTAT_PATTERNS_TABLE, HOMEOSTAT_RUNS_TABLE) exist there; or read local state with "
+        "--state DIR (`make demo` leaves one in .work/demo)"
     )
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, STATE_HINT, CliError
+from homeostat_core.config import default_config_path, load_config
 from homeostat_core.local.runner import LocalStack, require_state
 from homeostat_core.settings import get_settings
 
@@ -58,3 +59,33 @@ def require_aws_credentials(command: str) -> None:
         STATE_HINT,
         exit_code=EXIT_ENVIRONMENT,
     )
+
+
+def require_known_repo(args: argparse.Namespace, recorded: bool) -> None:
+    """A REPO (or --repo) that Homeostat neither runs nor has anything recorded for is a typo:
+    an error (exit 3) naming the ones it knows, not an empty answer."""
+    slug = getattr(args, "repo", None)
+    if not slug or recorded:
+        return
+    known = known_repositories(args)
+    if slug.lower() in {k.lower() for k in known}:
+        return
+    where = f"the state folder {args.state}" if getattr(args, "state", None) else "the configured repos.yml"
+    raise CliError(
+        f"{slug} is not a repository of {where}, and nothing is recorded for it",
+        f"use one of: {', '.join(sorted(known))}" if known else "check the name (owner/name)",
+    )
+
+
+def known_repositories(args: argparse.Namespace) -> set[str]:
+    """The repositories of a state folder's forge, or of the repos.yml the deployment runs."""
+    if getattr(args, "state", None):
+        forge = Path(args.state) / "forge"
+        if not forge.is_dir():
+            return set()
+        return {
+            f"{o.name}/{r.name}" for o in forge.iterdir() if o.is_dir() for r in o.iterdir() if r.is_dir()
+        }
+    return {
+        repo.slug for repo in load_config(get_settings().repos_file or default_config_path()).repositories
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from homeostat_core.attempts import to_utc_seconds
-from homeostat_core.commands._state import add_state_option, open_state
+from homeostat_core.commands._state import add_state_option, open_state, require_known_repo
 from homeostat_core.models import AttemptState
 
 COLUMNS = ("fingerprint", "attempts", "lastResult", "backoffUntil", "pr")
@@ -44,6 +44,7 @@ def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 def list_command(args: argparse.Namespace) -> int:
     with open_state(args) as state:
         attempts = sorted(state.attempts.list(args.repo), key=lambda a: a.fingerprint_id)
+    require_known_repo(args, recorded=bool(attempts))
     if not attempts:
         print(f"no attempts recorded for {args.repo}")
         return 0

@@ -11,7 +11,8 @@ key is an error. Issue files: the examples' format (YAML front matter with title
 DIR/dist/background.js.map). One JSON line per input with the ErrorFingerprint fields
 (camelCase); an input that fails gives `{"line": n, "error": "..."}` (or `{"issue": file, ...}`)
 and processing continues. `--group` prints one line per fingerprint instead: id, count and
-members. Exit 0 when any input succeeded, 1 when none did, 2 for bad flags.
+members. Exit 0 when any input succeeded, 3 when none could be used (or --maps is not a folder),
+2 for bad flags.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from homeostat_core.commands._errors import EXIT_INPUT, EXIT_OK, EXIT_USAGE, CliError
 from homeostat_core.fingerprint import fingerprint
 from homeostat_core.intake import UnparseableIssue, parse_issue, parse_stack
 from homeostat_core.intake.issue_file import read_issue_markdown
@@ -80,8 +82,8 @@ def fingerprint_command(
     out = stdout or sys.stdout
     problem = check_input_arguments(args)
     if problem:
-        print(json.dumps({"error": problem}), file=out)
-        return 2
+        print(json.dumps({"error": problem.what}), file=out)
+        return problem.exit_code
     maps = source_maps(args)
     results: list[tuple[Any, ErrorFingerprint | dict[str, Any]]] = []
     for member, report in read_inputs(args, stdin or sys.stdin):
@@ -99,14 +101,15 @@ def fingerprint_command(
     else:
         for _member, result in results:
             print(json.dumps(result.to_json() if isinstance(result, ErrorFingerprint) else result), file=out)
-    return 0 if succeeded else 1
+    return EXIT_OK if succeeded else EXIT_INPUT
 
 
-def check_input_arguments(args: argparse.Namespace) -> str | None:
+def check_input_arguments(args: argparse.Namespace) -> CliError | None:
+    """Flags that do not fit together (exit 2) or a --maps that is no folder (exit 3)."""
     if args.title and len(args.issue) != 1:
-        return "--title needs exactly one --issue"
+        return CliError("--title needs exactly one --issue", exit_code=EXIT_USAGE)
     if args.maps and not Path(args.maps).is_dir():
-        return f"--maps {args.maps}: not a directory"
+        return CliError(f"--maps {args.maps}: not a directory", exit_code=EXIT_INPUT)
     return None
 
 

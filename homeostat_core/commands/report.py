@@ -7,7 +7,7 @@ import argparse
 from datetime import UTC, datetime
 
 from homeostat_core.attempts import to_utc_seconds
-from homeostat_core.commands._state import add_state_option, open_state
+from homeostat_core.commands._state import add_state_option, open_state, require_known_repo
 from homeostat_core.run_report import (
     CONSOLE_LEGEND,
     console_table,
@@ -72,6 +72,7 @@ def report_command(args: argparse.Namespace) -> int:
         # what the PRs came to: every run in the window (all time by default) and the attempt rows
         history = records if (args.since or args.until) else state.runs.list(repo=args.repo)
         rows = [row for repo in sorted({r.repo for r in history}) for row in state.attempts.list(repo)]
+    require_known_repo(args, recorded=bool(history))
     if not (args.since or args.until):
         records = latest_per_repo(records)
     records.sort(key=lambda r: (r.repo, r.timestamp))

@@ -6,8 +6,9 @@ maps (and the bundles they map) in the source-maps bucket, for the extension's r
 DIR is the extension as shipped (DIR/dist/background.js and DIR/dist/background.js.map): keys
 are `OWNER/NAME/X.Y.Z/<path under DIR>`. The bucket comes from --bucket or
 HOMEOSTAT_SOURCEMAPS_BUCKET. Everything is checked before anything is written: a version that is
-not X.Y.Z, a bundle whose sourceMappingURL names a missing map, a map that is not JSON or is
-over 50 MB, or no map at all exits 1 naming the file. docs/SOURCEMAPS.md.
+not X.Y.Z or a --repo that is not OWNER/NAME exits 2; a bundle whose sourceMappingURL names a
+missing map, a map that is not JSON or is over 50 MB, or no map at all exits 3 naming the file;
+no bucket exits 4. docs/SOURCEMAPS.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from homeostat_core.commands._errors import EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_USAGE
 from homeostat_core.ports import MAX_SOURCE_MAP_BYTES
 
 VERSION = re.compile(r"^\d+\.\d+\.\d+(?:\.\d+)?$")  # what manifest.json's "version" allows, 3-4 parts
@@ -31,7 +33,12 @@ _BUNDLE_SUFFIXES = (".js", ".mjs", ".cjs")
 
 
 class UploadError(Exception):
-    pass
+    """What is wrong, and the exit code it means (README "Exit codes"): a file or folder that
+    cannot be used 3, a malformed flag value 2, no bucket 4."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,10 +72,12 @@ def upload_command(args: argparse.Namespace, stdout: TextIO | None = None) -> in
     try:
         files = release_files(Path(args.directory), args.repo, args.version)
         if not bucket:
-            raise UploadError("no bucket: pass --bucket NAME or set HOMEOSTAT_SOURCEMAPS_BUCKET")
+            raise UploadError(
+                "no bucket: pass --bucket NAME or set HOMEOSTAT_SOURCEMAPS_BUCKET", EXIT_ENVIRONMENT
+            )
     except UploadError as exc:
         print(f"homeostat sourcemaps upload: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     # lazy: boto3's S3 client only for this command
     from homeostat_core.adapters.source_maps import S3SourceMaps
 
@@ -92,9 +101,11 @@ def release_files(directory: Path, repo: str, version: str) -> list[tuple[str, P
     """(path under DIR, file) for every map and every bundle that has one; raises UploadError
     naming the file or flag that is wrong."""
     if not REPO.match(repo):
-        raise UploadError(f"--repo {repo!r}: expected OWNER/NAME")
+        raise UploadError(f"--repo {repo!r}: expected OWNER/NAME", EXIT_USAGE)
     if not VERSION.match(version):
-        raise UploadError(f"--version {version!r}: expected X.Y.Z (the manifest version, e.g. 1.2.0)")
+        raise UploadError(
+            f"--version {version!r}: expected X.Y.Z (the manifest version, e.g. 1.2.0)", EXIT_USAGE
+        )
     if not directory.is_dir():
         raise UploadError(f"{directory}: not a directory")
     files: dict[str, Path] = {}

@@ -6,7 +6,8 @@
 Input as for `homeostat fingerprint` (JSON lines on stdin, or --issue files). One JSON line per
 input: the frames (function, path, line, column, inApp; `minified` holds the frame as filed when
 a map changed it) and the stats (frames symbolicated, frames left minified, maps skipped and
-why). Exit 0 when any input was read, 1 when none was, 2 for bad flags.
+why). Exit 0 when any input was read, 3 when none could be (or --maps is not a folder), 2 for
+bad flags.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from homeostat_core.commands._errors import EXIT_INPUT, EXIT_OK, EXIT_USAGE, CliError
 from homeostat_core.commands.fingerprint import (
     add_input_arguments,
     check_input_arguments,
@@ -43,10 +45,12 @@ def symbolicate_command(
     from homeostat_core.symbolication import symbolicate
 
     out = stdout or sys.stdout
-    problem = check_input_arguments(args) or (None if args.maps else "--maps DIR is required")
+    problem = check_input_arguments(args) or (
+        None if args.maps else CliError("--maps DIR is required", exit_code=EXIT_USAGE)
+    )
     if problem:
-        print(json.dumps({"error": problem}), file=out)
-        return 2
+        print(json.dumps({"error": problem.what}), file=out)
+        return problem.exit_code
     maps = source_maps(args)
     succeeded = False
     for member, report in read_inputs(args, stdin or sys.stdin):
@@ -57,7 +61,7 @@ def symbolicate_command(
         succeeded = True
         frames = [_frame_json(new, old) for new, old in zip(resolved.frames, report.frames, strict=True)]
         print(json.dumps({"input": member, "frames": frames, "stats": stats.to_json()}), file=out)
-    return 0 if succeeded else 1
+    return EXIT_OK if succeeded else EXIT_INPUT
 
 
 def _frame_json(frame: StackFrame, filed: StackFrame) -> dict[str, Any]:

@@ -289,3 +289,8 @@ def test_an_unreachable_state_store_names_the_cause_and_the_way_out(monkeypatch,
         get_settings.cache_clear()
     assert code == EXIT_ENVIRONMENT
     assert "the state store cannot be reached" in err and "refused" in err.lower() and "--state DIR" in err
+    # the way out names what to check: the network, the endpoint, the region and the tables
+    said = " ".join(err.split())
+    assert f"network reaches the endpoint http://127.0.0.1:{port} (AWS_ENDPOINT_URL)" in said
+    assert "region us-east-1 (AWS_REGION)" in said
+    assert "tables homeostat-attempts, homeostat-patterns and homeostat-runs" in said

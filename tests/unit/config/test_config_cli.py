@@ -27,8 +27,8 @@ def test_check_bad_config_lists_every_problem(tmp_path, capsys):
 
 
 def test_check_missing_and_invalid_files(tmp_path, capsys):
-    assert main(["config", "check", str(tmp_path / "missing.yml")]) == 1
-    assert "(file): not found" in capsys.readouterr().err
+    assert main(["config", "check", str(tmp_path / "missing.yml")]) == 3  # unusable input
+    assert "missing.yml: no such file" in " ".join(capsys.readouterr().err.split())
     bad = tmp_path / "bad.yml"
     bad.write_text("version: [1\n")
     assert main(["config", "check", str(bad)]) == 1

@@ -52,9 +52,9 @@ def test_group(monkeypatch, capsys):
     assert lines[0]["errorType"] == "TypeError"
 
 
-def test_all_lines_bad_exits_1(monkeypatch, capsys):
+def test_all_lines_bad_exits_3(monkeypatch, capsys):
     code, lines = run(monkeypatch, capsys, [], "[]\n{}\n")
-    assert code == 1
+    assert code == 3  # unusable input (README "Exit codes")
     assert [line["line"] for line in lines] == [1, 2]
 
 
@@ -133,7 +133,7 @@ def test_error_type_is_accepted_as_type(monkeypatch, capsys):
 )
 def test_unknown_or_conflicting_keys_are_errors(monkeypatch, capsys, data, error):
     code, lines = run(monkeypatch, capsys, [], json.dumps(data))
-    assert code == 1 and error in lines[0]["error"]
+    assert code == 3 and error in lines[0]["error"]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_bad_front_matter_names_the_file_and_key(tmp_path, monkeypatch, capsys, 
     path = tmp_path / "issue.md"
     path.write_text(f"---\n{front}\n---\n## Error Details\n")
     code, lines = run(monkeypatch, capsys, ["--issue", str(path)])
-    assert code == 1 and lines[0]["error"].startswith(str(path)) and error in lines[0]["error"]
+    assert code == 3 and lines[0]["error"].startswith(str(path)) and error in lines[0]["error"]
 
 
 def test_front_matter_labels_choose_the_source(tmp_path, monkeypatch, capsys):

@@ -52,7 +52,7 @@ def test_fingerprint_with_maps_groups_two_releases(monkeypatch, capsys, tmp_path
 
 def test_maps_flag_must_name_a_directory(monkeypatch, capsys, tmp_path):
     code, [line], _ = _run(monkeypatch, capsys, ["symbolicate", "--maps", str(tmp_path / "nope")])
-    assert code == 2 and "not a directory" in line["error"]
+    assert code == 3 and "not a directory" in line["error"]
 
 
 def test_upload_rejects_a_wrong_version_format(capsys):
@@ -70,7 +70,7 @@ def test_upload_rejects_a_wrong_version_format(capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1 and "--version 'v1.0'" in err and "X.Y.Z" in err
+    assert code == 2 and "--version 'v1.0'" in err and "X.Y.Z" in err
 
 
 def test_upload_names_the_bundle_whose_map_is_missing(tmp_path, capsys):
@@ -91,7 +91,7 @@ def test_upload_names_the_bundle_whose_map_is_missing(tmp_path, capsys):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1 and "dist/background.js" in err and "background.js.map, which does not exist" in err
+    assert code == 3 and "dist/background.js" in err and "background.js.map, which does not exist" in err
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_upload_names_a_bad_map(tmp_path, capsys, content, reason):
         ]
     )
     err = capsys.readouterr().err
-    assert code == 1 and "bad.js.map" in err and reason in err
+    assert code == 3 and "bad.js.map" in err and reason in err
 
 
 def test_upload_with_no_maps_or_no_bucket(tmp_path, capsys, monkeypatch):
@@ -124,16 +124,16 @@ def test_upload_with_no_maps_or_no_bucket(tmp_path, capsys, monkeypatch):
         main(
             ["sourcemaps", "upload", str(tmp_path), "--repo", "acme/n", "--version", "1.0.0", "--bucket", "b"]
         )
-        == 1
+        == 3
     )
     assert "no .map file" in capsys.readouterr().err
     assert (
         main(["sourcemaps", "upload", str(FIXTURES / "v1.0.0"), "--repo", "acme/n", "--version", "1.0.0"])
-        == 1
+        == 4
     )
     assert "no bucket" in capsys.readouterr().err
     assert (
-        main(["sourcemaps", "upload", str(FIXTURES / "v1.0.0"), "--repo", "acme", "--version", "1.0.0"]) == 1
+        main(["sourcemaps", "upload", str(FIXTURES / "v1.0.0"), "--repo", "acme", "--version", "1.0.0"]) == 2
     )
     assert "OWNER/NAME" in capsys.readouterr().err
 
