@@ -154,7 +154,8 @@ def _continue_learning_later(
         name=f"learn-{digest}-{count + 1}",
     )
     logger.info(
-        "Learning job continues after the rate-limit reset", extra={"repo": job.repo, "at": at.isoformat()}
+        "Learning job continues after the rate-limit reset",
+        extra={"repo": job.repo, "at": to_utc_seconds(at)},
     )
     return at
 
@@ -199,6 +200,6 @@ def _continue_if_stopped(
     )
     logger.info(
         "Run continues later",
-        extra={"repo": repo.slug, "at": at.isoformat(), "why": "rate limit" if reset else "deadline"},
+        extra={"repo": repo.slug, "at": to_utc_seconds(at), "why": "rate limit" if reset else "deadline"},
     )
     return at
