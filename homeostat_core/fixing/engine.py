@@ -34,6 +34,7 @@ from homeostat_core.models import (
     ChatResponse,
     ErrorFingerprint,
     ErrorReport,
+    FileEdit,
     FixFailure,
     PatternMatch,
     ProposedFix,
@@ -292,13 +293,14 @@ def attempt_fix(
     sources: RepoSources | None = None,
     deadline=None,
     instruction: str | None = None,
+    current_edits: tuple[FileEdit, ...] = (),
 ) -> ProposedFix | FixFailure:
     """Validated edits for `error`, or a FixFailure with the last reason and the total cost.
 
     `sources`: the repository as this run sees it (one tree listing per run); one is made when
     the caller has none. `deadline` (ports.Deadline): checked before every try; when it is near,
     or a model call was refused or cut short for lack of time, the fix stops with reason
-    STOPPED_BY_DEADLINE. `instruction`: a maintainer's review of the earlier fix, shown to the model."""
+    STOPPED_BY_DEADLINE. `instruction`: a maintainer's review of the fix `current_edits`, both shown to the model."""
     settings = model_settings or load_model_settings()
     if not any(frame.path for frame in error.frames):
         return FixFailure(NO_FRAMES, "the report names no file and line, so there is no code to look at")
@@ -312,6 +314,7 @@ def attempt_fix(
         pattern_hint=pattern_hint,
         ci_failure=ci_failure,
         instruction=instruction,
+        current_edits=current_edits,
     )
     if not ctx.has_source:
         return FixFailure(NO_SOURCE, no_source_detail(ctx.resolution), resolution=ctx.resolution)

@@ -25,7 +25,14 @@ from homeostat_core.fixing.edits import render_reply
 from homeostat_core.fixing.model_settings import ModelSettings
 from homeostat_core.fixing.scrub import scrub
 from homeostat_core.fixing.windows import FunctionFinder, Target, Window, build_windows
-from homeostat_core.models import ErrorFingerprint, ErrorReport, PatternMatch, SourceResolution, StackFrame
+from homeostat_core.models import (
+    ErrorFingerprint,
+    ErrorReport,
+    FileEdit,
+    PatternMatch,
+    SourceResolution,
+    StackFrame,
+)
 from homeostat_core.sourcing.locate import locate
 from homeostat_core.sourcing.needs import needed_spans
 from homeostat_core.sourcing.sources import RepoSources
@@ -93,6 +100,7 @@ class PromptContext:
     ci_failure: str | None = None
     # a maintainer's review of Homeostat's PR (homeostat_core/steering): what to change this time
     instruction: str | None = None
+    current_edits: tuple[FileEdit, ...] = ()  # the fix on the reviewed PR, shown with the instruction
     targets: tuple[Target, ...] = ()  # what the windows show, in order
     resolution: SourceResolution | None = None  # how the top frame's file was found
     located: tuple[str, ...] = ()  # "served:line → path:line (how)" per frame: for people, not the model
@@ -112,6 +120,7 @@ def load_context(
     pattern_hint: PatternMatch | None = None,
     ci_failure: str | None = None,
     instruction: str | None = None,
+    current_edits: tuple[FileEdit, ...] = (),
 ) -> PromptContext:
     """Locate the error's frames in the repository (homeostat_core/sourcing) and read what the
     windows show: files the path filters allow only."""
@@ -166,6 +175,7 @@ def load_context(
         pattern_hint=pattern_hint,
         ci_failure=ci_failure,
         instruction=instruction,
+        current_edits=current_edits,
         targets=tuple(targets),
         resolution=location.resolution,
         located=tuple(located),
@@ -322,6 +332,12 @@ def _user_message(
             "for this change. Follow it where it concerns this fix:",
             blocks.block("maintainer_instruction", _truncate(ctx.instruction, MAX_INSTRUCTION_CHARS)),
         ]
+        if ctx.current_edits:
+            sections += [
+                "The fix the maintainer reviewed (on the PR now; edits against the files shown above). "
+                "Answer with the whole fix as it should be, not a change to this one:",
+                blocks.block("reviewed_fix", render_reply("the fix under review", ctx.current_edits)),
+            ]
     if previous_failure:
         sections += [
             "Your previous answer for this error was rejected. The reason:",

@@ -208,6 +208,8 @@ def _ask_model(
             sources=ctx.sources,
             deadline=ctx.deadline,
             instruction=instruction,
+            # the fix the maintainer reviewed: the recorded edits of the PR's last commit
+            current_edits=claimed.edits if instruction else (),
         )
     except Exception as exc:
         # Model calls made before the error were still paid for: settle to that, not to zero.

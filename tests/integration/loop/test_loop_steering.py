@@ -125,6 +125,8 @@ def test_a_changes_requested_review_is_answered_by_a_new_commit_with_the_review_
     assert world.forge.pr_record(world.repo, pr.number)["draft"] is True
     prompt = "\n".join(m["content"] for m in world.model.calls[-1]["messages"])
     assert "maintainer_instruction" in prompt and "Log the missing key too, please." in prompt
+    # and the fix under review, so the answer builds on it: the recorded edits of the PR's commit
+    assert "reviewed_fix" in prompt and "guard against a missing key (attempt 1)" in prompt
 
 
 def test_a_review_comment_from_a_writer_is_answered_too(world):
