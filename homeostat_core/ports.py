@@ -427,38 +427,6 @@ class JobQueue(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class WakeState:
-    """A repository's event-driven wake (homeostat_core/wakes.py): pending until it fires."""
-
-    pending: bool
-    due_at: datetime | None = None
-    last_run_at: datetime | None = None
-    version: int = 0
-
-
-class WakeStore(Protocol):
-    """The `wake#<repo>` claims (DynamoDB: one item per repository, conditional writes)."""
-
-    def get(self, repo: str) -> WakeState | None: ...
-
-    def claim(self, repo: str, due_at: datetime, seen: WakeState | None) -> bool:
-        """Mark a wake pending, due at `due_at`, only while the item is still as `seen` (None: no
-        item yet); False when another delivery changed it first."""
-        ...
-
-    def fire(self, repo: str, due_at: datetime, now: datetime) -> bool:
-        """Release the pending wake due at `due_at` (its run starts now). True also when this wake
-        was already released (a retried message); False when the claim is another wake's."""
-        ...
-
-
-class WakeSender(Protocol):
-    """Delivers a wake message once it is due (SQS: a delayed message)."""
-
-    def send_wake(self, body: dict, due_at: datetime) -> None: ...
-
-
 MAX_SOURCE_MAP_BYTES = 50 * 1024 * 1024
 
 
@@ -578,9 +546,6 @@ __all__ = [
     "SystemClock",
     "clock_for",
     "TreeEntry",
-    "WakeSender",
-    "WakeState",
-    "WakeStore",
     "TreeListing",
     "PathNotAllowed",
     "PatternStore",

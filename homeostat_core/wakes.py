@@ -26,11 +26,14 @@ from homeostat_core.attempts import parse_utc_iso, to_utc_iso
 from homeostat_core.config import RepoConfig
 from homeostat_core.jobs import InvalidJob, repo_lane, repo_run_message
 from homeostat_core.observability import logger
-from homeostat_core.ports import Clock, JobQueue, WakeSender, WakeStore
+from homeostat_core.ports import Clock, JobQueue
+from homeostat_core.wake_ports import WakeSender, WakeState, WakeStore
 
 WAKE_KIND = "wake"
 ISSUE_ACTIONS = ("opened", "reopened", "edited", "labeled")
 WAKE_RUN_PREFIX = "wake-"
+# The longest a wake waits past its due time for a burst of reports to end.
+MAX_QUIET_WAIT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class WakeDecision:
 
     def message(self, slug: str) -> str:
         if self.queued and self.due_at is not None:
-            return f"wake queued for {slug} at {to_utc_iso(self.due_at)}"
+            return f"wake queued for {slug} at {self.due_at:%Y-%m-%d %H:%M:%S} UTC"
         return f"no new wake for {slug}: {self.why}"
 
 
@@ -105,14 +108,26 @@ def due_time(repo: RepoConfig, now: datetime, last_run_at: datetime | None) -> d
     return due
 
 
+def quiet_time(repo: RepoConfig, due: datetime, state: WakeState | None) -> datetime:
+    """When the wake due at `due` may fire: once no report came for `wake_debounce_seconds` (a
+    burst that outlasts the debounce stays one run), but never later than MAX_QUIET_WAIT after
+    `due` (a steady stream of reports still gets its run)."""
+    last = state.last_report_at if state is not None and state.pending and state.due_at == due else None
+    if last is None:
+        return due
+    return min(max(due, last + timedelta(seconds=repo.wake_debounce_seconds)), due + MAX_QUIET_WAIT)
+
+
 def request_wake(repo: RepoConfig, *, store: WakeStore, sender: WakeSender, clock: Clock) -> WakeDecision:
     """Claim the repository's next wake and send its delayed message; or join the pending one."""
     now = clock.now()
     seen = store.get(repo.slug)
     if seen is not None and seen.pending:
+        store.heard(repo.slug, now)
         return WakeDecision(False, seen.due_at, "a wake is already pending (coalesced)")
     due = due_time(repo, now, seen.last_run_at if seen else None)
     if not store.claim(repo.slug, due, seen):
+        store.heard(repo.slug, now)
         return WakeDecision(False, None, "another delivery claimed the wake (coalesced)")
     sender.send_wake(wake_message(repo.slug, due), due)
     return WakeDecision(True, due, "claimed")
@@ -149,7 +164,8 @@ def fire_wake(
 ) -> str:
     """A wake message arrived: queue the repository's run in its lane. Returns what happened.
 
-    Early (a queue's delay is capped, SQS: 15 minutes): sent again for the time left. A retried
+    Early (a queue's delay is capped, SQS: 15 minutes), or reports still arriving (`quiet_time`):
+    sent again for the time left. A retried
     message whose claim was already released queues the same run again, which the FIFO queue
     drops as a duplicate (same deduplication id).
     """
@@ -157,9 +173,10 @@ def fire_wake(
     repo = configured(slug)
     if repo is None:
         return f"{slug} is not configured: no run"
-    if due > clock.now():
-        sender.send_wake(body, due)
-        return f"{slug}: not due yet, delayed again until {to_utc_iso(due)}"
+    deliver_at = quiet_time(repo, due, store.get(repo.slug))
+    if deliver_at > clock.now():
+        sender.send_wake(body, deliver_at)
+        return f"{slug}: not due yet (reports still arriving), delayed until {to_utc_iso(deliver_at)}"
     if not store.fire(repo.slug, due, clock.now()):
         return f"{slug}: the wake due {to_utc_iso(due)} is no longer claimed: no run"
     run_id = wake_run_id(due)

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from homeostat_core.attempts import parse_utc_iso, to_utc_iso
-from homeostat_core.ports import PortError, WakeState
+from homeostat_core.ports import PortError
+from homeostat_core.wake_ports import WakeState
 
 WAKE_PREFIX = "wake#"
 WAKE_SK = "wake"
@@ -54,6 +55,7 @@ class DynamoWakeStore:
             due_at=_time(item, "dueAt"),
             last_run_at=_time(item, "lastRunAt"),
             version=int(item["version"]["N"]),
+            last_report_at=_time(item, "lastReportAt"),
         )
 
     def claim(self, repo: str, due_at: datetime, seen: WakeState | None) -> bool:
@@ -69,9 +71,19 @@ class DynamoWakeStore:
             condition = "version = :seen AND pending <> :t"
             values[":seen"] = {"N": str(seen.version)}
         return self._conditional(
-            UpdateExpression="SET pending = :t, dueAt = :due, expiresAt = :expires ADD version :one",
+            UpdateExpression="SET pending = :t, dueAt = :due, expiresAt = :expires REMOVE lastReportAt ADD version :one",
             ConditionExpression=condition,
             ExpressionAttributeValues=values,
+            Key=wake_key(repo),
+        )
+
+    def heard(self, repo: str, at: datetime) -> None:
+        # Only moves forward, only on a pending wake; no version change (claims race on version,
+        # and a report joining a wake must not make a concurrent claim fail or succeed).
+        self._conditional(
+            UpdateExpression="SET lastReportAt = :at",
+            ConditionExpression="pending = :t AND (attribute_not_exists(lastReportAt) OR lastReportAt < :at)",
+            ExpressionAttributeValues={":t": {"BOOL": True}, ":at": {"S": to_utc_iso(at)}},
             Key=wake_key(repo),
         )
 

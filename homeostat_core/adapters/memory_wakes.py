@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from homeostat_core.attempts import as_utc
-from homeostat_core.ports import WakeState
+from homeostat_core.wake_ports import WakeState
 
 
 @dataclass
@@ -36,8 +36,15 @@ class MemoryWakeStore:
             version = item.state.version + 1 if item else 1
             last = item.state.last_run_at if item else None
             fired = item.fired_due if item else None
-            self._items[repo.lower()] = _Item(WakeState(True, as_utc(due_at), last, version), fired)
+            self._items[repo.lower()] = _Item(WakeState(True, as_utc(due_at), last, version, None), fired)
             return True
+
+    def heard(self, repo: str, at: datetime) -> None:
+        with self._lock:
+            item = self._items.get(repo.lower())
+            if item is not None and item.state.pending:
+                latest = max(filter(None, (item.state.last_report_at, as_utc(at))))
+                item.state = replace(item.state, last_report_at=latest)
 
     def fire(self, repo: str, due_at: datetime, now: datetime) -> bool:
         due_at = as_utc(due_at)

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import boto3
 
+from homeostat_core.attempts import to_utc_iso
 from homeostat_core.ports import QueueMessage
 
 BATCH_SIZE = 10  # SQS's maximum entries per SendMessageBatch
@@ -111,14 +112,16 @@ class SqsWakeSender:
     """WakeSender on a standard SQS queue (FIFO queues take no per-message delay): the message
     becomes visible when the wake is due, and the waker function queues the repository's run."""
 
-    def __init__(self, queue: SqsJobQueue, clock):
+    def __init__(self, queue: SqsJobQueue, clock, *, max_delay_s: int | None = None):
         self._queue = queue
         self._clock = clock
+        self._max_delay_s = MAX_DELAY_S if max_delay_s is None else max_delay_s
 
     def send_wake(self, body: dict, due_at) -> None:
         delay = (due_at - self._clock.now()).total_seconds()
         self._queue._client.send_message(
             QueueUrl=self._queue.queue_url,
-            MessageBody=json.dumps(body, separators=(",", ":")),
-            DelaySeconds=max(0, min(MAX_DELAY_S, math.ceil(delay))),
+            # deliverAt: when it is due (SQS delays it there; local mode's clock reads it)
+            MessageBody=json.dumps({**body, "deliverAt": to_utc_iso(due_at)}, separators=(",", ":")),
+            DelaySeconds=max(0, min(self._max_delay_s, math.ceil(delay))),
         )

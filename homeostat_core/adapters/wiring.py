@@ -56,8 +56,10 @@ def job_queue(settings: Settings) -> SqsJobQueue:
     )
 
 
-def waker(settings: Settings, clock=None):
-    """The webhook's and the waker's wakes (docs/WAKES.md); None when no wake queue is configured."""
+def waker(settings: Settings, clock=None, *, queue_delays: bool = True):
+    """The webhook's and the waker's wakes (docs/WAKES.md); None when no wake queue is configured.
+    `queue_delays=False` (local mode): wake messages are sent undelayed; the local clock says
+    when they are due."""
     if not settings.wake_queue_url:
         return None
     # lazy: each function loads only the adapters it builds
@@ -76,9 +78,8 @@ def waker(settings: Settings, clock=None):
     store = DynamoWakeStore(
         settings.runs_table, session=aws_session(), region=settings.region, endpoint_url=settings.endpoint_url
     )
-    return Waker(
-        store=store, sender=SqsWakeSender(wake_queue, clock), clock=clock, configured=configured_repo
-    )
+    sender = SqsWakeSender(wake_queue, clock, max_delay_s=None if queue_delays else 0)
+    return Waker(store=store, sender=sender, clock=clock, configured=configured_repo)
 
 
 @lru_cache(maxsize=4)

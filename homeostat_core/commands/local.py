@@ -18,7 +18,7 @@ from pathlib import Path
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.commands import local_comment
 from homeostat_core.commands._errors import EXIT_ENVIRONMENT, CliError
-from homeostat_core.commands._issue_file import read_issue_file
+from homeostat_core.commands.local_issues import describe_filed, local_add_issue
 from homeostat_core.commands.local_words import CI_WORDS, describe_outcome, say, say_reset, say_wrapped
 from homeostat_core.config import HomeostatConfig, RepoConfig, default_config_path, load_config
 from homeostat_core.local.payloads import check_run_payload, pull_request_closed_payload
@@ -115,6 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help="the issue as a markdown file (front matter with title and labels, then the report)",
     )
+    add.add_argument("--no-wake", action="store_true", help="only file it: no issues webhook, no run")
     add.set_defaults(func=add_issue_command)
     local_comment.register(sub, common, existing)
 
@@ -396,24 +397,12 @@ def release_command(args) -> int:
 # --- add-issue ------------------------------------------------------------------------------
 
 
-def local_add_issue(state: Path, config: HomeostatConfig, slug: str, path: Path) -> int:
-    repo = _repo(config, slug)
-    if repo is None:
-        raise CliError(
-            f"{slug} is not among the configured repositories",
-            f"use one of: {', '.join(r.slug for r in config.repositories)}",
-        )
-    issue = read_issue_file(path)
-    with LocalStack(state) as stack:
-        stack.seed_examples(config)
-        return stack.forge().add_issue(repo, issue["title"], issue["body"], issue["labels"], issue["author"])
-
-
 def add_issue_command(args) -> int:
     config = _config(args)
     require_state(args.state)
-    number = local_add_issue(args.state, config, args.repo, args.file)
-    say(f"filed issue #{number} in {args.repo}")
+    filed = local_add_issue(args.state, config, args.repo, args.file, wake=not args.no_wake)
+    for line in describe_filed(filed, args.repo):
+        say_wrapped(line, indent="")
     return 0
 
 
@@ -479,9 +468,15 @@ def demo_command(args) -> int:
     say()
     release = local_release(state, config, nb.slug, "1.3.0")
     numbers = {
-        "pk": local_add_issue(state, config, pk.slug, EXAMPLES / "later" / "palette-kit-notes-json.md"),
-        "old": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-old.md"),
-        "new": local_add_issue(state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-new.md"),
+        "pk": local_add_issue(
+            state, config, pk.slug, EXAMPLES / "later" / "palette-kit-notes-json.md", wake=False
+        ).number,
+        "old": local_add_issue(
+            state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-old.md", wake=False
+        ).number,
+        "new": local_add_issue(
+            state, config, nb.slug, EXAMPLES / "later" / "notebridge-notes-json-new.md", wake=False
+        ).number,
     }
     say("== 6. A release, then new reports of the fixed storage bug")
     say_wrapped(

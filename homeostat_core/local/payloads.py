@@ -105,3 +105,19 @@ def review_comment_payload(repo: RepoConfig, pr, comment_id: int, body: str, log
         "repository": _repository(repo),
         "sender": _user(login),
     }
+
+
+def issue_opened_payload(repo: RepoConfig, number: int, title: str, labels, author: str) -> dict:
+    """An `issues` opened delivery in GitHub's shape (the fields a wake reads)."""
+    return {
+        "action": "opened",
+        "issue": {
+            "number": number,
+            "title": title,
+            "state": "open",
+            "user": _user(author),
+            "labels": [{"name": label} for label in labels],
+        },
+        "repository": _repository(repo),
+        "sender": _user(author),
+    }

@@ -11,6 +11,7 @@ other way round.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -18,7 +19,7 @@ import shutil
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ from homeostat_core.settings import get_settings
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = PROJECT_ROOT / "examples"
 QUEUE_NAME = "homeostat-jobs.fifo"
+WAKE_QUEUE_NAME = "homeostat-wakes"
 DLQ_NAME = "homeostat-jobs-dlq.fifo"
 ACCOUNT = "123456789012"
 
@@ -228,7 +230,8 @@ class LocalStack:
             },
         )["QueueUrl"]
         self.dlq_url = dlq_url
-        self._setenv(HOMEOSTAT_QUEUE_URL=self.queue_url)
+        self.wake_queue_url = sqs.create_queue(QueueName=WAKE_QUEUE_NAME)["QueueUrl"]
+        self._setenv(HOMEOSTAT_QUEUE_URL=self.queue_url, HOMEOSTAT_WAKE_QUEUE_URL=self.wake_queue_url)
         get_settings.cache_clear()
 
     # --- table persistence between runs ----------------------------------------------------
@@ -383,8 +386,24 @@ class LocalStack:
             "x-hub-signature-256": sign(self._webhook_secret(), body.encode()),
         }
         event = function_url_event(headers, body, now=self.clock.now())
-        response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
+        with local_waker(self, "functions.webhook.handler"):
+            response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
+
+
+@contextlib.contextmanager
+def local_waker(stack: LocalStack, module_name: str) -> Iterator[None]:
+    """The handler module's wakes (docs/WAKES.md) on the local clock as it is now, sent undelayed:
+    the local clock, not SQS's timer, says when they are due (local/wakes.py)."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    real = module._waker
+    module._waker = lambda: wiring.waker(get_settings(), clock=stack.clock, queue_delays=False)
+    try:
+        yield
+    finally:
+        module._waker = real
 
 
 def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:
@@ -468,11 +487,11 @@ def _reset_handler_caches() -> None:
     dynamo.make_models.cache_clear()
     aws.aws_session.cache_clear()
     aws._secrets_provider.cache_clear()
-    for name in ("functions.worker.handler", "functions.webhook.handler"):
+    for name in ("functions.worker.handler", "functions.webhook.handler", "functions.waker.handler"):
         module = sys.modules.get(name)
         if module is None:
             continue
-        for attr in ("_idempotent_runner", "_once"):
+        for attr in ("_idempotent_runner", "_once", "_waker", "_queue"):
             fn = getattr(module, attr, None)
             if fn is not None and hasattr(fn, "cache_clear"):
                 fn.cache_clear()

@@ -71,12 +71,18 @@ def test_twenty_concurrent_deliveries_make_one_wake(server_settings):
     assert len(sender.sent) == 1
     ((body, due),) = sender.sent
     assert due == NOW + timedelta(seconds=120) and store.get(REPO.slug).pending
+    # a report joining the pending wake is remembered, and only the latest one
+    store.heard(REPO.slug, NOW + timedelta(seconds=30))
+    store.heard(REPO.slug, NOW + timedelta(seconds=10))
+    assert store.get(REPO.slug).last_report_at == NOW + timedelta(seconds=30)
     # fired once; a retried wake message still counts as fired; a stale one does not
     later = due + timedelta(seconds=1)
     assert store.fire(REPO.slug, due, later) and store.fire(REPO.slug, due, later)
     assert not store.fire(REPO.slug, due - timedelta(minutes=1), later)
     state = store.get(REPO.slug)
     assert not state.pending and state.last_run_at == later
+    store.heard(REPO.slug, later)  # no wake pending: nothing to join
+    assert store.get(REPO.slug).last_report_at == NOW + timedelta(seconds=30)
     # the next burst races again after the run: again one wake, spaced from the last run
     clock.moment = later
     racing = ReadThenWait(store, 20)

@@ -208,3 +208,39 @@ def test_wake_keys_out_of_range_are_named_errors(key, value):
     with pytest.raises(ConfigError) as caught:
         parse_config({"version": 1, "repositories": [{**raw, key: value}]}, "repos.yml")
     assert caught.value.problems[0].startswith(f"repos.yml: repositories[0].{key}: must be")
+
+
+def test_a_burst_longer_than_the_debounce_is_still_one_run_after_it_goes_quiet(world):
+    # Given 50 trusted reports over five minutes (longer than the 2-minute debounce)
+    repo = REPOS["acme/cli"]
+    for i in range(50):
+        world.clock.moment = START + timedelta(seconds=6 * i)
+        deliver(issue_event(repo.slug, i + 1), world)
+    last = world.clock.moment
+    queue = ListQueue()
+    # When the wake arrives at its first due time, it waits for the reports to go quiet
+    ((body, due),) = world.sender.sent
+    world.sender.sent.clear()
+    assert due == START + timedelta(seconds=120)
+    world.clock.moment = due
+    assert "reports still arriving" in world.fire(body, queue) and queue.sent == []
+    ((again, quiet),) = world.sender.sent
+    assert quiet == last + timedelta(seconds=120)
+    # Then it fires once, two minutes after the last report: one run for the whole burst
+    world.clock.moment = quiet
+    world.fire(again, queue)
+    assert [b["repo"] for b, _, _ in queue.sent] == [repo.slug]
+
+
+def test_a_steady_stream_of_reports_still_gets_its_run_within_ten_minutes_of_the_due_time(world):
+    repo = REPOS["acme/cli"]
+    deliver(issue_event(repo.slug, 1), world)
+    ((body, due),) = world.sender.sent
+    world.sender.sent.clear()
+    # a report every 30 seconds for an hour: never quiet
+    world.clock.moment = START + timedelta(hours=1)
+    world.store.heard(repo.slug, world.clock.moment)
+    world.clock.moment = due
+    world.fire(body, ListQueue())
+    ((_, capped),) = world.sender.sent
+    assert capped == due + timedelta(minutes=10)
