@@ -11,7 +11,6 @@ other way round.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
@@ -19,7 +18,7 @@ import shutil
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from homeostat_core.adapters import aws, dynamo, wiring
 from homeostat_core.adapters.local_forge import LocalForge
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.config import default_config_path
+from homeostat_core.local.local_waker import local_waker
 from homeostat_core.ports import Clock, SystemClock, clock_for
 from homeostat_core.settings import get_settings
 
@@ -386,24 +386,9 @@ class LocalStack:
             "x-hub-signature-256": sign(self._webhook_secret(), body.encode()),
         }
         event = function_url_event(headers, body, now=self.clock.now())
-        with local_waker(self, "functions.webhook.handler"):
+        with local_waker(self.clock, "functions.webhook.handler"):
             response = handler(event, FakeLambdaContext("homeostat-webhook", timeout_s=10))
         return {"status": response["statusCode"], "body": json.loads(response.get("body") or "{}")}
-
-
-@contextlib.contextmanager
-def local_waker(stack: LocalStack, module_name: str) -> Iterator[None]:
-    """The handler module's wakes (docs/WAKES.md) on the local clock as it is now, sent undelayed:
-    the local clock, not SQS's timer, says when they are due (local/wakes.py)."""
-    import importlib
-
-    module = importlib.import_module(module_name)
-    real = module._waker
-    module._waker = lambda: wiring.waker(get_settings(), clock=stack.clock, queue_delays=False)
-    try:
-        yield
-    finally:
-        module._waker = real
 
 
 def endpoint_problem(base_url: str, timeout_s: float = 2.0) -> str | None:

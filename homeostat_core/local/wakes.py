@@ -11,7 +11,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from homeostat_core.attempts import parse_utc_iso
-from homeostat_core.local.runner import FakeLambdaContext, LocalStack, _sqs_record, local_waker
+from homeostat_core.local.local_waker import local_waker
+from homeostat_core.local.runner import FakeLambdaContext, LocalStack, _sqs_record
 from homeostat_core.wakes import parse_wake
 
 
@@ -57,7 +58,7 @@ def run_due_wakes(
         wait = (at - stack.clock.now()).total_seconds()
         if wait > 0:
             stack.advance_clock(wait / 3600)
-        with local_waker(stack, "functions.waker.handler"):
+        with local_waker(stack.clock, "functions.waker.handler"):
             handler(
                 {"Records": [_sqs_record(message, arn)]}, FakeLambdaContext("homeostat-waker", timeout_s=30)
             )

@@ -43,6 +43,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
         "ci_verdict",
         "observability",
         "steering.port",
+        "wake_ports",
     ),
 }
 
