@@ -498,7 +498,7 @@ def demo_command(args) -> int:
     say(_outcomes_report(state))
     say()
     say("== 9. Maintainers steer Homeostat from its PR (homeostat local comment)")
-    for line in local_comment.demo_steering(state, config, nb):
+    for line in local_comment.demo_steering(state, config, pk):
         say_wrapped(line)
     say()
     say(

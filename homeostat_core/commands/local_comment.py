@@ -140,10 +140,16 @@ def _changes(number: int, before: _Seen, after: _Seen) -> list[str]:
 def demo_steering(state: Path, config: HomeostatConfig, repo: RepoConfig) -> list[str]:
     """The demo's step: a stranger's command ignored, a maintainer's review answered on the PR."""
     with LocalStack(state) as stack:
-        prs = stack.forge().list_own_open_prs(repo)
+        forge = stack.forge()
+        # the newest PR whose head Homeostat pushed (one people committed on is theirs)
+        prs = [
+            p
+            for p in forge.list_own_open_prs(repo)
+            if forge.commit_author(repo, p.head_sha)[0] == forge.login
+        ]
     if not prs:
         return [f"{repo.slug} has no open Homeostat PR to steer"]
-    number = prs[0].number
+    number = max(p.number for p in prs)
     ask = "Please also keep the notes the user already had when the stored value is unreadable."
     return [
         *local_comment(state, config, repo.slug, number, "/homeostat stop", login="drive-by"),

@@ -109,6 +109,14 @@ def test_the_demo_shows_the_pr_lifecycle_in_a_maintainers_words(demo):
     )
     # 8: the report's outcome columns
     assert "opened merged closed rate" in step[8] and "regressed" in step[8]
+    # 9: a stranger's command is ignored without a reply; the maintainer's review is answered by a
+    #    new commit on the same PR, back to draft; explain answers once
+    assert "drive-by (a stranger) posts '/homeostat stop'" in step[9]
+    assert "nothing changed, and Homeostat did not reply" in step[9]
+    assert re.search(
+        r"Homeostat pushed a new commit on top of PR #\d+ \(2 commits now, the earlier ones kept\)", step[9]
+    )
+    assert "Homeostat replied: What Homeostat showed the model for this error" in step[9]
     assert "Traceback" not in text
 
 
