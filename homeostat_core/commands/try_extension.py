@@ -196,7 +196,7 @@ def _with_model(state: Path, extension: Path, slug: str, issues: list[dict], bas
         record = state / "forge" / repo.owner / repo.name / "pulls" / f"{pr.number}.json"
         title = json.loads(record.read_text(encoding="utf-8")).get("title", "")
         say(f"{'draft PR' if pr.draft else 'PR'} #{pr.number}: {title}")
-        say(f"  branch {pr.branch}; its title and body as a reviewer sees them: {record}")
+        say_wrapped(f"branch {pr.branch}; its title and body as a reviewer sees them: {record}")
         say("\n".join(f"  {line}" for line in forge.pr_diff(repo, pr.number).splitlines()))
     say()
     if prs:
