@@ -15,19 +15,29 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 .PHONY: test demo install install-demo lock lint format synth deploy bench clean
 
+# Runs $(1), printing a line every 15 s while it is quiet: pip says nothing while it unpacks what it
+# downloaded (botocore alone is thousands of files), and a long silence looks like a hang.
+define with_heartbeat
+@echo "$(1)"; start=$$(date +%s); \
+( while sleep 15; do echo "   ... still at work ($$(( $$(date +%s) - start )) s so far)"; done ) & beat=$$!; \
+$(1); status=$$?; kill $$beat 2>/dev/null; exit $$status
+endef
+
 $(BIN)/python:
+	@echo "== creating $(VENV) ($(PYTHON) -m venv, with its own pip: about 10 s)"
 	$(PYTHON) -m venv $(VENV)
 
 # The project itself is installed without dependencies: every dependency comes from a lock file.
 $(DEMO_STAMP): requirements/demo.txt pyproject.toml | $(BIN)/python
 	@echo "== installing what the demo needs: $$(grep -c '^[a-zA-Z0-9].*==' requirements/demo.txt) packages pinned in requirements/demo.txt"
-	$(PIP_INSTALL) --require-hashes -r requirements/demo.txt
-	$(PIP_INSTALL) --quiet --no-deps -e .
+	$(call with_heartbeat,$(PIP_INSTALL) --require-hashes -r requirements/demo.txt)
+	@echo "== installing Homeostat itself (editable, no dependencies: they came from the lock above)"
+	$(PIP_INSTALL) --no-deps -e .
 	touch $@
 
 $(STAMP): requirements/dev.txt $(DEMO_STAMP)
 	@echo "== installing the test and deploy tools: requirements/dev.txt (CDK, pytest, ruff...)"
-	$(PIP_INSTALL) --require-hashes -r requirements/dev.txt
+	$(call with_heartbeat,$(PIP_INSTALL) --require-hashes -r requirements/dev.txt)
 	touch $@
 
 install-demo: $(DEMO_STAMP)
@@ -41,7 +51,8 @@ lock: $(STAMP)
 	@wc -c requirements/*.txt
 
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "== installing the pinned CDK CLI (npm ci from package-lock.json; each download is listed)"
+	$(call with_heartbeat,npm ci --no-audit --no-fund --loglevel=http)
 	touch $(NODE_STAMP)
 
 lint: $(STAMP)
