@@ -3,7 +3,8 @@
 `make demo` = `homeostat local demo`: run → CI → merge the PRs (HOMEOSTAT_ENV=production, so
 merged fixes become patterns) → a release → new reports of an already-fixed error → run again:
 answered by the version the repository released, a regression attempted again, and the learned
-pattern shown to the model as a hint while it is on probation.
+pattern shown to the model as a hint while it is on probation; then people steer from a PR, and a
+new report wakes its repository's lane and is answered minutes later (docs/WAKES.md).
 """
 
 from __future__ import annotations
@@ -499,6 +500,12 @@ def demo_command(args) -> int:
     say()
     say("== 9. Maintainers steer Homeostat from its PR (homeostat local comment)")
     for line in local_comment.demo_steering(state, config, pk):
+        say_wrapped(line)
+    say()
+    say("== 10. A report wakes its repository's lane (homeostat local add-issue): the signed issues")
+    say("       webhook → a wake, due when reports go quiet → one run in the lane; no 6-hour wait")
+    firefox = EXAMPLES / "issues" / "convert-my-file" / "02-unknown-format-firefox.md"
+    for line in describe_filed(local_add_issue(state, config, cmf.slug, firefox), cmf.slug):
         say_wrapped(line)
     say()
     say(

@@ -117,6 +117,11 @@ def test_the_demo_shows_the_pr_lifecycle_in_a_maintainers_words(demo):
         r"Homeostat pushed a new commit on top of PR #\d+ \(2 commits now, the earlier ones kept\)", step[9]
     )
     assert "Homeostat replied: What Homeostat showed the model for this error" in step[9]
+    # 10: a report wakes its lane: its webhook queues a wake, the wake's run answers it minutes later
+    assert "issues webhook: wake queued for littlebearapps/convert-my-file" in step[10]
+    assert "one run of littlebearapps/convert-my-file queued in its lane" in step[10]
+    assert re.search(r"issues #\d+: PR #\d+: fixed, awaiting release", step[10]), step[10]
+    assert "2.0 minutes from the report to its run's end" in step[10]
     assert "Traceback" not in text
 
 
