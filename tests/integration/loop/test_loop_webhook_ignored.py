@@ -36,7 +36,24 @@ def _check_run(action: str, branch: str | None) -> dict:
 IGNORED = [
     ("star", {"action": "created", "repository": REPO}),
     ("installation", {"action": "created", "installation": {"id": 1}}),
-    ("issues", {"action": "opened", "repository": REPO}),
+    # a report in a repository repos.yml does not list, and one without the trigger label: no wake
+    (
+        "issues",
+        {
+            "action": "opened",
+            "repository": REPO,
+            "issue": {"number": 3, "user": {"login": "a"}, "labels": []},
+        },
+    ),
+    (
+        "issues",
+        {
+            "action": "opened",
+            "repository": {"full_name": "littlebearapps/notebridge"},
+            "issue": {"number": 3, "user": {"login": "cloakpipe-bot"}, "labels": [{"name": "bug"}]},
+        },
+    ),
+    ("issues", {"action": "closed", "repository": REPO}),
     ("push", {"ref": "refs/heads/main", "repository": REPO}),
     ("pull_request", _pull_request("opened", HOMEOSTAT_BRANCH)),
     ("pull_request", _pull_request("closed", "feature/other", merged=True)),
