@@ -131,7 +131,10 @@ def test_no_seeded_secret_reaches_a_model_a_log_a_pr_or_a_comment(tmp_path, monk
         monkeypatch.setenv("HOMEOSTAT_LLM_BASE_URL", model.base_url)
         monkeypatch.setenv("DEEPSEEK_API_KEY", "scripted")
         monkeypatch.setenv("OPENAI_API_KEY", "scripted")
-        with LocalStack(tmp_path / "state", env="test", echo=lambda _: None) as stack:
+        # the worker reads the repository's config from the repos.yml it is given, not the message
+        repos_file = tmp_path / "repos.yml"
+        repos_file.write_text(json.dumps({"version": 1, "repositories": [repo.to_json()]}))
+        with LocalStack(tmp_path / "state", env="test", echo=lambda _: None, repos_file=repos_file) as stack:
             forge = stack.forge()
             forge.seed_repo(repo, source)
             numbers = [forge.add_issue(repo, i["title"], i["body"], i["labels"], i["author"]) for i in issues]
