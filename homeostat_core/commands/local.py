@@ -504,8 +504,8 @@ def demo_command(args) -> int:
     say()
     say("== 10. A report wakes its repository's lane (homeostat local add-issue): the signed issues")
     say("       webhook → a wake, due when reports go quiet → one run in the lane; no 6-hour wait")
-    firefox = EXAMPLES / "issues" / "convert-my-file" / "02-unknown-format-firefox.md"
-    for line in describe_filed(local_add_issue(state, config, cmf.slug, firefox), cmf.slug):
+    no_picker = EXAMPLES / "later" / "palette-kit-no-picker.md"  # a new error: a draft PR
+    for line in describe_filed(local_add_issue(state, config, pk.slug, no_picker), pk.slug):
         say_wrapped(line)
     say()
     say(
