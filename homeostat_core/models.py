@@ -256,6 +256,8 @@ class ProposedFix:
     diff: str = ""
     lines_changed: int = 0
     resolution: SourceResolution | None = None  # how the top frame's file was found (model fixes)
+    route: str = ""  # why this tier, for the reviewer (e.g. "sensitive path …: strong model only")
+    windows: tuple[str, ...] = ()  # the source windows the model was shown ("src/a.js:40-48")
 
 
 @dataclass(frozen=True, slots=True)

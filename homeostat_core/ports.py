@@ -225,7 +225,6 @@ class Forge(Protocol):
     def whoami(self, repo: RepoConfig | None = None) -> str:
         """The login Homeostat acts as for `repo` (resolved once per credential, then cached); its
         commits carry it. A GitHub App acts as `<app-slug>[bot]`, a token as its user."""
-        ...
 
     def list_trigger_issues(
         self, repo: RepoConfig, since: datetime | None = None, *, include_opted_out: bool = False
@@ -233,37 +232,36 @@ class Forge(Protocol):
         """Open issues with the trigger label, from allowed authors, without the opt-out label
         (`include_opted_out`: with those too, so a run sees a person's opt-out; their labels say
         which). Also the start of a repo run: per-run caches (open PRs, base head) are dropped."""
-        ...
 
     def get_issue(self, repo: RepoConfig, number: int) -> ForgeIssue | None:
         """Any state, labels and closed_at; None when there is no such issue."""
-        ...
 
     def close_issue(self, repo: RepoConfig, number: int) -> None: ...
 
     def read_file(self, repo: RepoConfig, path: str, ref: str | None = None) -> str | None:
         """File text at `ref` (default: the repo's branch); None when it does not exist."""
-        ...
+
+    def base_commit(self, repo: RepoConfig) -> str:
+        """The base branch's head commit: what a new fix commit is built on."""
+
+    def line_url(self, repo: RepoConfig, commit: str, path: str, line: int | None) -> str:
+        """A link to `path` (at `line`) as of `commit`, for people reading a PR body."""
 
     def list_tree(self, repo: RepoConfig, folder: TreeEntry | None = None) -> TreeListing:
         """The base branch head's tree: every entry at every depth in one call (`folder` None),
         or the direct children of `folder`, a tree entry of an earlier listing. Paths are
         repository-relative; symlinks come as mode 120000 entries and are never followed.
         GitHub may cut a recursive listing short (`truncated`): list folders one by one then."""
-        ...
 
     def find_open_pr(self, repo: RepoConfig, fingerprint_id: str) -> PullRequest | None:
         """Homeostat's own open PR for the fingerprint (marker in the body or branch
         `is_branch_for`); never someone else's PR, whatever its branch name."""
-        ...
 
     def list_own_open_prs(self, repo: RepoConfig) -> list[PullRequest]:
         """Every open PR that is Homeostat's own (one listing per run)."""
-        ...
 
     def get_pr(self, repo: RepoConfig, number: int) -> PullRequest | None:
         """A PR in any state (anyone's); None when there is no such PR."""
-        ...
 
     def upsert_pr(
         self,
@@ -290,32 +288,25 @@ class Forge(Protocol):
           (pr.draft False).
         Refuses (PathNotAllowed) any change outside repo.path_filters.
         """
-        ...
 
     def mark_ready(self, repo: RepoConfig, number: int) -> None:
         """Take Homeostat's own draft PR out of draft (no-op when it is not a draft)."""
-        ...
 
     def request_reviewers(self, repo: RepoConfig, number: int, reviewers: Sequence[str]) -> None:
         """Ask users (or `org/team`) to review Homeostat's own PR."""
-        ...
 
     def close_pr(self, repo: RepoConfig, number: int) -> None:
         """Close Homeostat's own PR unmerged."""
-        ...
 
     def delete_branch(self, repo: RepoConfig, branch: str) -> None:
         """Delete a Homeostat branch (`homeostat/fix-…` only); already gone is fine."""
-        ...
 
     def comment_on_issue(self, repo: RepoConfig, issue_number: int, body: str, marker: str) -> None:
         """Post a comment, or edit the earlier one carrying `marker` instead of repeating it.
         The body is kept within MAX_BODY_CHARS (`fit_body`)."""
-        ...
 
     def comment_on_pr(self, repo: RepoConfig, number: int, body: str, marker: str) -> None:
         """`comment_on_issue` on Homeostat's own PR; NotOwnPullRequest for anyone else's."""
-        ...
 
     def add_labels(self, repo: RepoConfig, issue_number: int, labels: Sequence[str]) -> None: ...
 
@@ -323,17 +314,14 @@ class Forge(Protocol):
         """What the repository released (`releases_from`): tags and published releases named after
         a version, with their commits; drafts never. One listing per call: callers keep it for
         the run."""
-        ...
 
     def commit_contains(self, repo: RepoConfig, commit: str, ancestor: str) -> bool:
         """Whether `commit` is `ancestor` or descends from it (GitHub: compare ancestor...commit
         is `ahead` or `identical`); ForgeError for a commit the repository does not have."""
-        ...
 
     def get_check_results(self, repo: RepoConfig, head_sha: str) -> CheckResult:
         """Every check run (all apps, all pages) and commit status on the commit `head_sha`,
         as one verdict (`check_verdict`)."""
-        ...
 
 
 # --- model ------------------------------------------------------------------------------------
@@ -358,11 +346,9 @@ class AttemptStore(Protocol):
 
         Raises ConflictError when another worker started that attempt first.
         """
-        ...
 
     def save(self, state: AttemptState) -> AttemptState:
         """Update an existing attempt under optimistic locking (version); ConflictError on a race."""
-        ...
 
     def list(self, repo: str) -> list[AttemptState]: ...
 
@@ -384,11 +370,9 @@ class PatternStore(Protocol):
 class BudgetStore(Protocol):
     def reserve_usd(self, repo: str, day: date, amount: float, cap: float) -> None:
         """Atomically add `amount` to the day's spend; BudgetExceeded when it would pass `cap`."""
-        ...
 
     def settle_usd(self, repo: str, day: date, reserved: float, actual: float) -> None:
         """Replace a reservation by the real cost (a refund when `actual` is 0)."""
-        ...
 
     def spent_usd(self, repo: str, day: date) -> float: ...
 
@@ -424,7 +408,6 @@ class JobQueue(Protocol):
     def send_many(self, messages: Sequence[QueueMessage]) -> None:
         """Every message, in order within its group, in as few requests as the queue allows (SQS:
         batches of 10); raises naming the messages that could not be sent."""
-        ...
 
 
 MAX_SOURCE_MAP_BYTES = 50 * 1024 * 1024
@@ -461,7 +444,6 @@ class SourceMapStore(Protocol):
         """The map of the bundle at `bundle_path` (its path inside the extension, e.g.
         `dist/background.js`), or None when there is none. Raises SourceMapRejected for a map
         over MAX_SOURCE_MAP_BYTES or one that cannot be read."""
-        ...
 
 
 @dataclass(frozen=True)

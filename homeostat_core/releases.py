@@ -191,6 +191,23 @@ def install_of(report: ErrorReport) -> str | None:
     return found.group(1).lower() if found else None
 
 
+# The browser a report came from, by its extension URLs' scheme (every browser names its own).
+_BROWSER_SCHEMES = (
+    ("chrome-extension://", "Chrome"),
+    ("moz-extension://", "Firefox"),
+    ("safari-web-extension://", "Safari"),
+    ("ms-browser-extension://", "Edge"),
+)
+
+
+def browser_of(report: ErrorReport) -> str | None:
+    text = report.stack or ""
+    for scheme, browser in _BROWSER_SCHEMES:
+        if scheme in text:
+            return browser
+    return None
+
+
 def regression_rule(repo: RepoConfig, reports: Sequence[tuple[ForgeIssue, str | None]]) -> Decision:
     """Whether `reports` (issue, install) from versions with the fix make a regression, and by
     which rule: the trusted logger, two independent reporters, or not yet."""

@@ -119,6 +119,7 @@ class GitHubForge(GitHubSteering):
         share of a rate limit below which calls raise RateLimitLow. `credential`: what pays for
         the calls, for messages (`installation 123`, `token`).
         """
+        self._web_root = web_root(base_url)
         self._t = Transport.create(
             auth,
             base_url,
@@ -411,6 +412,13 @@ class GitHubForge(GitHubSteering):
         me = self.whoami().lower()
         return [login.lower() for login in data] == [me, me]
 
+    def base_commit(self, repo: RepoConfig) -> str:
+        return self._base(repo).sha
+
+    def line_url(self, repo: RepoConfig, commit: str, path: str, line: int | None) -> str:
+        anchor = f"#L{line}" if line else ""
+        return f"{self._web_root}/{repo.slug}/blob/{commit}/{quote(path, safe='/')}{anchor}"
+
     def _base(self, repo: RepoConfig) -> Base:
         base = self._bases.get(repo.slug)
         if base is None:
@@ -550,3 +558,12 @@ class GitHubForge(GitHubSteering):
             "compare commits", url, {"per_page": 1}, item=lambda d: {"status": d.get("status")}
         )
         return data.get("status") in ("ahead", "identical")
+
+
+def web_root(api_url: str) -> str:
+    """Where people browse what the API at `api_url` serves: github.com for api.github.com, the
+    host of a GitHub Enterprise Server (`https://host/api/v3`), else the API's own root."""
+    root = api_url.rstrip("/")
+    if root == "https://api.github.com":
+        return "https://github.com"
+    return root[: -len("/api/v3")] if root.endswith("/api/v3") else root

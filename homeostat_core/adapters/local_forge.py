@@ -121,6 +121,16 @@ class LocalForge(PeopleActions, LocalSteering):
         record = self._read_json(self._dir(repo) / "pulls" / f"{number}.json", None)
         return self._pull_model(repo, record) if record else None
 
+    def base_commit(self, repo: RepoConfig) -> str:
+        self.api_calls += 1
+        return self._base_sha(repo)
+
+    def line_url(self, repo: RepoConfig, commit: str, path: str, line: int | None) -> str:
+        # The repository's work tree holds the base branch: the file as the PR's base has it
+        # (a browser opens it; git show <commit>:<path> shows the same text).
+        anchor = f"#L{line}" if line else ""
+        return (self._dir(repo) / "repo" / path).as_uri() + anchor
+
     def upsert_pr(
         self,
         repo: RepoConfig,

@@ -21,7 +21,7 @@ from homeostat_core.fixing.prompts import (
     build_review_messages,
     load_context,
 )
-from homeostat_core.fixing.tiers import STRONG_ONLY_TIER, plan_route, sensitive_among
+from homeostat_core.fixing.tiers import STRONG_ONLY_TIER, RoutePlan, plan_route, sensitive_among
 from homeostat_core.fixing.validation import (
     PARSE_ERROR,
     REASON_CODES,
@@ -122,6 +122,7 @@ class _Run:
     strong_allowed: bool = True
     tried_tiers: list[int] = field(default_factory=list)
     out_of_time: bool = False  # a model call was refused or cut short by the deadline
+    plan: RoutePlan | None = None  # the route it started on (why its tier, for the PR body)
 
 
 class _CachedReader:
@@ -216,7 +217,31 @@ def _proposed(reply: ModelReply, change: ValidatedChange, run: _Run, tier: int, 
         diff=change.diff,
         lines_changed=change.lines_changed,
         resolution=run.ctx.resolution,
+        route=_route_words(run, tier),
+        windows=tuple(_window_words(t) for t in run.ctx.targets),
     )
+
+
+def _route_words(run: _Run, tier: int) -> str:
+    """Why the fix came from this tier, in a reviewer's words."""
+    plan = run.plan
+    if plan is None:
+        return ""
+    if plan.sensitive:
+        return f"sensitive path {', '.join(plan.sensitive_paths)}: strong model only"
+    if tier == STRONG_ONLY_TIER and not run.cheap_allowed:
+        return "the cheaper model's edits touched sensitive files: strong model only"
+    if tier == plan.start_tier:
+        return f"complexity score {plan.complexity.score}: tier {tier} first"
+    return (
+        f"complexity score {plan.complexity.score} started at tier {plan.start_tier}, "
+        f"which gave no valid fix: tier {tier}"
+    )
+
+
+def _window_words(target) -> str:
+    lines = f"{target.span[0]}-{target.span[1]}" if target.span else str(target.line)
+    return f"{target.path}:{lines}"
 
 
 def _try_single(run: _Run, tier: int, cheap: bool, previous: str | None) -> ProposedFix | _TryFailure:
@@ -329,7 +354,7 @@ def attempt_fix(
             "sensitive": plan.sensitive,
         },
     )
-    run = _Run(ctx=ctx, repo_config=repo_config, settings=settings, llm=llm, read=reader)
+    run = _Run(ctx=ctx, repo_config=repo_config, settings=settings, llm=llm, read=reader, plan=plan)
     run.cheap_allowed = not plan.sensitive
     try:
         return _climb(run, plan, settings, deadline)

@@ -35,6 +35,8 @@ class Group:
     answered: list[ForgeIssue] = field(default_factory=list)  # labelled rejected / gave up already
     versions: dict[int, str | None] = field(default_factory=dict)  # extension version per issue
     installs: dict[int, str | None] = field(default_factory=dict)  # per-install id per issue, if any
+    browsers: dict[int, str | None] = field(default_factory=dict)  # the browser per issue, if known
+    messages: dict[int, str] = field(default_factory=dict)  # the message per issue (browsers word it apart)
     opted_out: list[ForgeIssue] = field(default_factory=list)  # carrying the opt-out label: a person's no
 
     @property

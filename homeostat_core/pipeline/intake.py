@@ -25,7 +25,7 @@ from homeostat_core.pipeline.context import (
     RunContext,
 )
 from homeostat_core.ports import PortError, RateLimitLow
-from homeostat_core.releases import install_of
+from homeostat_core.releases import browser_of, install_of
 from homeostat_core.report.comments import render_unparseable_comment
 from homeostat_core.report.markers import UNPARSEABLE_MARKER
 from homeostat_core.sourcing.context import bundle_locator
@@ -90,6 +90,8 @@ def parse_and_group(
         group = groups.setdefault(fp.id, Group(fingerprint=fp, report=report))
         group.versions[issue.number] = report.extension_version
         group.installs[issue.number] = install_of(report)
+        group.browsers[issue.number] = browser_of(report)
+        group.messages[issue.number] = report.message
         if opted_out:
             group.opted_out.append(issue)  # a person's decision about the whole fingerprint
         elif answered:

@@ -40,7 +40,7 @@ from homeostat_core.report.markers import (
     NO_DRAFTS_MARKER,
     issue_comment_marker,
 )
-from homeostat_core.report.pr import render_pr_body, render_pr_title
+from homeostat_core.report.pr import LineLink, Sighting, render_pr_body, render_pr_title
 
 
 def publish(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix) -> FingerprintOutcome:
@@ -116,8 +116,30 @@ def pr_text(ctx: RunContext, group: Group, state: AttemptState, fix: ProposedFix
         scrub=scrub,
         # every attempt of the fingerprint, an earlier PR's too (a regression's first fix)
         earlier_cost_usd=max(earlier_cost(ctx, state) - fix.cost_usd, 0.0),
+        sightings=sightings_of(group),
+        line_link=_line_link(ctx),
     )
     return render_pr_title(fp, group.report, scrub=scrub), body
+
+
+def sightings_of(group: Group) -> list[Sighting]:
+    """Where and when each linked report saw the error (for the PR body's reviewer)."""
+    return [
+        Sighting(
+            issue=issue.number,
+            browser=group.browsers.get(issue.number),
+            version=group.versions.get(issue.number),
+            message=group.messages.get(issue.number, ""),
+            seen_at=issue.created_at,
+        )
+        for issue in group.issues
+    ]
+
+
+def _line_link(ctx: RunContext) -> LineLink:
+    """Links to lines at the base branch's head: the commit this PR's fix is built on."""
+    commit = ctx.forge.base_commit(ctx.repo)
+    return lambda path, line: ctx.forge.line_url(ctx.repo, commit, path, line)
 
 
 def earlier_cost(ctx: RunContext, state: AttemptState) -> float:

@@ -28,6 +28,7 @@ from homeostat_core.ports import branch_for
 from homeostat_core.report.comments import render_rejected_comment, render_unparseable_comment
 from homeostat_core.report.markers import (
     REJECTED_MARKER,
+    STATE_MARKER,
     UNPARSEABLE_MARKER,
     issue_comment_marker,
     parse_state_block,
@@ -223,7 +224,8 @@ def test_hostile_issues_never_produce_a_forbidden_change(tmp_path, settings, hos
     for pr in prs:
         body = pr.body
         if (
-            body.count("<!-- homeostat:") != 1
+            body.count("<!-- homeostat:") != 2  # the hidden state and the fingerprint marker
+            or len(STATE_MARKER.findall(body)) != 1
             or pr_marker(benign_fp.id) not in body
             or FORGED_FP in body.split("<!--")[-1]
         ):
@@ -306,6 +308,11 @@ def _own_removed(text: str, fingerprint_id: str, numbers: set[int], pr_number: i
     read from the forge, its marker, the link to its own PR) replaced by fixed placeholders."""
     lines = [line for line in text.split("\n") if line not in {f"Fixes #{n}" for n in numbers}]
     text = "\n".join(lines).replace(pr_marker(fingerprint_id), "<!-- own marker -->")
+    text = STATE_MARKER.sub("<!-- own state -->", text)  # escaped JSON: nothing in it is live
+    # the report count line lists the issues Homeostat read; a frame's link to its line in the
+    # repository (the local forge's work tree) is Homeostat's own
+    text = re.sub(r"^- \d+ reports?: #\d+(, #\d+)*( and \d+ more)?$", "- own reports", text, flags=re.M)
+    text = re.sub(r" at \[(`[^`\n]+`)\]\(file:///[^)\s]+/repo/[^)\s]+#L\d+\)", r" at \1", text)
     text = text.replace(issue_comment_marker(fingerprint_id), "<!-- own marker -->")
     if pr_number is not None:
         text = re.sub(rf"\[#{pr_number}\]\([^)\s]*\)", "[#0](own-pr)", text)
@@ -348,7 +355,7 @@ def test_hostile_corpus_never_survives_into_what_the_forge_received(tmp_path, se
         body = _own_removed(pr.body, fp_id, numbers)
         survived += [f"PR {pr.number} body: {item}" for item in survivors(body, baseline_body).elements()]
         state = parse_state_block(pr.body)
-        if not state or state.get("fingerprint") != fp_id or pr.body.count("<!-- homeostat:") != 1:
+        if not state or state.get("fingerprint") != fp_id or pr.body.count("<!-- homeostat:") != 2:
             survived.append(f"PR {pr.number}: state block or marker forged: {state}")
         elif state["cost"] != state["totalCost"] or state["attempts"] != 1:
             cost_errors.append(

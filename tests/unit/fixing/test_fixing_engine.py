@@ -125,6 +125,15 @@ def test_cheap_edit_touching_a_sensitive_file_moves_to_the_strong_model():
     assert result.tier == 3
     assert [c["model"] for c in llm.calls] == [CHEAP, STRONG]
     assert "sensitive_path" in llm.calls[1]["messages"][1]["content"]
+    # and the PR body's reviewer is told why the strong model made it
+    assert result.route == "the cheaper model's edits touched sensitive files: strong model only"
+
+
+def test_a_fix_says_why_its_tier_and_what_the_model_was_shown():
+    result, _ = run(lambda model, messages: GOOD)
+    assert isinstance(result, ProposedFix)
+    assert result.route.startswith("complexity score ") and result.route.endswith(f"tier {result.tier} first")
+    assert result.windows and all(":" in window for window in result.windows)
 
 
 def test_missing_cheap_key_skips_to_the_strong_model():

@@ -168,16 +168,16 @@ def test_comments_and_title_match_golden():
 def test_body_carries_every_field():
     body = _pattern_body()
     assert body.rstrip().endswith(pr_marker(FINGERPRINT.id))
-    assert "**Attempt**: 1/3" in body
+    assert "- Attempt 1 of 3" in body
     assert "Fixes #7\nFixes #12" in body and body.count("Fixes #12") == 1
-    assert "`do-not-fix`" in body
+    assert "`do-not-fix`" in body and "`/homeostat stop`" in body
     assert "pat-3f2a9c41" in body and "92.0%" in body
     # user data went through the scrubber everywhere it appears
     assert "jane@example.com" not in body and body.count("[email]") == 2
-    # in-app frames only
-    assert "at syncTabs (src/background/sync.js:42:17)" in body
+    # in-app frames only (no forge link given: the paths as text)
+    assert "1. `syncTabs` at `src/background/sync.js:42:17`" in body
     assert "vendor/lib.js" not in body
-    assert "at <anonymous> (src/background/index.js:10)" in body
+    assert "2. `<anonymous>` at `src/background/index.js:10`" in body
 
 
 def test_state_block_round_trips():
@@ -200,7 +200,8 @@ def test_state_block_round_trips():
 
 def test_report_text_cannot_forge_a_marker_or_break_fences():
     body = _pattern_body(fix=AI_FIX)
-    assert body.count("<!-- homeostat:") == 1 and body.count("homeostat:fingerprint=evil") == 1
+    # Homeostat's own two (state, fingerprint); the summary's look-alike is defused
+    assert body.count("<!-- homeostat:") == 2 and body.count("homeostat:fingerprint=evil") == 1
     assert pr_marker("evil") not in body
     # the summary's ``` run sits inside a longer fence, which it cannot close
     assert "\n````\nCheck that the tab still exists before reading its URL ```rm -rf```" in body

@@ -57,7 +57,7 @@ def test_a_fix_in_a_subfolder_extension_says_how_its_file_was_found(tmp_path):
     assert listings == [None]
     assert record.resolved_by == {"manifest_root": 2}
     (pr, *_) = w.prs()
-    assert "**Found**: `lib/storage.js` → `src/lib/storage.js` (extension root `src/`" in pr.body
+    assert "- File: `lib/storage.js` → `src/lib/storage.js` (extension root `src/`" in pr.body
     assert "src/lib/storage.js" in w.forge.pr_diff(w.repo, pr.number)
 
 
