@@ -216,3 +216,29 @@ def test_api_calls_count_operations(forge_harness: Harness, forge):
     before = forge.api_calls
     forge.read_file(h.repo, "src/app.js")
     assert forge.api_calls > before
+
+
+def test_links_to_lines_point_at_the_base_commit(forge_harness: Harness, forge):
+    h = forge_harness
+    commit = forge.base_commit(h.repo)
+    assert commit == h.branch_sha("main")
+    url = forge.line_url(h.repo, commit, "src/app.js", 2)
+    assert url.endswith("src/app.js#L2")
+    if h.kind == "github":
+        # the fake server's own root (github.com for api.github.com: test below)
+        assert url.startswith("http://127.0.0.1:") and url.endswith(
+            f"/acme/widget/blob/{commit}/src/app.js#L2"
+        )
+    else:  # the work tree holds the base branch: the linked file is the base commit's
+        from pathlib import Path
+        from urllib.parse import urlsplit
+
+        local = Path(urlsplit(url).path)
+        assert local.read_text() == FILES["src/app.js"] == h.file_on_branch("main", "src/app.js")
+
+
+def test_github_links_go_where_people_browse():
+    from homeostat_core.adapters.github_forge import web_root
+
+    assert web_root("https://api.github.com") == "https://github.com"
+    assert web_root("https://ghe.example.com/api/v3/") == "https://ghe.example.com"
