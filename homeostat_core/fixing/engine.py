@@ -240,7 +240,8 @@ def _route_words(run: _Run, tier: int) -> str:
 
 
 def _window_words(target) -> str:
-    lines = f"{target.span[0]}-{target.span[1]}" if target.span else str(target.line)
+    first, last = target.span or (target.line, target.line)
+    lines = f"{first}-{last}" if last != first else str(first)
     return f"{target.path}:{lines}"
 
 
