@@ -276,14 +276,16 @@ def found_line(found: SourceResolution) -> str:
     """How the file was found, honestly: `background.js` → `src/background.js` (extension root
     `src/`); a suffix or a name is said to be a guess."""
     served, path = code_span(found.served), code_span(found.path)
+    # A frame served at the path it has in the repository needs no arrow: `a.js` → `a.js` says nothing.
+    moved = path if found.served == found.path else f"{served} → {path}"
     if found.rule in ("source_roots", "manifest_root"):
         where = f"extension root {code_span(found.root + '/')}" if found.root else "the repository root"
-        text = f"{served} → {path} ({where}, from {'source_roots' if found.rule == 'source_roots' else 'its manifest.json'})"
+        text = f"{moved} ({where}, from {'source_roots' if found.rule == 'source_roots' else 'its manifest.json'})"
     elif found.rule == "path_map":
-        text = f"{served} → {path} (path_map {code_span(found.root)})"
+        text = f"{moved} (path_map {code_span(found.root)})"
     elif found.rule == "suffix":
         text = (
-            f"{served} → {path}, the only file with that name and folders "
+            f"{moved}, the only file with that name and folders "
             f"(confidence {percent(found.confidence)}: a guess, check that it is the right file)"
         )
     elif found.rule == "symbol":

@@ -49,7 +49,7 @@ def test_cdk_cli_synthesizes_the_production_template_offline(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     template = json.loads((tmp_path / "HomeostatStack.template.json").read_text())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len(functions) == 3
+    assert len(functions) == 4  # scheduler, worker, webhook, waker
     assert {f["Properties"]["Environment"]["Variables"]["HOMEOSTAT_ENV"] for f in functions} == {"production"}
     report = json.loads((tmp_path / "validation-report.json").read_text())
     assert [v for p in report["pluginReports"] for v in p.get("violations", [])] == []

@@ -55,8 +55,8 @@ def test_attempts_list_shows_one_row_per_fingerprint(cli_env, server_state, caps
 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["fingerprint", "attempts", "lastResult", "backoffUntil", "pr"]
-    assert lines[1].split() == ["fp-a", "1", "pending", "2025-03-02T12:00:00.000000Z", "-"]
-    assert lines[2].split() == ["fp-b", "1", "pending", "2025-03-02T12:00:00.000000Z", "#12"]
+    assert lines[1].split() == ["fp-a", "1", "pending", "2025-03-02T12:00:00Z", "-"]
+    assert lines[2].split() == ["fp-b", "1", "pending", "2025-03-02T12:00:00Z", "#12"]
 
 
 def test_attempts_list_for_an_unknown_repo(cli_env, capsys):

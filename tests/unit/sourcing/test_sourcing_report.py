@@ -28,6 +28,10 @@ from homeostat_core.report.pr import found_line
             SourceResolution("js/a.js", "src/js/a.js", "path_map", "js/ → src/js/"),
             "`js/a.js` → `src/js/a.js` (path_map `js/ → src/js/`)",
         ),
+        (
+            SourceResolution("src/lib/storage.js", "src/lib/storage.js", "manifest_root", ""),
+            "`src/lib/storage.js` (the repository root, from its manifest.json)",
+        ),
     ],
 )
 def test_a_sure_rule_is_said_plainly(resolution, expected):
