@@ -50,16 +50,16 @@ class GitHubSteering:
         data = self._t.get_or_none(f"read {kind.replace('_', ' ')}", url, item=_comment_fields)
         if data is None or not str(data.get(parent[0]) or "").endswith(f"/{parent[1]}/{number}"):
             return None  # gone, or on another issue or PR than the delivery said
-        return Comment(
-            kind=kind,
-            id=data["id"],
-            number=number,
-            author=(data.get("user") or {}).get("login") or "",
-            body=data.get("body") or "",
-            review_state=(data.get("state") or "").lower(),
-            path=data.get("path") or "",
-            line=data.get("line"),
+        return _comment(kind, number, data)
+
+    def review_comments(self, repo: RepoConfig, number: int, review_id: int) -> list[Comment]:
+        listed = self._t.pages(
+            "list review comments",
+            f"/repos/{repo.slug}/pulls/{number}/reviews/{review_id}/comments",
+            {"per_page": self._per_page},
+            item=_comment_fields,
         )
+        return sorted((_comment("review_comment", number, data) for data in listed), key=lambda c: c.id)
 
     def push_on_top(
         self,
@@ -114,6 +114,21 @@ class GitHubSteering:
             self._open_prs[repo.slug][number] = replace(cached, draft=True)
 
 
+def _comment(kind: CommentKind, number: int, data: dict[str, Any]) -> Comment:
+    review_id = data.get("pull_request_review_id")
+    return Comment(
+        kind=kind,
+        id=data["id"],
+        number=number,
+        author=(data.get("user") or {}).get("login") or "",
+        body=data.get("body") or "",
+        review_state=(data.get("state") or "").lower(),
+        path=data.get("path") or "",
+        line=data.get("line"),
+        review_id=review_id if isinstance(review_id, int) else None,
+    )
+
+
 def _comment_fields(data: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "body", "state", "path", "line", "issue_url", "pull_request_url")
+    keep = ("id", "body", "state", "path", "line", "issue_url", "pull_request_url", "pull_request_review_id")
     return {key: data.get(key) for key in keep} | {"user": {"login": (data.get("user") or {}).get("login")}}

@@ -6,7 +6,7 @@ Layout, next to local_forge's under `root/<owner>/<name>/`:
     collaborators.json      {login: permission}: admin, maintain, write, triage or read (anyone
                             else: read, as on a public repository); the seed's maintainer is admin
     reviews/<n>.json        [{id, body, state, author}] on PR n
-    review_comments/<n>.json [{id, body, author, path, line}] on PR n
+    review_comments/<n>.json [{id, body, author, path, line, review_id}] on PR n
 
 Comments on issues and PRs stay in `comments/<n>.json` (local_forge); every comment and review
 takes its id from one sequence, as GitHub's ids never collide across them.
@@ -48,17 +48,27 @@ class LocalSteering:
         path = self._dir(repo) / _FOLDERS[kind] / f"{number}.json"
         for item in self._read_json(path, []):
             if item["id"] == comment_id:
-                return Comment(
-                    kind=kind,
-                    id=item["id"],
-                    number=number,
-                    author=item.get("author", self.login),
-                    body=item.get("body") or "",
-                    review_state=item.get("state", ""),
-                    path=item.get("path", ""),
-                    line=item.get("line"),
-                )
+                return self._comment(kind, number, item)
         return None
+
+    def review_comments(self, repo: RepoConfig, number: int, review_id: int) -> list[Comment]:
+        self.api_calls += 1
+        path = self._dir(repo) / _FOLDERS["review_comment"] / f"{number}.json"
+        items = [i for i in self._read_json(path, []) if i.get("review_id") == review_id]
+        return [self._comment("review_comment", number, i) for i in sorted(items, key=lambda i: i["id"])]
+
+    def _comment(self, kind: CommentKind, number: int, item: dict[str, Any]) -> Comment:
+        return Comment(
+            kind=kind,
+            id=item["id"],
+            number=number,
+            author=item.get("author", self.login),
+            body=item.get("body") or "",
+            review_state=item.get("state", ""),
+            path=item.get("path", ""),
+            line=item.get("line"),
+            review_id=item.get("review_id"),
+        )
 
     def push_on_top(
         self,
@@ -118,13 +128,22 @@ class LocalSteering:
         return self._add(repo, "review", number, {"body": body, "author": login, "state": state})
 
     def review_comment_as(
-        self, repo: RepoConfig, number: int, body: str, login: str, path: str = "", line: int | None = None
+        self,
+        repo: RepoConfig,
+        number: int,
+        body: str,
+        login: str,
+        path: str = "",
+        line: int | None = None,
+        review_id: int | None = None,
     ) -> int:
-        """`login` comments on a line of PR `number`'s diff."""
+        """`login` comments on a line of PR `number`'s diff, as part of review `review_id` (by
+        default a review of its own, as GitHub makes for a single comment)."""
         self._pull_record(repo, number)
-        return self._add(
-            repo, "review_comment", number, {"body": body, "author": login, "path": path, "line": line}
-        )
+        fields = {"body": body, "author": login, "path": path, "line": line}
+        if review_id is None:
+            review_id = self._add(repo, "review", number, {"body": "", "author": login, "state": "commented"})
+        return self._add(repo, "review_comment", number, fields | {"review_id": review_id})
 
     def commit_count(self, repo: RepoConfig, branch: str) -> int:
         """How many commits `branch` has that the base branch has not."""

@@ -29,6 +29,7 @@ class Comment:
     review_state: str = ""  # reviews: changes_requested | commented | approved | dismissed
     path: str = ""  # review comments: the file the comment is on
     line: int | None = None
+    review_id: int | None = None  # review comments: the review they were submitted with
 
 
 @runtime_checkable
@@ -45,6 +46,10 @@ class SteeringForge(Protocol):
     ) -> Comment | None:
         """The comment (or review) `comment_id` on issue or PR `number`; None when there is none
         there (deleted, or on another issue)."""
+        ...
+
+    def review_comments(self, repo: RepoConfig, number: int, review_id: int) -> list[Comment]:
+        """The line comments submitted with review `review_id` on PR `number`, oldest first."""
         ...
 
     def push_on_top(

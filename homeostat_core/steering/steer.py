@@ -91,6 +91,9 @@ def steer(
         return _ignored(job, "not a /homeostat command")
     if comment.kind == "review" and comment.review_state != "changes_requested":
         return _ignored(job, f"a review that does not request changes ({comment.review_state})")
+    review_comments, answered_elsewhere = _review_comments(forge, repo, comment)
+    if answered_elsewhere:
+        return _ignored(job, answered_elsewhere)
     if forge.permission(repo, comment.author) not in WRITE_PERMISSIONS:
         return _ignored(job, "the author has no write access")  # no reply: strangers get nothing
     ctx = RunContext(repo, ports, deadline or Deadline.unlimited(), None, POLICY, ports.clock.now(), env)
@@ -104,7 +107,9 @@ def steer(
         "Steering", extra={"by": comment.author, "kind": comment.kind, "command": word, "on": target.number}
     )
     if comment.kind != "issue_comment":
-        return _attempt(ctx, target, group, state, "review", instruction=_instruction(comment))
+        return _attempt(
+            ctx, target, group, state, "review", instruction=_instruction(comment, review_comments)
+        )
     if word == "retry":
         return _attempt(ctx, target, group, state, "retry")
     if word == "stop":
@@ -142,9 +147,31 @@ def _target(ctx: RunContext, comment: Comment, groups: dict[str, Group]) -> _Tar
     return None
 
 
-def _instruction(comment: Comment) -> str:
-    where = f" on {comment.path}" + (f" line {comment.line}" if comment.line else "") if comment.path else ""
-    return f"Review comment{where}:\n{comment.body}" if comment.kind == "review_comment" else comment.body
+def _review_comments(forge, repo: RepoConfig, comment: Comment) -> tuple[list[Comment], str | None]:
+    """A review arrives as one delivery for the review and one per line comment in it; all of
+    them are one instruction, answered once (one attempt, not one per delivery). Returns the
+    review's line comments, and why this delivery is not the one that answers them."""
+    if comment.kind == "review":
+        return forge.review_comments(repo, comment.number, comment.id), None
+    if comment.kind != "review_comment" or comment.review_id is None:
+        return [comment] if comment.kind == "review_comment" else [], None
+    review = forge.get_comment(repo, "review", comment.review_id, comment.number)
+    if review is not None and review.review_state == "changes_requested":
+        return [], "a line comment of a review that requests changes: the review's delivery answers it"
+    siblings = forge.review_comments(repo, comment.number, comment.review_id) or [comment]
+    if siblings[0].id != comment.id:
+        return [], "a later line comment of its review: the review's first line comment answers it"
+    return siblings, None
+
+
+def _instruction(comment: Comment, review_comments: list[Comment]) -> str:
+    """The maintainer's words: a review's body, then each of its line comments where it is."""
+    parts = [comment.body] if comment.kind == "review" and comment.body.strip() else []
+    for line_comment in review_comments:
+        where = f" on {line_comment.path}" if line_comment.path else ""
+        where += f" line {line_comment.line}" if line_comment.path and line_comment.line else ""
+        parts.append(f"Review comment{where}:\n{line_comment.body}")
+    return "\n\n".join(parts) or comment.body
 
 
 def _reply(ctx: RunContext, target: _Target, body: str, marker: str) -> None:

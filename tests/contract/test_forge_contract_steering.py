@@ -38,10 +38,12 @@ def review_as(h: Harness, number: int, body: str, login: str, state: str = "chan
     return h.forge.review_as(h.repo, number, body, login, state)
 
 
-def review_comment_as(h: Harness, number: int, body: str, login: str, path: str, line: int) -> int:
+def review_comment_as(
+    h: Harness, number: int, body: str, login: str, path: str, line: int, review_id: int | None = None
+) -> int:
     if h.kind == "github":
-        return h.fake.add_review_comment(SLUG, number, body, login, path, line)
-    return h.forge.review_comment_as(h.repo, number, body, login, path, line)
+        return h.fake.add_review_comment(SLUG, number, body, login, path, line, review_id)
+    return h.forge.review_comment_as(h.repo, number, body, login, path, line, review_id)
 
 
 def commits_on_branch(h: Harness) -> int:
@@ -88,6 +90,26 @@ def test_comments_and_reviews_are_read_back_with_their_author(forge_harness: Har
     inline = h.forge.get_comment(h.repo, "review_comment", line, pr.number)
     assert (inline.body, inline.path, inline.line) == ("guard this", "src/app.js", 2)
     assert h.forge.get_comment(h.repo, "review", 999_999, pr.number) is None
+
+
+def test_a_reviews_line_comments_are_listed_with_it(forge_harness: Harness):
+    h = forge_harness
+    pr, _ = h.forge.upsert_pr(h.repo, FID, _fix("one"), "fix: TypeError", "body")
+    review = review_as(h, pr.number, "Two things", "alice")
+    first = review_comment_as(h, pr.number, "guard this", "alice", "src/app.js", 2, review)
+    second = review_comment_as(h, pr.number, "and this", "alice", "src/app.js", 5, review)
+    alone = review_comment_as(h, pr.number, "a single comment", "alice", "src/app.js", 9)
+
+    listed = h.forge.review_comments(h.repo, pr.number, review)
+    assert [(c.id, c.body, c.line, c.review_id) for c in listed] == [
+        (first, "guard this", 2, review),
+        (second, "and this", 5, review),
+    ]
+    # a single line comment is a review of its own, as GitHub files it
+    single = h.forge.get_comment(h.repo, "review_comment", alone, pr.number)
+    assert single.review_id not in (None, review)
+    assert h.forge.get_comment(h.repo, "review", single.review_id, pr.number).review_state == "commented"
+    assert [c.id for c in h.forge.review_comments(h.repo, pr.number, single.review_id)] == [alone]
 
 
 def test_push_on_top_adds_a_commit_and_keeps_the_history(forge_harness: Harness):

@@ -391,7 +391,15 @@ class FakeGitHub:
             pr = self._pull(repo, str(number))
             now = _now()
             comment = {"id": self._new_id(), "pull": number, "body": body, "author": author, "path": path}
-            comment.update(line=line, review_id=review_id or self._new_id(), created_at=now, updated_at=now)
+            if review_id is None:  # a single comment: GitHub files it as a review of its own
+                review_id = self._new_id()
+                repo.reviews[review_id] = {"id": review_id, "pull": number, "body": "", "author": author}
+                repo.reviews[review_id].update(
+                    state="COMMENTED",
+                    submitted_at=now,
+                    commit_id=repo.refs.get(f"refs/heads/{pr['head']}", ""),
+                )
+            comment.update(line=line, review_id=review_id, created_at=now, updated_at=now)
             comment["commit_id"] = repo.refs.get(f"refs/heads/{pr['head']}", "")
             repo.review_comments[comment["id"]] = comment
             return comment["id"]
@@ -804,6 +812,7 @@ class FakeGitHub:
             ("GET", repo + r"/issues/comments/(?P<id>\d+)", self._get_comment),
             ("GET", repo + r"/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)", self._get_review),
             ("GET", repo + r"/pulls/comments/(?P<id>\d+)", self._get_review_comment),
+            ("GET", repo + r"/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)/comments", self._list_review_comments),
         ]
         return [(m, re.compile(p), h) for m, p, h in table]
 
@@ -1752,34 +1761,46 @@ class FakeGitHub:
             {},
         )
 
+    def _list_review_comments(self, repo, m, q, body, headers):
+        review = repo.reviews.get(int(m["id"]))
+        if review is None or review["pull"] != int(m["n"]):
+            raise _HttpError(404, "Not Found")
+        items = [
+            self._review_comment_json(repo, c)
+            for c in sorted(repo.review_comments.values(), key=lambda c: c["id"])
+            if c["review_id"] == review["id"]
+        ]
+        chunk, page, per_page = self._page_of(q, items)
+        path = f"/repos/{repo.slug}/pulls/{review['pull']}/reviews/{review['id']}/comments"
+        return 200, chunk, self._link_header(path, q, page, per_page, len(items))
+
     def _get_review_comment(self, repo, m, q, body, headers):
         comment = repo.review_comments.get(int(m["id"]))
         if comment is None:
             raise _HttpError(404, "Not Found")
+        return 200, self._review_comment_json(repo, comment), {}
+
+    def _review_comment_json(self, repo, comment):
         cid, n = comment["id"], comment["pull"]
-        return (
-            200,
-            {
-                "url": self._api(f"/repos/{repo.slug}/pulls/comments/{cid}"),
-                "pull_request_review_id": comment["review_id"],
-                "id": cid,
-                "node_id": f"PRRC_{cid}",
-                "diff_hunk": "@@ -1,1 +1,1 @@",
-                "path": comment["path"],
-                "commit_id": comment["commit_id"],
-                "original_commit_id": comment["commit_id"],
-                "user": self._user(comment["author"]),
-                "body": comment["body"],
-                "created_at": comment["created_at"],
-                "updated_at": comment["updated_at"],
-                "html_url": self._html(f"{repo.slug}/pull/{n}#discussion_r{cid}"),
-                "pull_request_url": self._api(f"/repos/{repo.slug}/pulls/{n}"),
-                "author_association": "NONE",
-                "line": comment["line"],
-                "side": "RIGHT",
-            },
-            {},
-        )
+        return {
+            "url": self._api(f"/repos/{repo.slug}/pulls/comments/{cid}"),
+            "pull_request_review_id": comment["review_id"],
+            "id": cid,
+            "node_id": f"PRRC_{cid}",
+            "diff_hunk": "@@ -1,1 +1,1 @@",
+            "path": comment["path"],
+            "commit_id": comment["commit_id"],
+            "original_commit_id": comment["commit_id"],
+            "user": self._user(comment["author"]),
+            "body": comment["body"],
+            "created_at": comment["created_at"],
+            "updated_at": comment["updated_at"],
+            "html_url": self._html(f"{repo.slug}/pull/{n}#discussion_r{cid}"),
+            "pull_request_url": self._api(f"/repos/{repo.slug}/pulls/{n}"),
+            "author_association": "NONE",
+            "line": comment["line"],
+            "side": "RIGHT",
+        }
 
     def _annotations(self, repo, m, q, body, headers):
         run = next((r for runs in repo.check_runs.values() for r in runs if r["id"] == int(m["id"])), None)

@@ -145,6 +145,62 @@ def test_a_review_comment_from_a_writer_is_answered_too(world):
     assert "src/lib/storage.js line 6" in prompt and "Keep the original error message." in prompt
 
 
+def test_a_review_with_line_comments_is_one_attempt_whatever_the_number_of_deliveries(world):
+    # GitHub delivers a review once for the review and once for each of its line comments
+    pr = the_pr(world)
+    before = world.attempt()
+    review = world.forge.review_as(world.repo, pr.number, "Two things.", WRITER, "changes_requested")
+    lines = [
+        world.forge.review_comment_as(world.repo, pr.number, text, WRITER, "src/lib/storage.js", n, review)
+        for text, n in (("Keep the original error message.", 6), ("Name the key.", 8))
+    ]
+
+    outcomes = [
+        outcome(deliver(world, "pull_request_review", review_payload(world.repo, pr, review, "x", WRITER))[1])
+    ]
+    for line in lines:
+        payload = review_comment_payload(world.repo, pr, line, "x", WRITER)
+        outcomes.append(outcome(deliver(world, "pull_request_review_comment", payload)[1]))
+
+    assert [o["action"] for o in outcomes] == ["review", "ignored", "ignored"]
+    assert world.attempt().attempts == before.attempts + 1
+    assert world.forge.commit_count(world.repo, pr.branch) == 2
+    prompt = "\n".join(m["content"] for m in world.model.calls[-1]["messages"])
+    for words in (
+        "Two things.",
+        "src/lib/storage.js line 6",
+        "Keep the original error message.",
+        "Name the key.",
+    ):
+        assert words in prompt
+
+
+def test_a_comment_only_reviews_line_comments_are_answered_once_by_the_first(world):
+    pr = the_pr(world)
+    before = world.attempt()
+    review = world.forge.review_as(world.repo, pr.number, "", WRITER, "commented")
+    lines = [
+        world.forge.review_comment_as(world.repo, pr.number, text, WRITER, "src/lib/storage.js", n, review)
+        for text, n in (("Keep the original error message.", 6), ("Name the key.", 8))
+    ]
+
+    outcomes = [
+        outcome(
+            deliver(
+                world,
+                "pull_request_review_comment",
+                review_comment_payload(world.repo, pr, line, "x", WRITER),
+            )[1]
+        )
+        for line in reversed(lines)  # deliveries can come in any order
+    ]
+
+    assert sorted(o["action"] for o in outcomes) == ["ignored", "review"]
+    assert world.attempt().attempts == before.attempts + 1
+    prompt = "\n".join(m["content"] for m in world.model.calls[-1]["messages"])
+    assert "Keep the original error message." in prompt and "Name the key." in prompt
+
+
 def test_stop_is_the_opt_out_pr_closed_branch_deleted(world):
     pr = the_pr(world)
 
