@@ -59,9 +59,11 @@ def test_attempts_list_shows_one_row_per_fingerprint(cli_env, server_state, caps
     assert lines[2].split() == ["fp-b", "1", "pending", "2025-03-02T12:00:00Z", "#12"]
 
 
-def test_attempts_list_for_an_unknown_repo(cli_env, capsys):
-    assert cli.main(["attempts", "list", "acme/none"]) == 0
-    assert "no attempts recorded for acme/none" in capsys.readouterr().out
+def test_attempts_list_for_a_repo_neither_configured_nor_recorded_names_the_known_ones(cli_env, capsys):
+    assert cli.main(["attempts", "list", "acme/none"]) == 3
+    err = capsys.readouterr().err
+    assert "acme/none is not a repository of the configured repos.yml" in err
+    assert "littlebearapps/notebridge" in err
 
 
 def test_patterns_export_import_list_round_trip(cli_env, server_state, tmp_path, capsys):
