@@ -6,45 +6,42 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from homeostat_core.attempts import to_utc_seconds
 from homeostat_core.lifecycle import stage_of
 from homeostat_core.models import AttemptState, PrRecord, RunRecord
 
+# One row per column: the markdown table's header, the console's short header (so the console
+# table fits 100 columns), and the value.
 COLUMNS = (
-    ("Repo", lambda r: r.repo),
-    ("Issues", lambda r: r.issues_processed),
-    ("Fingerprints", lambda r: r.fingerprints_processed),
-    ("PRs created", lambda r: r.prs_created),
-    ("PRs updated", lambda r: r.prs_updated),
-    ("Cooldowns", lambda r: r.cooldowns),
-    ("Pattern hits", lambda r: r.pattern_hits),
-    ("Unparseable", lambda r: r.unparseable),
-    ("Rejected", lambda r: r.validation_rejected),
-    ("Deferred", lambda r: len(r.deferred_issues)),
-    ("Cost ($)", lambda r: f"{r.cost_usd:.4f}"),
-    ("Tokens", lambda r: r.tokens),
-    ("Latency (ms)", lambda r: r.latency_ms),
+    ("Repo", "repo", lambda r: r.repo),
+    ("Issues", "issues", lambda r: r.issues_processed),
+    ("Fingerprints", "fps", lambda r: r.fingerprints_processed),
+    ("PRs created", "PRs", lambda r: r.prs_created),
+    ("PRs updated", "upd", lambda r: r.prs_updated),
+    ("Cooldowns", "cool", lambda r: r.cooldowns),
+    ("Pattern hits", "pattern", lambda r: r.pattern_hits),
+    ("Unparseable", "unparsed", lambda r: r.unparseable),
+    ("Rejected", "rejected", lambda r: r.validation_rejected),
+    ("Deferred", "deferred", lambda r: len(r.deferred_issues)),
+    ("Cost ($)", "cost $", lambda r: f"{r.cost_usd:.4f}"),
+    ("Tokens", "tokens", lambda r: r.tokens),
+    ("Latency (ms)", "ms", lambda r: r.latency_ms),
 )
-
-
-# Short headers so the table fits 100 columns; the same counts as the markdown table's columns.
-CONSOLE_COLUMNS = (
-    ("repo", lambda r: r.repo.split("/", 1)[-1]),
-    ("issues", lambda r: r.issues_processed),
-    ("fps", lambda r: r.fingerprints_processed),
-    ("PRs", lambda r: r.prs_created),
-    ("upd", lambda r: r.prs_updated),
-    ("cool", lambda r: r.cooldowns),
-    ("pattern", lambda r: r.pattern_hits),
-    ("unparsed", lambda r: r.unparseable),
-    ("rejected", lambda r: r.validation_rejected),
-    ("deferred", lambda r: len(r.deferred_issues)),
-    ("cost $", lambda r: f"{r.cost_usd:.4f}"),
-    ("tokens", lambda r: r.tokens),
-    ("ms", lambda r: r.latency_ms),
+SUMMED = (
+    "issues_processed",
+    "fingerprints_processed",
+    "prs_created",
+    "prs_updated",
+    "cooldowns",
+    "pattern_hits",
+    "unparseable",
+    "validation_rejected",
+    "cost_usd",
+    "tokens",
+    "latency_ms",
 )
 CONSOLE_LEGEND = (
     "  (fps: fingerprints, PRs: opened, upd: updated, cool: in cooldown, pattern: fixed from a pattern)"
@@ -53,15 +50,20 @@ CONSOLE_LEGEND = (
 
 def console_table(records: list[RunRecord]) -> str:
     """The run table as the demo prints it, with a total row under several repositories."""
-    rows = [tuple(str(get(r)) for _, get in CONSOLE_COLUMNS) for r in records]
+    rows = [(r.repo.split("/", 1)[-1], *(str(get(r)) for _, _, get in COLUMNS[1:])) for r in records]
     if len(records) > 1:
-        totals = ["total"]
-        for _, get in CONSOLE_COLUMNS[1:]:
-            values = [get(r) for r in records]
-            total = sum(float(v) for v in values)
-            totals.append(f"{total:.4f}" if isinstance(values[0], str) else str(int(total)))
-        rows.append(tuple(totals))
-    return aligned(tuple(name for name, _ in CONSOLE_COLUMNS), rows)
+        rows.append(("total", *(str(get(total_of(records))) for _, _, get in COLUMNS[1:])))
+    return aligned(tuple(short for _, short, _ in COLUMNS), rows)
+
+
+def total_of(records: list[RunRecord]) -> RunRecord:
+    """A record whose counts are the sum of `records`' (for the tables' total rows)."""
+    total = RunRecord(run_id="", repo="total", timestamp=records[0].timestamp)
+    for record in records:
+        for attr in SUMMED:
+            setattr(total, attr, getattr(total, attr) + getattr(record, attr))
+        total.deferred_issues.extend(record.deferred_issues)
+    return total
 
 
 def latest_per_repo(records: Iterable[RunRecord]) -> list[RunRecord]:
@@ -76,30 +78,12 @@ def latest_per_repo(records: Iterable[RunRecord]) -> list[RunRecord]:
 def markdown_table(records: Iterable[RunRecord]) -> str:
     records = list(records)
     lines = [
-        "| " + " | ".join(name for name, _ in COLUMNS) + " |",
+        "| " + " | ".join(name for name, _, _ in COLUMNS) + " |",
         "|" + "|".join("---" for _ in COLUMNS) + "|",
     ]
-    for record in records:
-        lines.append("| " + " | ".join(str(get(record)) for _, get in COLUMNS) + " |")
-    if len(records) > 1:
-        total = RunRecord(run_id="", repo="**total**", timestamp=records[0].timestamp)
-        for record in records:
-            for attr in (
-                "issues_processed",
-                "fingerprints_processed",
-                "prs_created",
-                "prs_updated",
-                "cooldowns",
-                "pattern_hits",
-                "unparseable",
-                "validation_rejected",
-                "cost_usd",
-                "tokens",
-                "latency_ms",
-            ):
-                setattr(total, attr, getattr(total, attr) + getattr(record, attr))
-            total.deferred_issues.extend(record.deferred_issues)
-        lines.append("| " + " | ".join(str(get(total)) for _, get in COLUMNS) + " |")
+    rows = records + ([replace(total_of(records), repo="**total**")] if len(records) > 1 else [])
+    for record in rows:
+        lines.append("| " + " | ".join(str(get(record)) for _, _, get in COLUMNS) + " |")
     return "\n".join(lines)
 
 

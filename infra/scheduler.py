@@ -18,6 +18,7 @@ from constructs import Construct
 from infra import nag
 from infra.context import DeploymentSettings
 from infra.python_function import PythonFunction
+from infra.work_queue import failures_queue
 
 SCHEDULE = events.Schedule.rate(Duration.hours(6))
 # Reads a local YAML file and sends a few messages: seconds of work, small memory.
@@ -41,13 +42,7 @@ class Scheduler(Construct):
         queue: sqs.IQueue,
     ):
         super().__init__(scope, construct_id)
-        self.failures = sqs.Queue(
-            self,
-            "Failures",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.failures = failures_queue(self, "Failures")
         nag.acknowledge(
             self.failures,
             "AwsSolutions-SQS3",

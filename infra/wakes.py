@@ -20,6 +20,7 @@ from constructs import Construct
 from infra import nag
 from infra.context import DeploymentSettings
 from infra.python_function import PythonFunction
+from infra.work_queue import failures_queue
 
 # One conditional write and one SQS send per wake: a second or two even on a cold start.
 TIMEOUT = Duration.seconds(30)
@@ -56,13 +57,7 @@ class Wakes(Construct):
         runs_table: dynamodb.ITable,
     ):
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dead_letter_queue = failures_queue(self, "DeadLetters")
         nag.acknowledge(
             self.dead_letter_queue,
             "AwsSolutions-SQS3",

@@ -23,6 +23,19 @@ def visibility_timeout(consumer_timeout: Duration) -> Duration:
     return Duration.seconds(consumer_timeout.to_seconds() + VISIBILITY_SLACK.to_seconds())
 
 
+def failures_queue(scope: Construct, construct_id: str, *, fifo: bool = False) -> sqs.Queue:
+    """Where failed messages wait for people: kept 14 days (SQS's longest), encrypted, TLS only."""
+    return sqs.Queue(
+        scope,
+        construct_id,
+        fifo=fifo or None,
+        content_based_deduplication=False if fifo else None,
+        retention_period=Duration.days(14),
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+    )
+
+
 def redelivery_window(consumer_timeout: Duration) -> Duration:
     """How long after its first receive a message may still be delivered again (before the DLQ)."""
     return Duration.seconds(visibility_timeout(consumer_timeout).to_seconds() * MAX_RECEIVE_COUNT)
@@ -35,15 +48,7 @@ class WorkQueue(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, consumer_timeout: Duration):
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            fifo=True,
-            content_based_deduplication=False,
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
+        self.dead_letter_queue = failures_queue(self, "DeadLetters", fifo=True)
         self.queue = sqs.Queue(
             self,
             "Jobs",
