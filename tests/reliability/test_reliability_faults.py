@@ -9,12 +9,14 @@ receives.
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import UTC, datetime
 
 import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import GetError, PutError, QueryError, UpdateError
 
+from homeostat_core.adapters import github_limits
 from homeostat_core.adapters.dynamo import make_models
 from homeostat_core.adapters.github_forge import GitHubForge, default_retry
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
@@ -98,10 +100,26 @@ def _cases(fault: str) -> list[tuple[str, str]]:
     return [(e, "transient") for e in ENDPOINTS] + [(e, "persistent") for e in persistent]
 
 
+class _RecordedWaits:
+    """The retry's clock with its waits recorded instead of slept: a `Retry-After: 1` per retry
+    would add half a minute of sleeping to this test, and the waits asked for are what it checks."""
+
+    def __init__(self):
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_github_faults_back_off_or_defer_and_then_converge(
-    tmp_path, settings, example_llm, fake_github, fault
+    tmp_path, settings, example_llm, fake_github, fault, monkeypatch
 ):
+    recorded = _RecordedWaits()
+    monkeypatch.setattr(github_limits, "time", recorded)
     issues = example_issues(CMF, *CMF_ISSUES)
     fps = _fingerprints(issues)
     failures: list[str] = []
@@ -162,6 +180,13 @@ def test_github_faults_back_off_or_defer_and_then_converge(
                 failures.append(f"{fault}/{endpoint}/{duration}: attempt {state}")
     figure(f"faults_github[{fault}]", cases=len(cases), failures=len(failures), endpoints=len(ENDPOINTS))
     assert failures == []
+    assert recorded.waits, "the faults were never waited out"
+    if "Retry-After" in FAULTS[fault].get("headers", {}):
+        # GitHub's Retry-After (what is left of its second when the retry is planned), never the
+        # test's millisecond backoff
+        assert all(0.5 < wait <= 1.0 for wait in recorded.waits), recorded.waits
+    else:
+        assert max(recorded.waits) <= 0.1  # the test's shrunk backoff and secondary waits, doubling
 
 
 # --- the model ----------------------------------------------------------------------------------
