@@ -64,7 +64,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) $(NODE_STAMP) lint
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 --dist worksteal tests
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m homeostat_core.cli local demo
