@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -31,6 +32,9 @@ from homeostat_core.ports import (
 )
 from homeostat_core.report.markers import pr_marker
 
+# The repositories this forge made under its root, one OWNER/NAME per line: a fresh start of a
+# state folder deletes these and nothing else a person may have put beside them.
+SEEDED_REPOS = ".homeostat-repos"
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.DOTALL)
 
 
@@ -354,3 +358,39 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def note_seeded(root: Path, repo: RepoConfig) -> None:
+    listed = Path(root) / SEEDED_REPOS
+    known = listed.read_text(encoding="utf-8").splitlines() if listed.exists() else []
+    if repo.slug not in known:
+        listed.write_text("".join(f"{slug}\n" for slug in [*known, repo.slug]), encoding="utf-8")
+
+
+def clear_seeded(root: Path) -> tuple[list[str], list[str]]:
+    """Delete the repositories this forge made under `root` (its SEEDED_REPOS list); returns what
+    was cleared and what was kept (paths relative to root's parent, such as `forge/notes.txt`).
+    A forge from before the list is deleted whole, as it was then."""
+    root = Path(root)
+    listed = root / SEEDED_REPOS
+    if not listed.exists():
+        shutil.rmtree(root)
+        return [root.name], []
+    seeded = set(listed.read_text(encoding="utf-8").splitlines())
+    listed.unlink()
+    cleared: list[str] = []
+    kept: list[str] = []
+    for owner in sorted(root.iterdir()):
+        repos = sorted(owner.iterdir()) if owner.is_dir() and not owner.is_symlink() else [owner]
+        for path in repos:
+            name = f"{root.name}/{path.relative_to(root).as_posix()}"
+            if path.relative_to(root).as_posix() in seeded and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+                cleared.append(name)
+            else:
+                kept.append(name)
+        if owner.is_dir() and not owner.is_symlink() and not any(owner.iterdir()):
+            owner.rmdir()
+    if not any(root.iterdir()):
+        root.rmdir()
+    return cleared, kept

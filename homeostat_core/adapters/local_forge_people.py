@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from homeostat_core.adapters.local_forge_files import LocalForgeFiles, split_front_matter
+from homeostat_core.adapters.local_forge_files import LocalForgeFiles, note_seeded, split_front_matter
 from homeostat_core.ci_verdict import CONCLUSIONS
 from homeostat_core.config import RepoConfig
 from homeostat_core.models import FileChange, PullRequest
@@ -44,6 +44,7 @@ class PeopleActions(LocalForgeFiles):
         self._git(repo, "commit", "--quiet", "--allow-empty", "-m", "Initial commit")
         if issues_dir is not None:
             self._load_issues(repo, Path(issues_dir))
+        note_seeded(self.root, repo)
         return work
 
     def add_issue(

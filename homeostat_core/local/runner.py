@@ -26,6 +26,7 @@ from typing import Any
 
 from homeostat_core.adapters import aws, dynamo, wiring
 from homeostat_core.adapters.local_forge import LocalForge
+from homeostat_core.adapters.local_forge_files import clear_seeded
 from homeostat_core.adapters.scripted_llm import ScriptedLlmServer
 from homeostat_core.config import default_config_path
 from homeostat_core.local.local_waker import local_waker
@@ -582,6 +583,10 @@ def reset_state(state_dir: Path) -> StateReset:
                 continue
             if entry.name not in ours:
                 kept.append(entry.name)
+            elif entry.name == "forge" and entry.is_dir() and not entry.is_symlink():
+                forge_cleared, forge_kept = clear_seeded(entry)  # its repositories, nothing beside them
+                cleared += forge_cleared
+                kept += forge_kept
             elif entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
                 cleared.append(entry.name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from homeostat_core import cli
+from homeostat_core.adapters.local_forge import LocalForge
+from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.commands._errors import EXIT_INPUT
 from homeostat_core.local.runner import (
     STATE_MANIFEST,
@@ -55,6 +57,30 @@ def test_reset_deletes_only_what_homeostat_wrote_and_names_what_it_kept(tmp_path
     # still a state folder, whose manifest starts again from nothing
     assert is_state_folder(folder)
     assert reset_state(folder).cleared == []
+
+
+def test_inside_the_forge_a_reset_deletes_only_the_repositories_homeostat_made(tmp_path):
+    folder = tmp_path / "state"
+    init_state(folder)
+    record_written(folder, "forge")
+    source = tmp_path / "ext"
+    source.mkdir()
+    (source / "manifest.json").write_text("{}")
+    forge = LocalForge(folder / "forge")
+    for slug in ("acme/one", "acme/two"):
+        forge.seed_repo(RepoConfig(slug, "main", 1, ("robot",), PathFilters(("",))), source)
+    # a person's files beside the forge's repositories, at each level
+    (folder / "forge" / "notes.txt").write_text("keep me")
+    (folder / "forge" / "acme" / "mine").mkdir()
+    (folder / "forge" / "theirs" / "repo").mkdir(parents=True)
+
+    reset = reset_state(folder)
+
+    assert reset.cleared == ["forge/acme/one", "forge/acme/two"]
+    assert reset.kept == ["forge/acme/mine", "forge/notes.txt", "forge/theirs/repo"]
+    assert (folder / "forge" / "notes.txt").read_text() == "keep me"
+    assert (folder / "forge" / "acme" / "mine").is_dir() and (folder / "forge" / "theirs" / "repo").is_dir()
+    assert not (folder / "forge" / "acme" / "one").exists()
 
 
 def test_a_state_folder_from_before_the_manifest_clears_only_the_files_homeostat_writes(tmp_path):
