@@ -106,7 +106,10 @@ def emit_outcome_metric(repo: str, name: str) -> None:
 # Queue messages refused by the worker because repos.yml does not list their repository (a stale
 # message after a repository was removed, or a forged one): consumed, never retried.
 UNKNOWN_REPO_METRIC = "UnknownRepoRefused"
-COUNT_METRICS = (UNKNOWN_REPO_METRIC,)
+# Repo runs sent by the webhook's role, which may send only learning and steering jobs (the
+# SQS SenderId says who sent a message): consumed, never run.
+WEBHOOK_REPO_RUN_METRIC = "RepoRunFromWebhookRefused"
+COUNT_METRICS = (UNKNOWN_REPO_METRIC, WEBHOOK_REPO_RUN_METRIC)
 
 
 def emit_count_metric(name: str) -> None:

@@ -35,6 +35,8 @@ class Settings:
     queue_url: str | None = None
     # the standard queue of delayed wakes (docs/WAKES.md); unset: `issues` webhooks wake nothing
     wake_queue_url: str | None = None
+    # the webhook role's unique id (AROA…): the worker refuses repo runs that role sent
+    webhook_sender_id: str | None = None
     repos_file: str | None = None
     # forge: "github" in Lambda, "local" for the embedded default
     forge: str = "github"
@@ -110,6 +112,7 @@ def parse_settings(environ: Mapping[str, str]) -> Settings:
         idempotency_table=environ.get("HOMEOSTAT_IDEMPOTENCY_TABLE", defaults.idempotency_table),
         queue_url=environ.get("HOMEOSTAT_QUEUE_URL") or None,
         wake_queue_url=environ.get("HOMEOSTAT_WAKE_QUEUE_URL") or None,
+        webhook_sender_id=environ.get("HOMEOSTAT_WEBHOOK_SENDER_ID") or None,
         repos_file=environ.get("HOMEOSTAT_REPOS_FILE") or None,
         forge=forge,
         local_forge_dir=environ.get("HOMEOSTAT_LOCAL_FORGE_DIR") or None,

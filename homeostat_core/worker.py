@@ -30,7 +30,13 @@ from homeostat_core.jobs import (
     repo_run_message,
 )
 from homeostat_core.learning import JobOutcome, handle_job
-from homeostat_core.observability import UNKNOWN_REPO_METRIC, emit_count_metric, logger, run_summary
+from homeostat_core.observability import (
+    UNKNOWN_REPO_METRIC,
+    WEBHOOK_REPO_RUN_METRIC,
+    emit_count_metric,
+    logger,
+    run_summary,
+)
 from homeostat_core.outcomes import Result
 from homeostat_core.pipeline import run_repo
 from homeostat_core.ports import Deadline, RateLimitLow
@@ -58,13 +64,20 @@ def run_message(
     deadline=None,
     continuations: Continuations | None = None,
     configured: Callable[[str], RepoConfig | None] = configured_repo,
+    from_webhook: bool = False,
 ) -> dict[str, Any]:
     """Run one queue message; returns a JSON-able summary (stored by the worker's idempotency).
 
     `configured`: the repository's config by slug (the deployment's repos.yml); a message naming
-    a repository it does not list is refused: counted, logged, and consumed (never retried)."""
+    a repository it does not list is refused: counted, logged, and consumed (never retried).
+    `from_webhook`: the queue says the webhook's role sent it; that role sends learning and
+    steering jobs only, so a repo run from it is refused the same way."""
     job = parse_message(body)
     deadline = deadline or Deadline.unlimited()
+    if isinstance(job, RepoRunJob) and from_webhook:
+        emit_count_metric(WEBHOOK_REPO_RUN_METRIC)
+        logger.warning("Repo run refused: sent by the webhook's role", extra={"repo": job.slug})
+        return {"kind": "repo_run", "repo": job.slug, "refused": "sent by the webhook"}
     repo = configured(job.slug) if isinstance(job, RepoRunJob) else None
     if isinstance(job, RepoRunJob) and repo is None:
         emit_count_metric(UNKNOWN_REPO_METRIC)

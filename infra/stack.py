@@ -64,6 +64,8 @@ class HomeostatStack(Stack):
             webhook_secret=secrets.webhook_secret,
             webhook_secret_arn=secrets.webhook_secret_arn,
         )
+        # SQS stamps each message with its sender: the worker refuses repo runs the webhook sent
+        worker.function.add_environment("HOMEOSTAT_WEBHOOK_SENDER_ID", webhook.lambda_.role.role_id)
         monitoring = Monitoring(
             self,
             "Monitoring",

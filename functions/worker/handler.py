@@ -51,9 +51,17 @@ def _idempotent_runner():
             env=settings.env,
             deadline=deadline,
             continuations=continuations(settings),
+            from_webhook=sent_by(message, settings.webhook_sender_id),
         )
 
     return run_once
+
+
+def sent_by(message: dict, role_id: str | None) -> bool:
+    """Whether SQS says the role `role_id` sent this message. SQS sets SenderId itself (a role's
+    session reads `<role id>:<session name>`), so a sender cannot claim another's."""
+    sender = str((message.get("attributes") or {}).get("SenderId") or "")
+    return bool(role_id) and sender.split(":", 1)[0] == role_id
 
 
 def invocation_deadline(context: LambdaContext | None) -> Deadline:

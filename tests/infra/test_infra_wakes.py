@@ -81,6 +81,16 @@ def test_webhook_may_send_only_to_the_work_queue_and_the_wakes_queue(dev_synth):
     )
 
 
+def test_the_worker_knows_the_webhook_roles_id_to_refuse_its_repo_runs(dev_synth):
+    # the webhook may send to the work queue (learning and steering jobs); SQS stamps each message
+    # with its sender's role id, which the worker compares with this one
+    _, webhook = dev_synth.function("webhook")
+    _, worker = dev_synth.function("worker")
+    role_id = webhook["Properties"]["Role"]["Fn::GetAtt"][0]
+    variables = worker["Properties"]["Environment"]["Variables"]
+    assert variables["HOMEOSTAT_WEBHOOK_SENDER_ID"] == {"Fn::GetAtt": [role_id, "RoleId"]}
+
+
 def test_webhook_has_reserved_concurrency_10_by_default_and_from_context(dev_synth, tmp_path):
     _, webhook = dev_synth.function("webhook")
     assert webhook["Properties"]["ReservedConcurrentExecutions"] == 10

@@ -6,8 +6,8 @@ import pytest
 
 from homeostat_core import cli
 from homeostat_core.adapters.local_forge import LocalForge
-from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.commands._errors import EXIT_INPUT
+from homeostat_core.config import PathFilters, RepoConfig
 from homeostat_core.local.runner import (
     STATE_MANIFEST,
     STATE_MARKER,
