@@ -246,10 +246,12 @@ def _regression(attempt: AttemptState, sightings: Sequence[Sighting]) -> str:
     last = merged[-1]
     text = f"A regression of merged #{last.number}"
     if last.fixed_in:
-        text += f": fixed in {code_span(last.fixed_in)}"
+        text += f": its fix shipped in {code_span(last.fixed_in)}"
     versions = sorted({s.version for s in sightings if s.version}, key=_version_key)
     if versions:
-        text += f"{',' if last.fixed_in else ':'} still reported from {code_span(versions[-1])}"
+        shipped = last.fixed_in and versions[-1] == last.fixed_in
+        reported = "that release" if shipped else code_span(versions[-1])
+        text += f"{',' if last.fixed_in else ':'} and this error is still reported from {reported}"
     return text + ". The earlier fix is shown to the model as what did not work."
 
 

@@ -69,7 +69,18 @@ def test_a_regression_says_so_and_links_the_merged_pr():
         ),
     )
     body = _pattern_body(attempt=attempt, sightings=SIGHTINGS)
-    assert "### Regression\nA regression of merged #4: fixed in `1.2.0`, still reported from `1.3.0`." in body
+    assert (
+        "### Regression\nA regression of merged #4: its fix shipped in `1.2.0`, and this error is "
+        "still reported from `1.3.0`."
+    ) in body
+    # reported from the very release that shipped the fix: said once
+    shipped = dataclasses.replace(
+        attempt, pr_history=(dataclasses.replace(attempt.pr_history[0], fixed_in="1.3.0"),)
+    )
+    assert (
+        "A regression of merged #4: its fix shipped in `1.3.0`, and this error is still reported "
+        "from that release."
+    ) in _pattern_body(attempt=shipped, sightings=SIGHTINGS)
     # a first attempt is no regression: no such section at all
     assert "### Regression" not in _pattern_body(sightings=SIGHTINGS)
 
