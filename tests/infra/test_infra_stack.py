@@ -261,6 +261,7 @@ COMMON_ENV = {
                 "HOMEOSTAT_QUEUE_ARN",
                 "HOMEOSTAT_CONTINUATION_GROUP",
                 "HOMEOSTAT_CONTINUATION_ROLE_ARN",
+                "HOMEOSTAT_WEBHOOK_SENDER_ID",
             },
         ),
         (
