@@ -145,15 +145,21 @@ def test_a_review_comment_from_a_writer_is_answered_too(world):
     assert "src/lib/storage.js line 6" in prompt and "Keep the original error message." in prompt
 
 
-def test_a_review_with_line_comments_is_one_attempt_whatever_the_number_of_deliveries(world):
-    # GitHub delivers a review once for the review and once for each of its line comments
-    pr = the_pr(world)
-    before = world.attempt()
-    review = world.forge.review_as(world.repo, pr.number, "Two things.", WRITER, "changes_requested")
+def review_with_two_line_comments(world, pr, body: str, state: str) -> tuple[int, list[int]]:
+    """A writer's review of `pr` with two line comments in it: (review id, line comment ids)."""
+    review = world.forge.review_as(world.repo, pr.number, body, WRITER, state)
     lines = [
         world.forge.review_comment_as(world.repo, pr.number, text, WRITER, "src/lib/storage.js", n, review)
         for text, n in (("Keep the original error message.", 6), ("Name the key.", 8))
     ]
+    return review, lines
+
+
+def test_a_review_with_line_comments_is_one_attempt_whatever_the_number_of_deliveries(world):
+    # GitHub delivers a review once for the review and once for each of its line comments
+    pr = the_pr(world)
+    before = world.attempt()
+    review, lines = review_with_two_line_comments(world, pr, "Two things.", "changes_requested")
 
     outcomes = [
         outcome(deliver(world, "pull_request_review", review_payload(world.repo, pr, review, "x", WRITER))[1])
@@ -178,11 +184,7 @@ def test_a_review_with_line_comments_is_one_attempt_whatever_the_number_of_deliv
 def test_a_comment_only_reviews_line_comments_are_answered_once_by_the_first(world):
     pr = the_pr(world)
     before = world.attempt()
-    review = world.forge.review_as(world.repo, pr.number, "", WRITER, "commented")
-    lines = [
-        world.forge.review_comment_as(world.repo, pr.number, text, WRITER, "src/lib/storage.js", n, review)
-        for text, n in (("Keep the original error message.", 6), ("Name the key.", 8))
-    ]
+    review, lines = review_with_two_line_comments(world, pr, "", "commented")
 
     outcomes = [
         outcome(
