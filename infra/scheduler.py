@@ -15,7 +15,6 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import nag
 from infra.context import DeploymentSettings
 from infra.python_function import PythonFunction
 from infra.work_queue import failures_queue
@@ -42,12 +41,11 @@ class Scheduler(Construct):
         queue: sqs.IQueue,
     ):
         super().__init__(scope, construct_id)
-        self.failures = failures_queue(self, "Failures")
-        nag.acknowledge(
-            self.failures,
-            "AwsSolutions-SQS3",
-            "This queue is itself the failure destination of the scheduler (EventBridge target DLQ and "
-            "Lambda on-failure destination); an alarm fires on its first message.",
+        self.failures = failures_queue(
+            self,
+            "Failures",
+            alarmed_because="This queue is itself the failure destination of the scheduler (EventBridge "
+            "target DLQ and Lambda on-failure destination); an alarm fires on its first message.",
         )
         self.lambda_ = PythonFunction(
             self,

@@ -17,7 +17,6 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra import nag
 from infra.context import DeploymentSettings
 from infra.python_function import PythonFunction
 from infra.work_queue import failures_queue
@@ -57,11 +56,11 @@ class Wakes(Construct):
         runs_table: dynamodb.ITable,
     ):
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = failures_queue(self, "DeadLetters")
-        nag.acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the dead-letter queue of the wakes queue; an alarm fires on its first message.",
+        self.dead_letter_queue = failures_queue(
+            self,
+            "DeadLetters",
+            alarmed_because="This queue is itself the dead-letter queue of the wakes queue; an alarm "
+            "fires on its first message.",
         )
         self.queue = sqs.Queue(
             self,

@@ -351,7 +351,7 @@ class LocalStack:
             if not received:
                 break
             message = received[0]
-            event = {"Records": [_sqs_record(message, arn)]}
+            event = {"Records": [sqs_record(message, arn)]}
             try:
                 response = handler(event, FakeLambdaContext("homeostat-worker"))
                 failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
@@ -448,7 +448,7 @@ def function_url_event(
     }
 
 
-def _sqs_record(message: dict, queue_arn: str) -> dict:
+def sqs_record(message: dict, queue_arn: str) -> dict:
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],

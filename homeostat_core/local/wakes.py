@@ -12,7 +12,7 @@ from datetime import datetime
 
 from homeostat_core.attempts import parse_utc_iso
 from homeostat_core.local.local_waker import local_waker
-from homeostat_core.local.runner import FakeLambdaContext, LocalStack, _sqs_record
+from homeostat_core.local.runner import FakeLambdaContext, LocalStack, sqs_record
 from homeostat_core.wakes import parse_wake
 
 
@@ -60,7 +60,7 @@ def run_due_wakes(
             stack.advance_clock(wait / 3600)
         with local_waker(stack.clock, "functions.waker.handler"):
             handler(
-                {"Records": [_sqs_record(message, arn)]}, FakeLambdaContext("homeostat-waker", timeout_s=30)
+                {"Records": [sqs_record(message, arn)]}, FakeLambdaContext("homeostat-waker", timeout_s=30)
             )
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         queued_runs = _fired(stack)

@@ -233,7 +233,7 @@ def _send_repo_run(stack, repo, run_id: str) -> dict:
     from homeostat_core.adapters.sqs import SqsJobQueue
     from homeostat_core.config import HomeostatConfig
     from homeostat_core.jobs import schedule_runs
-    from homeostat_core.local.runner import _sqs_record
+    from homeostat_core.local.runner import sqs_record
 
     schedule_runs(HomeostatConfig(version=1, repositories=(repo,)), run_id, SqsJobQueue(stack.queue_url))
     sqs = boto3.client("sqs")
@@ -243,7 +243,7 @@ def _send_repo_run(stack, repo, run_id: str) -> dict:
     message = sqs.receive_message(QueueUrl=stack.queue_url, AttributeNames=["All"], MaxNumberOfMessages=1)[
         "Messages"
     ][0]
-    return _sqs_record(message, arn)
+    return sqs_record(message, arn)
 
 
 def _forge_totals(stack, repo) -> tuple[dict[str, int], dict[int, int]]:
